@@ -1,0 +1,193 @@
+"""Configuration: `brandpulse.toml` for settings, `BRANDPULSE_*` environment variables for secrets."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import ConfigError
+
+CONFIG_FILENAME = "brandpulse.toml"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = REPO_ROOT / "examples"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WarehouseSettings(_Strict):
+    """Where the DuckDB file lives and how long a writer waits for the lock."""
+
+    path: Path = Path("data/brandpulse.duckdb")
+    lock_timeout_s: float = Field(default=120.0, gt=0)
+
+
+class ModelSettings(_Strict):
+    """Which sentiment model scores mentions."""
+
+    sentiment: str = "bundled"
+    taxonomy: str = "cx"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+
+class Brand(_Strict):
+    """One brand to listen for: its terms, what to exclude, its languages and competitors."""
+
+    name: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    x_user_id: str | None = None
+    subreddits: list[str] = Field(default_factory=list)
+
+    @field_validator("terms")
+    @classmethod
+    def _no_blank_terms(cls, terms: list[str]) -> list[str]:
+        if any(not term.strip() for term in terms):
+            raise ValueError("terms must not contain blank strings")
+        return terms
+
+
+class ChannelSettings(BaseModel):
+    """One `[channels.NAME]` table; channel-specific keys are kept for the listener to read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = False
+    max_pages: int = Field(default=5, ge=1, le=100)
+
+
+class AlertSettings(_Strict):
+    """Spike detection thresholds: a preset plus any overrides."""
+
+    preset: Literal["sensitive", "balanced", "strict"] = "balanced"
+    min_count: int | None = Field(default=None, ge=1)
+    min_lift: float | None = Field(default=None, gt=1.0)
+    p_value: float | None = Field(default=None, gt=0, lt=1)
+    baseline_days: int | None = Field(default=None, ge=1, le=90)
+    cooldown_hours: int | None = Field(default=None, ge=0, le=720)
+    slack_channel: str | None = None
+
+
+class SampleSettings(_Strict):
+    """Files imported on every run: the offline sample data by default."""
+
+    files: list[Path] = Field(default_factory=list)
+
+
+class Config(_Strict):
+    """The whole `brandpulse.toml`."""
+
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    brands: list[Brand] = Field(default_factory=list)
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    imports: SampleSettings = Field(default_factory=SampleSettings)
+    source: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _competitors_exist(self) -> Config:
+        names = [brand.name for brand in self.brands]
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name.casefold() in seen:
+                raise ValueError(f"brands.{index}.name: brand {name!r} is defined twice")
+            seen.add(name.casefold())
+        for index, brand in enumerate(self.brands):
+            for competitor in brand.competitors:
+                if competitor.casefold() not in seen:
+                    raise ValueError(
+                        f"brands.{index}.competitors: {competitor!r} is not the name of a [[brands]] entry"
+                    )
+        return self
+
+    def brand(self, name: str) -> Brand:
+        """The brand with this name (case-insensitive), or ConfigError."""
+        for brand in self.brands:
+            if brand.name.casefold() == name.casefold():
+                return brand
+        known = ", ".join(b.name for b in self.brands) or "none"
+        raise ConfigError(f"unknown brand {name!r} (configured: {known})", key="brands", file=self.source)
+
+
+class Secrets(BaseSettings):
+    """Secrets, read only from the environment (or a Prefect Secret block); never from the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="BRANDPULSE_", extra="ignore")
+
+    slack_webhook_url: SecretStr | None = None
+    x_bearer_token: SecretStr | None = None
+    reddit_client_id: SecretStr | None = None
+    reddit_client_secret: SecretStr | None = None
+    reddit_user_agent: str = "brandpulse/0.1 (social listening)"
+    bluesky_handle: str | None = None
+    bluesky_app_password: SecretStr | None = None
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_config(data: dict[str, Any], *, source: str | None = None) -> Config:
+    """Validate a TOML-shaped dict into Config, or raise ConfigError naming the key and the file."""
+    if "brands" in data and isinstance(data["brands"], list):
+        data = dict(data)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _location(err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown setting {key!r}"
+        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"invalid configuration: {message}{more}", key=key, file=source) from None
+    base = Path(source).resolve().parent if source else Path.cwd()
+    config.warehouse.path = _resolve(config.warehouse.path, base)
+    config.imports.files = [_resolve(path, base) for path in config.imports.files]
+    config.source = source
+    return config
+
+
+def _resolve(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read `--config PATH`, else `./brandpulse.toml`, else the embedded offline demo defaults."""
+    if path is None:
+        candidate = Path.cwd() / CONFIG_FILENAME
+        if not candidate.exists():
+            return default_config()
+        path = candidate
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}", file=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", file=str(path)) from None
+    return parse_config(data, source=str(path))
+
+
+def default_config() -> Config:
+    """The embedded demo: the sample brands, their sample files, a local DuckDB file, console alerts."""
+    data = tomllib.loads((EXAMPLES_DIR / "brandpulse.toml").read_text(encoding="utf-8"))
+    config = parse_config(data, source=str(EXAMPLES_DIR / "brandpulse.toml"))
+    config.warehouse.path = Path.cwd() / "data" / "brandpulse.duckdb"
+    config.source = None
+    return config
+
+
+def load_secrets() -> Secrets:
+    """Secrets from `BRANDPULSE_*` environment variables."""
+    return Secrets()

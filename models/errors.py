@@ -1,0 +1,64 @@
+"""Exceptions sorted by what the caller should do: retry, fail the unit of work, or skip the record."""
+
+from __future__ import annotations
+
+
+class BrandpulseError(Exception):
+    """Base of every error brandpulse raises on purpose."""
+
+
+class RetryableError(BrandpulseError):
+    """A transient failure (429, 5xx, timeout, DuckDB lock): try again later with backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(RetryableError):
+    """The platform asked us to wait; `retry_after` seconds (or `resume_at`) says how long."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, resume_at: float | None = None):
+        super().__init__(message, retry_after=retry_after)
+        self.resume_at = resume_at
+
+
+class WarehouseLocked(RetryableError):
+    """Another process holds the DuckDB file; wait and retry, never drop the batch."""
+
+
+class FatalError(BrandpulseError):
+    """Retrying will not help: stop this channel, brand or run and tell the user what to fix."""
+
+
+class ConfigError(FatalError):
+    """The configuration is wrong; the message names the key and the file."""
+
+    def __init__(self, message: str, *, key: str | None = None, file: str | None = None) -> None:
+        where = " ".join(part for part in (f"[{key}]" if key else "", f"in {file}" if file else "") if part)
+        super().__init__(f"{message} {where}".strip() if where else message)
+        self.key = key
+        self.file = file
+
+
+class CredentialError(FatalError):
+    """A credential is missing or rejected (401/403); the message names the setting, never its value."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class ModelUnavailable(FatalError):
+    """A sentiment model cannot be loaded (offline hub id, missing package, bad folder)."""
+
+
+class RecordError(BrandpulseError):
+    """One input record is bad: reject it with a reason, keep the rest of the batch going."""
+
+    def __init__(self, reason: str, *, source: str | None = None, line: int | None = None) -> None:
+        where = f"{source}:{line}: " if source and line is not None else (f"{source}: " if source else "")
+        super().__init__(f"{where}{reason}")
+        self.reason = reason
+        self.source = source
+        self.line = line
