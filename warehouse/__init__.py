@@ -1,0 +1,54 @@
+"""The DuckDB warehouse: schema and migrations, short-lived connections, idempotent loads, views and queries."""
+
+from __future__ import annotations
+
+from warehouse import queries
+from warehouse.connection import Warehouse, is_lock_conflict, transaction
+from warehouse.load import (
+    LoadResult,
+    finish_run,
+    get_cursor,
+    load_mentions,
+    load_scores,
+    save_rejects,
+    start_run,
+    unscored_mentions,
+)
+from warehouse.queries import (
+    SqlRefused,
+    example_negative_posts,
+    hourly_counts,
+    negative_by_channel,
+    newest_mention_time,
+    run_readonly_sql,
+    summary,
+)
+from warehouse.schema import SCHEMA_VERSION, current_version, migrate
+from warehouse.views import VIEW_NAMES, create_views
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "VIEW_NAMES",
+    "LoadResult",
+    "SqlRefused",
+    "Warehouse",
+    "create_views",
+    "current_version",
+    "example_negative_posts",
+    "finish_run",
+    "get_cursor",
+    "hourly_counts",
+    "is_lock_conflict",
+    "load_mentions",
+    "load_scores",
+    "migrate",
+    "negative_by_channel",
+    "newest_mention_time",
+    "queries",
+    "run_readonly_sql",
+    "save_rejects",
+    "start_run",
+    "summary",
+    "transaction",
+    "unscored_mentions",
+]

@@ -1,0 +1,85 @@
+"""A local HTTP server that answers like a Slack webhook, and the outbox DDL, for the alert tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# The DDL the alert outbox is specified with (warehouse/schema.py creates the same table).
+OUTBOX_DDL = (
+    "CREATE TABLE alert_outbox (alert_key VARCHAR PRIMARY KEY, brand VARCHAR NOT NULL, signal VARCHAR NOT NULL, "
+    "window_start TIMESTAMPTZ NOT NULL, window_end TIMESTAMPTZ NOT NULL, observed DOUBLE, expected DOUBLE, "
+    "p_value DOUBLE, title VARCHAR, text VARCHAR NOT NULL, blocks JSON, status VARCHAR NOT NULL DEFAULT 'pending', "
+    "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TIMESTAMPTZ, last_error VARCHAR, destination VARCHAR, "
+    "created_at TIMESTAMPTZ NOT NULL, sent_at TIMESTAMPTZ, run_id VARCHAR)"
+)
+# The part of a webhook URL that is the secret; tests assert it never shows up anywhere.
+WEBHOOK_SECRET = "XsEcReTtOkEn42"
+
+
+@dataclass
+class Reply:
+    """One scripted webhook answer (synthetic, shaped like Slack's documented responses)."""
+
+    status: int = 200
+    body: str = "ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+class FakeSlack:
+    """A real HTTP server on 127.0.0.1 that plays scripted Slack webhook answers, then 200 ok."""
+
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                with fake._lock:
+                    fake.requests.append({"path": self.path, "json": payload})
+                    reply = fake.replies.popleft() if fake.replies else Reply()
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                body = reply.body.encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # the path holds the secret: stay quiet
+                return
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:  # a client that timed out
+                return
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/services/T0TEAM/B0HOOK/{WEBHOOK_SECRET}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def script(self, *replies: Reply) -> None:
+        """Queue the next answers."""
+        self.replies.extend(replies)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

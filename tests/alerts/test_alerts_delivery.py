@@ -1,0 +1,341 @@
+"""Delivery from the outbox against a real local HTTP server that answers like a Slack webhook."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+from alerts_support import WEBHOOK_SECRET, FakeSlack, Reply
+from pydantic import SecretStr
+from rich.console import Console
+from slack_sdk.webhook import WebhookClient
+from slack_sdk.webhook.webhook_response import WebhookResponse
+
+from flows.alert_message import AlertContext, ExamplePost, RenderedAlert, render_alert
+from flows.slack_delivery import (
+    WEBHOOK_SETTING,
+    ConsoleSender,
+    Delivered,
+    DeliveryReport,
+    Failed,
+    RetryLater,
+    SlackWebhookSender,
+    choose_sender,
+    classify_response,
+    deliver_due,
+)
+from models.errors import CredentialError
+from models.spikes import Episode, HourCount, detect_negative_spikes, settings_for
+from warehouse import outbox
+
+NOW = datetime(2024, 5, 1, 13, tzinfo=UTC)
+START = datetime(2024, 5, 1, 9, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+class Sleeps:
+    """An injected sleep that only records."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def queue(con: duckdb.DuckDBPyConnection, count: int = 1) -> list[str]:
+    """Enqueue `count` alerts on different days; their keys, oldest first."""
+    keys = []
+    for n in range(count):
+        start = START + n * timedelta(days=1)
+        key = f"Acme|negative_volume|{start:%Y-%m-%dT%H}"
+        rendered = render_alert_for(start)
+        assert outbox.enqueue(
+            con,
+            key,
+            "Acme",
+            "negative_volume",
+            start,
+            start + 3 * H,
+            42,
+            6.1,
+            1e-9,
+            rendered,
+            run_id="r",
+            now=NOW + n * H,
+        )
+        keys.append(key)
+    return keys
+
+
+def render_alert_for(start: datetime) -> RenderedAlert:
+    episode = Episode("Acme", "negative_volume", start, start + 3 * H, 42, 6.1, 6.9, 1e-9, start + H)
+    post = ExamplePost("<!channel> refund denied", "https://x.com/a/status/1", "x", "alice", 1200, -0.9)
+    return render_alert(episode, AlertContext(channels=[("x", 42)], examples=[post], dig_in_command="brandpulse sql"))
+
+
+def status(con: duckdb.DuckDBPyConnection, key: str) -> tuple[str, int, datetime | None, str | None]:
+    row = outbox.get(con, key)
+    assert row is not None
+    return row.status, row.attempts, row.next_attempt_at, row.last_error
+
+
+def assert_secret_kept(con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture, *extra: object) -> None:
+    """The webhook URL (its secret part) is nowhere: stored rows, log records, results, reprs."""
+    stored = con.execute("SELECT * FROM alert_outbox").fetchall()
+    for blob in (repr(stored), caplog.text, *(repr(x) for x in extra), *(str(x) for x in extra)):
+        assert WEBHOOK_SECRET not in blob
+        assert "/services/T0TEAM" not in blob
+
+
+@pytest.fixture(autouse=True)
+def _verbose_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Capture everything, the SDK's debug lines included, so a leak would show."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="slack_sdk")
+
+
+def test_200_ok_marks_sent_and_posts_text_and_blocks(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    [key] = queue(outbox_con)
+    sender = SlackWebhookSender(fake_slack.url, timeout=5)
+    report = deliver_due(outbox_con, sender, now=NOW, destination="slack")
+    assert report == DeliveryReport(sent=1, retry=0, failed=0)
+    row = outbox.get(outbox_con, key)
+    assert row is not None and (row.status, row.destination, row.sent_at) == ("sent", "slack", NOW)
+    [request] = fake_slack.requests
+    assert request["path"].endswith(WEBHOOK_SECRET)
+    assert request["json"]["text"] == row.text and request["json"]["blocks"] == row.blocks
+    assert "&lt;!channel&gt; refund denied" in str(request["json"]["blocks"])
+    # A second pass sends nothing: never twice.
+    assert deliver_due(outbox_con, sender, now=NOW + H, destination="slack") == DeliveryReport(0, 0, 0)
+    assert len(fake_slack.requests) == 1
+    assert_secret_kept(outbox_con, caplog, sender)
+
+
+def test_429_with_a_long_retry_after_is_scheduled_for_a_later_run(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = queue(outbox_con, 2)
+    fake_slack.script(Reply(429, "rate_limited", {"Retry-After": "30"}))
+    sleeps = Sleeps()
+    report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW, destination="slack", sleep=sleeps)
+    assert report == DeliveryReport(sent=0, retry=1, failed=0, deferred=1)
+    assert sleeps.calls == []
+    state, attempts, next_at, error = status(outbox_con, keys[0])
+    assert (state, attempts, next_at) == ("pending", 1, NOW + timedelta(seconds=30))
+    assert error is not None and "429" in error
+    assert status(outbox_con, keys[1])[:3] == ("pending", 0, None)  # not tried: Slack asked us to wait
+    assert len(fake_slack.requests) == 1
+    # The next run after the wait delivers both.
+    later = deliver_due(
+        outbox_con, SlackWebhookSender(fake_slack.url), now=NOW + timedelta(seconds=31), destination="slack"
+    )
+    assert later == DeliveryReport(sent=2, retry=0, failed=0)
+    assert_secret_kept(outbox_con, caplog)
+
+
+def test_429_with_a_short_retry_after_is_retried_in_the_run(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    [key] = queue(outbox_con)
+    fake_slack.script(Reply(429, "rate_limited", {"retry-after": "1"}), Reply(200, "ok"))
+    sleeps = Sleeps()
+    report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW, destination="slack", sleep=sleeps)
+    assert report == DeliveryReport(sent=1, retry=0, failed=0)
+    assert sleeps.calls == [1.0]
+    assert status(outbox_con, key)[0] == "sent"
+    assert len(fake_slack.requests) == 2
+    assert_secret_kept(outbox_con, caplog)
+
+
+def test_500_backs_off_exponentially_then_gives_up(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    [key] = queue(outbox_con)
+    sender = SlackWebhookSender(fake_slack.url)
+    fake_slack.script(*[Reply(500, "internal_error")] * 3)
+    now = NOW
+    waits = []
+    for attempt in (1, 2, 3):
+        report = deliver_due(outbox_con, sender, now=now, destination="slack", max_attempts=3, backoff_base_s=60)
+        state, attempts, next_at, error = status(outbox_con, key)
+        assert attempts == attempt
+        if attempt < 3:
+            assert report == DeliveryReport(sent=0, retry=1, failed=0)
+            assert state == "pending" and next_at is not None and "HTTP 500" in (error or "")
+            assert outbox.due(outbox_con, now) == []  # not before its time
+            waits.append((next_at - now).total_seconds())
+            now = next_at
+        else:
+            assert report == DeliveryReport(sent=0, retry=0, failed=1)
+            assert state == "failed" and error is not None and error.startswith("gave up after 3 attempts")
+    assert waits == [60, 120]
+    assert_secret_kept(outbox_con, caplog, sender)
+
+
+@pytest.mark.parametrize(
+    ("reply", "hint"),
+    [
+        (Reply(403, "invalid_token"), "invalid_token"),
+        (Reply(404, "no_service"), "no_service"),
+        (Reply(410, "channel_is_archived"), "archived"),
+    ],
+)
+def test_a_broken_webhook_fails_the_alert_and_leaves_the_rest_pending(
+    fake_slack: FakeSlack,
+    outbox_con: duckdb.DuckDBPyConnection,
+    caplog: pytest.LogCaptureFixture,
+    reply: Reply,
+    hint: str,
+) -> None:
+    keys = queue(outbox_con, 3)
+    fake_slack.script(reply)
+    report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW, destination="slack")
+    assert report == DeliveryReport(sent=0, retry=0, failed=1, deferred=2)
+    state, attempts, next_at, error = status(outbox_con, keys[0])
+    assert (state, attempts, next_at) == ("failed", 1, None)
+    assert error is not None and hint in error and WEBHOOK_SETTING in error
+    assert [status(outbox_con, k)[:2] for k in keys[1:]] == [("pending", 0)] * 2
+    assert len(fake_slack.requests) == 1
+    assert WEBHOOK_SETTING in caplog.text
+    # Once the webhook is fixed, re-queue and deliver.
+    assert outbox.requeue_failed(outbox_con) == 1
+    assert deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW + H, destination="slack").sent == 3
+    assert_secret_kept(outbox_con, caplog)
+
+
+def test_400_invalid_payload_fails_only_that_alert(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = queue(outbox_con, 2)
+    fake_slack.script(Reply(400, "invalid_payload"))
+    report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW, destination="slack")
+    assert report == DeliveryReport(sent=1, retry=0, failed=1)
+    state, _, _, error = status(outbox_con, keys[0])
+    assert state == "failed" and error is not None and "invalid_payload" in error
+    assert status(outbox_con, keys[1])[0] == "sent"
+    assert_secret_kept(outbox_con, caplog)
+
+
+def test_connection_refused_is_retried_later(
+    closed_port_url: str, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = queue(outbox_con, 2)
+    sender = SlackWebhookSender(closed_port_url, timeout=2)
+    report = deliver_due(outbox_con, sender, now=NOW, destination="slack", backoff_base_s=30)
+    assert report == DeliveryReport(sent=0, retry=1, failed=0, deferred=1)
+    state, attempts, next_at, error = status(outbox_con, keys[0])
+    assert (state, attempts, next_at) == ("pending", 1, NOW + timedelta(seconds=30))
+    assert error is not None and error.startswith("could not reach Slack") and "refused" in error.lower()
+    assert_secret_kept(outbox_con, caplog, sender)
+
+
+def test_a_timeout_is_retried_later(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    [key] = queue(outbox_con)
+    fake_slack.script(Reply(200, "ok", delay_s=1.5))
+    report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url, timeout=1), now=NOW, destination="slack")
+    assert report == DeliveryReport(sent=0, retry=1, failed=0)
+    state, attempts, _, error = status(outbox_con, key)
+    assert (state, attempts, error) == ("pending", 1, "could not reach Slack: timed out")
+    assert_secret_kept(outbox_con, caplog)
+
+
+def test_the_sdk_debug_lines_cannot_leak_the_url(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="brandpulse.slack_sdk")  # someone turns on full debugging
+    queue(outbox_con)
+    fake_slack.script(Reply(500, "internal_error"))
+    deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW, destination="slack")
+    assert "Sending a request" in caplog.text  # the SDK did log the request...
+    assert_secret_kept(outbox_con, caplog)  # ...with the URL taken out
+
+
+def test_an_injected_client_is_used(outbox_con: duckdb.DuckDBPyConnection) -> None:
+    class FakeClient:
+        def __init__(self) -> None:
+            self.sent: list[dict[str, object]] = []
+
+        def send(self, **kwargs: object) -> WebhookResponse:
+            self.sent.append(kwargs)
+            return WebhookResponse(url="unused", status_code=200, body="ok", headers={})
+
+    client = FakeClient()
+    [key] = queue(outbox_con)
+    sender = SlackWebhookSender(SecretStr("https://hooks.slack.com/services/T/B/" + WEBHOOK_SECRET), client=client)  # type: ignore[arg-type]
+    assert deliver_due(outbox_con, sender, now=NOW, destination="slack").sent == 1
+    assert client.sent[0]["text"] == outbox.get(outbox_con, key).text  # type: ignore[union-attr]
+    assert WEBHOOK_SECRET not in repr(sender)
+    assert isinstance(SlackWebhookSender("https://hooks.slack.com/x")._client, WebhookClient)
+
+
+def test_a_sender_that_raises_keeps_the_alert(outbox_con: duckdb.DuckDBPyConnection) -> None:
+    class Broken:
+        def send(self, row: object) -> Delivered:
+            raise RuntimeError("bug")
+
+    [key] = queue(outbox_con)
+    assert deliver_due(outbox_con, Broken(), now=NOW, destination="slack") == DeliveryReport(0, 1, 0)
+    assert status(outbox_con, key)[:2] == ("pending", 1)
+
+
+def test_setting_errors_never_echo_the_value() -> None:
+    with pytest.raises(CredentialError) as info:
+        SlackWebhookSender("hooks.slack.com/services/T/B/" + WEBHOOK_SECRET)
+    assert WEBHOOK_SECRET not in str(info.value) and WEBHOOK_SETTING in str(info.value)
+    assert info.value.setting == WEBHOOK_SETTING
+
+
+def test_classify_response_table() -> None:
+    assert classify_response(200, "ok", {}) == Delivered()
+    assert classify_response(429, "rate_limited", {"Retry-After": "12"}) == RetryLater(
+        12.0, "Slack rate-limited the webhook (HTTP 429)"
+    )
+    assert classify_response(429, "", {}) == RetryLater(None, "Slack rate-limited the webhook (HTTP 429)")
+    assert isinstance(classify_response(503, "<html>oops</html>", {}), RetryLater)
+    broken = classify_response(403, "invalid_token", {})
+    assert isinstance(broken, Failed) and broken.destination_broken
+    payload = classify_response(400, "invalid_payload", {})
+    assert isinstance(payload, Failed) and not payload.destination_broken
+    assert "<html>" not in classify_response(418, "<html>" + WEBHOOK_SECRET, {}).reason  # type: ignore[union-attr]
+
+
+def test_console_fallback_when_no_webhook_is_set(outbox_con: duckdb.DuckDBPyConnection) -> None:
+    console = Console(record=True, width=120, color_system=None)
+    sender, destination = choose_sender(None, console)
+    assert isinstance(sender, ConsoleSender) and destination == "console"
+    [key] = queue(outbox_con)
+    assert deliver_due(outbox_con, sender, now=NOW, destination=destination) == DeliveryReport(1, 0, 0)
+    assert "<!channel> refund denied" in console.export_text()
+    assert status(outbox_con, key)[0] == "sent"
+    slack, name = choose_sender(SecretStr("https://hooks.slack.com/services/T/B/C"), console)
+    assert isinstance(slack, SlackWebhookSender) and name == "slack"
+
+
+def test_detect_render_enqueue_deliver_end_to_end(fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection) -> None:
+    t0 = datetime(2024, 4, 1, tzinfo=UTC)
+    negatives = [1] * (16 * 24)
+    spike = 15 * 24 + 9
+    negatives[spike : spike + 6] = [30, 40, 35, 30, 25, 20]
+    settings = settings_for("balanced")
+    sender = SlackWebhookSender(fake_slack.url)
+    for seen in (spike + 2, spike + 4, spike + 8):  # three runs while the episode grows
+        counts = [HourCount(t0 + i * H, 50, n) for i, n in enumerate(negatives[:seen])]
+        for episode in detect_negative_spikes("Acme", counts, settings, evaluate_from=t0 + (seen - 6) * H):
+            rendered = render_alert(episode, AlertContext(channels=[("x", episode.observed)], examples=[]))
+            outbox.enqueue(
+                outbox_con, episode.key, episode.brand, episode.signal, episode.start, episode.end,
+                episode.observed, episode.expected, episode.p_value, rendered, run_id=f"run-{seen}",
+                now=t0 + seen * H,
+            )  # fmt: skip
+        deliver_due(outbox_con, sender, now=t0 + seen * H, destination="slack")
+    assert len(fake_slack.requests) == 1  # one episode, one message
+    assert outbox_con.execute("SELECT alert_key, status FROM alert_outbox").fetchall() == [
+        ("Acme|negative_volume|2024-04-16T09", "sent")
+    ]

@@ -1,0 +1,233 @@
+"""The negative-volume spike detector on synthetic hourly series."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from flows.config import AlertSettings
+from models.errors import ConfigError
+from models.spikes import (
+    PRESETS,
+    SIGNAL_NEGATIVE_VOLUME,
+    DetectorSettings,
+    HourCount,
+    detect_negative_spikes,
+    poisson_upper_tail,
+    settings_for,
+)
+
+T0 = datetime(2024, 4, 1, tzinfo=UTC)
+H = timedelta(hours=1)
+BALANCED = settings_for("balanced")
+
+
+def flat(days: int, negative: int = 1, total: int = 20) -> list[int]:
+    """A steady series: the same negative count every hour."""
+    return [negative] * (days * 24)
+
+
+def series(negatives: list[int], start: datetime = T0) -> list[HourCount]:
+    return [HourCount(start + i * H, total=max(n, 0) * 5 + 10, negative=n) for i, n in enumerate(negatives)]
+
+
+def with_burst(negatives: list[int], at: datetime, values: list[int]) -> list[int]:
+    """A copy with `values` added from hour `at` on."""
+    out = list(negatives)
+    first = int((at - T0) / H)
+    for offset, extra in enumerate(values):
+        out[first + offset] += extra
+    return out
+
+
+def test_clear_spike_found_with_start_end_and_peak() -> None:
+    day15 = T0 + timedelta(days=15)
+    negatives = with_burst(flat(16), day15 + 10 * H, [20, 35, 18])
+    [episode] = detect_negative_spikes("Acme", series(negatives), BALANCED)
+    assert episode.start == day15 + 10 * H
+    assert episode.end == day15 + 13 * H  # exclusive: one hour after the last flagged hour
+    assert episode.peak_hour == day15 + 11 * H
+    assert episode.observed == 20 + 35 + 18 + 3
+    assert episode.expected == pytest.approx(3.0)
+    assert episode.lift == pytest.approx(episode.observed / episode.expected)
+    assert episode.p_value < 1e-20
+    assert episode.signal == SIGNAL_NEGATIVE_VOLUME
+    assert episode.key == "Acme|negative_volume|2024-04-16T10"
+
+
+def test_steady_daily_rhythm_with_noise_gives_nothing() -> None:
+    rng = np.random.default_rng(7)
+    hours = np.arange(21 * 24)
+    # Quiet nights, busy afternoons: 1 to 13 expected negatives an hour, Poisson noise on top.
+    rate = 1 + 12 * np.clip(np.sin((hours % 24 - 6) / 24 * 2 * math.pi), 0, None)
+    negatives = [int(n) for n in rng.poisson(rate)]
+    for preset in ("balanced", "strict"):
+        assert detect_negative_spikes("Acme", series(negatives), settings_for(preset)) == []
+
+
+def test_the_rhythm_does_not_hide_a_real_spike_at_night() -> None:
+    hours = np.arange(16 * 24)
+    negatives = [round(1 + 12 * max(0.0, math.sin((h % 24 - 6) / 24 * 2 * math.pi))) for h in hours]
+    night = T0 + timedelta(days=15, hours=3)
+    episodes = detect_negative_spikes("Acme", series(with_burst(negatives, night, [14])), BALANCED)
+    assert [e.start for e in episodes] == [night]
+
+
+@pytest.mark.parametrize("burst", [[2, 2, 2, 2], [4, 4], [2, 3, 2]])
+def test_low_counts_from_zero_do_not_alert(burst: list[int]) -> None:
+    negatives = with_burst([0] * (16 * 24), T0 + timedelta(days=15, hours=9), burst)
+    assert detect_negative_spikes("Acme", series(negatives), BALANCED) == []
+
+
+def test_min_count_and_lift_both_gate() -> None:
+    quiet = with_burst([0] * (16 * 24), T0 + timedelta(days=15, hours=9), [8])
+    assert len(detect_negative_spikes("Acme", series(quiet), BALANCED)) == 1
+    assert detect_negative_spikes("Acme", series(quiet), settings_for("balanced", min_count=9)) == []
+    busy = with_burst(flat(16, negative=40), T0 + timedelta(days=15, hours=9), [50])  # 90 vs 40: lift 2.25
+    assert detect_negative_spikes("Acme", series(busy), BALANCED) == []
+    assert len(detect_negative_spikes("Acme", series(busy), settings_for("balanced", min_lift=2.0))) == 1
+
+
+def test_evaluate_from_hours_before_are_history_only() -> None:
+    early, late = T0 + timedelta(days=10, hours=9), T0 + timedelta(days=15, hours=9)
+    negatives = with_burst(with_burst(flat(16), early, [30, 30]), late, [30])
+    everything = detect_negative_spikes("Acme", series(negatives), BALANCED)
+    assert [e.start for e in everything] == [early, late]
+    recent = detect_negative_spikes("Acme", series(negatives), BALANCED, evaluate_from=T0 + timedelta(days=14))
+    assert [e.start for e in recent] == [late]
+    after_all = detect_negative_spikes("Acme", series(negatives), BALANCED, evaluate_from=late + H)
+    assert after_all == []
+
+
+def test_an_episode_straddling_evaluate_from_keeps_its_start() -> None:
+    start = T0 + timedelta(days=15, hours=9)
+    negatives = with_burst(flat(16), start, [30, 30, 30])
+    [episode] = detect_negative_spikes("Acme", series(negatives), BALANCED, evaluate_from=start + 2 * H)
+    assert episode.start == start
+    assert episode.end == start + 3 * H
+
+
+def test_episode_key_is_stable_as_the_episode_grows() -> None:
+    start = T0 + timedelta(days=15, hours=9)
+    full = with_burst(flat(17), start, [25, 30, 40, 35, 28])
+    keys, ends = [], []
+    for seen_until in (start + H, start + 3 * H, start + 5 * H, start + 12 * H):
+        upto = int((seen_until - T0) / H)
+        [episode] = detect_negative_spikes("Acme", series(full[:upto]), BALANCED, evaluate_from=seen_until - 8 * H)
+        keys.append(episode.key)
+        ends.append(episode.end)
+    assert len(set(keys)) == 1
+    assert ends == [start + H, start + 3 * H, start + 5 * H, start + 5 * H]
+
+
+def test_hours_within_the_merge_gap_join_one_episode() -> None:
+    start = T0 + timedelta(days=15, hours=9)
+    negatives = with_burst(flat(16), start, [30, 1, 1, 30])  # two quiet hours between: gap 2
+    [episode] = detect_negative_spikes("Acme", series(negatives), BALANCED)
+    assert (episode.start, episode.end) == (start, start + 4 * H)
+    assert episode.observed == 31 + 2 + 2 + 31  # the quiet hours inside the gap count too
+    [split] = detect_negative_spikes("Acme", series(negatives), settings_for("balanced", merge_gap_hours=1))
+    assert (split.start, split.end) == (start, start + H)  # the second burst now falls inside the cooldown
+
+
+def test_cooldown_suppresses_a_burst_soon_after_an_episode() -> None:
+    first = T0 + timedelta(days=15, hours=6)
+    second = first + 6 * H  # ends 07:00, the next burst starts at 12:00: 5 h later, inside a 6 h cooldown
+    negatives = with_burst(with_burst(flat(16), first, [30]), second, [30])
+    assert [e.start for e in detect_negative_spikes("Acme", series(negatives), BALANCED)] == [first]
+    no_cooldown = settings_for("balanced", cooldown_hours=0)
+    assert [e.start for e in detect_negative_spikes("Acme", series(negatives), no_cooldown)] == [first, second]
+    later = with_burst(with_burst(flat(16), first, [30]), first + 8 * H, [30])  # 7 h after the end
+    assert len(detect_negative_spikes("Acme", series(later), BALANCED)) == 2
+
+
+def test_a_cooldown_burst_does_not_change_the_reported_episode() -> None:
+    first = T0 + timedelta(days=15, hours=6)
+    negatives = with_burst(with_burst(flat(17), first, [30]), first + 5 * H, [30])
+    early = detect_negative_spikes("Acme", series(negatives[: int((first - T0) / H) + 2]), BALANCED)
+    full = detect_negative_spikes("Acme", series(negatives), BALANCED)
+    assert early == full
+
+
+def test_flagged_hours_are_left_out_of_later_baselines() -> None:
+    day14 = T0 + timedelta(days=14, hours=10)
+    negatives = with_burst(with_burst(flat(16), day14, [40]), day14 + timedelta(days=1), [40])
+    short = settings_for("balanced", baseline_days=3)  # three samples: trimming alone would not drop the 41
+    first, second = detect_negative_spikes("Acme", series(negatives), short)
+    assert (first.start, second.start) == (day14, day14 + timedelta(days=1))
+    assert second.expected == pytest.approx(1.0)
+
+
+def test_a_lasting_shift_is_one_episode_then_becomes_the_baseline() -> None:
+    negatives = [1] * (10 * 24) + [8] * (30 * 24)
+    [episode] = detect_negative_spikes("Acme", series(negatives), BALANCED)
+    assert episode.start == T0 + timedelta(days=10)
+    assert episode.end < T0 + timedelta(days=20)
+
+
+def test_a_day_of_history_is_needed_before_judging() -> None:
+    negatives = with_burst([0] * 48, T0 + 5 * H, [30])
+    assert detect_negative_spikes("Acme", series(negatives), BALANCED) == []
+
+
+def test_missing_hours_count_as_zero_and_input_order_does_not_matter() -> None:
+    start = T0 + timedelta(days=15, hours=9)
+    negatives = with_burst(flat(16, negative=0), start, [12])
+    sparse = [c for c in series(negatives) if c.negative > 0 or c.hour in (T0, T0 + timedelta(days=16) - H)]
+    assert detect_negative_spikes("Acme", list(reversed(sparse)), BALANCED) == detect_negative_spikes(
+        "Acme", series(negatives), BALANCED
+    )
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        HourCount(datetime(2024, 1, 1), total=1, negative=0)
+    with pytest.raises(ValueError, match="start of an hour"):
+        HourCount(T0 + timedelta(minutes=5), total=1, negative=0)
+    with pytest.raises(ValueError, match="negative"):
+        HourCount(T0, total=1, negative=2)
+    with pytest.raises(ValueError, match="twice"):
+        detect_negative_spikes("Acme", [HourCount(T0, 1, 0), HourCount(T0, 2, 1)], BALANCED)
+    assert detect_negative_spikes("Acme", [], BALANCED) == []
+
+
+def test_presets_and_overrides() -> None:
+    assert PRESETS["balanced"] == BALANCED
+    assert BALANCED.min_count == 5 and BALANCED.min_lift == 2.5 and BALANCED.p_value == 1e-4
+    assert (BALANCED.baseline_days, BALANCED.cooldown_hours, BALANCED.merge_gap_hours) == (14, 6, 2)
+    sensitive, strict = PRESETS["sensitive"], PRESETS["strict"]
+    assert sensitive.min_count < BALANCED.min_count < strict.min_count
+    assert sensitive.p_value > BALANCED.p_value > strict.p_value
+    assert settings_for("strict", min_count=None, cooldown_hours=2) == DetectorSettings(
+        min_count=10, min_lift=3.0, p_value=1e-6, baseline_days=28, cooldown_hours=2, merge_gap_hours=3
+    )
+    with pytest.raises(ConfigError, match="unknown alert preset 'loud'"):
+        settings_for("loud")
+    with pytest.raises(TypeError, match="slack_channel"):
+        settings_for("balanced", slack_channel="#alerts")
+    with pytest.raises(ValueError, match="min_lift"):
+        settings_for("balanced", min_lift=0.5)
+
+
+def test_settings_from_the_alerts_table_of_the_config() -> None:
+    table = AlertSettings(preset="sensitive", min_count=4, p_value=1e-5, slack_channel="#cx")
+    settings = settings_for(table.preset, **table.model_dump(exclude={"preset", "slack_channel"}))
+    assert (settings.min_count, settings.p_value, settings.min_lift) == (4, 1e-5, PRESETS["sensitive"].min_lift)
+
+
+def test_poisson_tail_exact_values() -> None:
+    assert poisson_upper_tail(0, 3.0) == 1.0
+    assert poisson_upper_tail(1, 0.7) == pytest.approx(1 - math.exp(-0.7))
+    assert poisson_upper_tail(2, 2.0) == pytest.approx(1 - 3 * math.exp(-2.0))
+    assert poisson_upper_tail(5, 0.0) == 0.0
+    tiny = poisson_upper_tail(200, 5.0)
+    assert 0 < tiny < 1e-200  # summed directly: 1 - cdf would round this to zero
+
+
+def test_poisson_tail_matches_scipy() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    for k, mean in [(5, 0.5), (30, 12.0), (8, 1.0), (3, 5.0), (10, 10.0), (55, 60.0), (400, 150.0), (1, 1e-3)]:
+        assert poisson_upper_tail(k, mean) == pytest.approx(stats.poisson.sf(k - 1, mean), rel=1e-9)

@@ -1,0 +1,44 @@
+"""Builders shared by the warehouse tests: mentions, sentiments, brand matches, row counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from models.mention import BrandMatch, Mention
+from models.scores import Sentiment
+
+
+def mention(
+    channel: str, mention_id: str, text: str = "acme is fine", when: datetime | None = None, **extra: Any
+) -> Mention:
+    """A valid Mention with sensible defaults."""
+    return Mention(
+        channel=channel,
+        id=mention_id,
+        text=text,
+        created_at=when or datetime(2024, 1, 1, 12, tzinfo=UTC),
+        **extra,
+    )
+
+
+def sentiment(label: str, score: float, version: str = "v1", model: str = "test-model") -> Sentiment:
+    """A Sentiment whose probabilities agree with its score (p_pos - p_neg = score)."""
+    p_pos = max(score, 0.0)
+    p_neg = max(-score, 0.0)
+    probs = {"negative": p_neg, "neutral": 1.0 - p_pos - p_neg, "positive": p_pos}
+    return Sentiment(label, score, probs, model, version)
+
+
+def brand(name: str, *terms: str) -> list[BrandMatch]:
+    """One brand match."""
+    return [BrandMatch(brand=name, terms=tuple(terms) or (name.lower(),))]
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows in a table (table names here are test constants)."""
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])

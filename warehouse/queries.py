@@ -1,0 +1,192 @@
+"""Read queries the pipeline needs: hourly counts for spike detection, alert context, the run summary, ad-hoc SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from models.errors import FatalError
+from warehouse.connection import first_row
+
+
+class SqlRefused(FatalError):
+    """`brandpulse sql` got something other than one read-only query."""
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, like Mention.created_at."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def hourly_counts(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    channel: str | None = None,
+) -> list[tuple[datetime, int, int]]:
+    """(hour, total, negative) for every UTC hour from start's hour until end, zero-count hours included."""
+    # Mentions count when start <= created_at < end; negative means the newest score's label is negative.
+    channel_clause = "AND channel = ?" if channel is not None else ""
+    # Truncated here, not with SQL date_trunc, which would follow the session's time zone (not always whole hours).
+    first_hour = _utc(start).replace(minute=0, second=0, microsecond=0)
+    params: list[Any] = [first_hour, _utc(end), brand, _utc(start), _utc(end)]
+    if channel is not None:
+        params.append(channel)
+    rows = con.execute(
+        f"""WITH hours AS (
+            SELECT hour FROM range(?::TIMESTAMPTZ, ?::TIMESTAMPTZ, INTERVAL 1 HOUR) AS r(hour)
+        ),
+        counts AS (
+            SELECT hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative') AS negative
+            FROM mentions_scored
+            WHERE brand = ? AND created_at >= ? AND created_at < ? {channel_clause}
+            GROUP BY hour
+        )
+        SELECT h.hour, coalesce(c.total, 0), coalesce(c.negative, 0)
+        FROM hours h LEFT JOIN counts c ON c.hour = h.hour
+        ORDER BY h.hour""",
+        params,
+    ).fetchall()
+    return [(_utc(hour), int(total), int(negative)) for hour, total, negative in rows]
+
+
+def newest_mention_time(con: duckdb.DuckDBPyConnection, brand: str) -> datetime | None:
+    """When the newest stored mention of a brand was posted (UTC), or None if there is none."""
+    row = first_row(
+        con.execute(
+            """SELECT max(m.created_at) FROM mentions m
+        JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+        WHERE b.brand = ?""",
+            [brand],
+        )
+    )
+    return None if row is None or row[0] is None else _utc(row[0])
+
+
+def negative_by_channel(
+    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime
+) -> list[tuple[str, int]]:
+    """(channel, negative mentions) in [start, end) for a brand, the largest first; channels with none left out."""
+    rows = con.execute(
+        """SELECT channel, count(*) AS negative FROM mentions_scored
+        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
+        GROUP BY channel
+        ORDER BY negative DESC, channel""",
+        [brand, _utc(start), _utc(end)],
+    ).fetchall()
+    return [(str(channel), int(count)) for channel, count in rows]
+
+
+def example_negative_posts(
+    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, limit: int = 3
+) -> list[dict[str, Any]]:
+    """Negative posts in [start, end): the widest-reaching authors first, then the most negative."""
+    cursor = con.execute(
+        """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
+        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
+        ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
+        LIMIT ?""",
+        [brand, _utc(start), _utc(end), int(limit)],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[str, Any]:
+    """Counts for the end-of-run summary: mentions per channel and brand, sentiment per brand, alerts, rejects."""
+    # One optional filter, applied the same way to each table: rows a run first stored, or everything.
+    where = "WHERE run_id = ?" if run_id is not None else ""
+    params: list[Any] = [run_id] if run_id is not None else []
+
+    by_channel_brand = [
+        {"brand": brand, "channel": channel, "mentions": int(n)}
+        for brand, channel, n in con.execute(
+            f"""SELECT brand, channel, count(*) AS n FROM mentions_scored {where}
+            GROUP BY brand, channel ORDER BY brand NULLS LAST, n DESC, channel""",
+            params,
+        ).fetchall()
+    ]
+    by_channel = {
+        str(channel): int(n)
+        for channel, n in con.execute(
+            f"SELECT channel, count(*) AS n FROM mentions {where} GROUP BY channel ORDER BY n DESC, channel", params
+        ).fetchall()
+    }
+    by_brand: dict[str, int] = {}
+    unmatched = 0
+    for row in by_channel_brand:
+        if row["brand"] is None:
+            unmatched += row["mentions"]
+        else:
+            by_brand[row["brand"]] = by_brand.get(row["brand"], 0) + row["mentions"]
+
+    sentiment = []
+    for brand, scored, negative, neutral, positive, net in con.execute(
+        f"""SELECT brand,
+            count(label),
+            count(*) FILTER (WHERE label = 'negative'),
+            count(*) FILTER (WHERE label = 'neutral'),
+            count(*) FILTER (WHERE label = 'positive'),
+            avg(score)
+        FROM mentions_scored
+        {where or "WHERE TRUE"} AND brand IS NOT NULL
+        GROUP BY brand
+        HAVING count(label) > 0
+        ORDER BY brand""",
+        params,
+    ).fetchall():
+        sentiment.append(
+            {
+                "brand": brand,
+                "scored": int(scored),
+                "negative": int(negative),
+                "neutral": int(neutral),
+                "positive": int(positive),
+                "negative_share": negative / scored,
+                "neutral_share": neutral / scored,
+                "positive_share": positive / scored,
+                "net_sentiment": float(net),
+            }
+        )
+
+    alerts_by_status = {
+        str(status): int(n)
+        for status, n in con.execute(
+            f"SELECT status, count(*) FROM alert_outbox {where} GROUP BY status ORDER BY status", params
+        ).fetchall()
+    }
+    rejects_row = first_row(con.execute(f"SELECT count(*) FROM rejects {where}", params))
+    return {
+        "run_id": run_id,
+        "mentions": sum(by_channel.values()),
+        "mentions_by_channel": by_channel,
+        "mentions_by_brand": by_brand,
+        "unmatched": unmatched,
+        "by_channel_brand": by_channel_brand,
+        "sentiment_by_brand": sentiment,
+        "alerts_by_status": alerts_by_status,
+        "alerts_total": sum(alerts_by_status.values()),
+        "rejects": int(rejects_row[0]) if rejects_row else 0,
+    }
+
+
+def run_readonly_sql(
+    con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one SELECT-type query (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE) and return (columns, rows)."""
+    # DuckDB's own parser classifies the statement, so tricks with comments or casing do not slip a write through.
+    # Callers should still pass a Warehouse.read() connection: read-only at the file level is the real guarantee.
+    statements = duckdb.extract_statements(sql)
+    if len(statements) != 1:
+        raise SqlRefused(f"give exactly one query (got {len(statements)} statements)")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        kind = statements[0].type.name
+        raise SqlRefused(f"only read-only queries are allowed here (SELECT, WITH, DESCRIBE…), not {kind}")
+    cursor = con.execute(sql)
+    columns = [d[0] for d in cursor.description] if cursor.description else []
+    rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows)
+    return columns, rows

@@ -1,0 +1,240 @@
+"""The warehouse schema in one place: its version, the forward migrations, and `migrate`."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+from models.errors import FatalError
+from warehouse.connection import first_row, transaction
+from warehouse.views import VIEW_NAMES, create_views, view_statements
+
+# Common function words that say nothing about a brand; `top_terms` drops them. Single characters are dropped
+# anyway (terms are at least 2 characters), so one-syllable Korean particles need no entry here.
+_EN_WORDS = """
+about after again all also am an and any are aren as at be because been before being but by can could couldn
+did didn do does doesn doing don down each even ever for from get gets got had has hasn have haven having he
+her here hers him his how if im in into is isn it its just ll me more most much my no nor not now of off on
+once one only or other our ours out over own re really same she should so some still such than that the their
+them then there these they this those through to too up us ve very was wasn we were weren what when where
+which while who why will with won would wouldn you your yours amp rt via http https www com lol
+"""
+_KO_WORDS = """
+그리고 그런데 근데 하지만 그래서 그러나 그럼 또는 또한 그냥 정말 진짜 너무 아주 매우 완전 많이
+조금 이거 그거 저거 이것 그것 저것 여기 거기 저기 우리 저희 저는 제가 저도 나는 내가 나도
+있다 없다 있어요 없어요 있습니다 없습니다 했어요 했는데 하는 하고 해서 하면 합니다 입니다 이에요
+예요 에요 인데 는데 아니 어떻게 때문에 위해 통해 대한 대해 같은 같아요 같이 다시 계속 이번
+오늘 지금 이제 항상 모두 다른 어떤 무슨 그래도 에서 으로 까지 부터 에게 한테 이랑 하다 했다
+되다 된다 되는 하면서 해요 했습니다
+"""
+
+STOPWORDS_EN: tuple[str, ...] = tuple(_EN_WORDS.split())
+STOPWORDS_KO: tuple[str, ...] = tuple(_KO_WORDS.split())
+
+
+def _stopword_rows(lang: str, words: tuple[str, ...]) -> str:
+    # Built from the constants above, never from user input; the assert keeps them safe to inline as literals.
+    assert all("'" not in word for word in words)
+    return ", ".join(f"('{lang}', '{word}')" for word in dict.fromkeys(words))
+
+
+# Forward migrations: (version, statements). Append new versions; never edit one that has shipped.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """CREATE TABLE mentions (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                text VARCHAR NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL,
+                url VARCHAR,
+                author_id VARCHAR,
+                author_handle VARCHAR,
+                author_followers BIGINT,
+                lang VARCHAR,
+                kind VARCHAR NOT NULL,
+                parent_id VARCHAR,
+                metrics JSON,
+                rating DOUBLE,
+                rating_scale VARCHAR,
+                raw JSON,
+                run_id VARCHAR,
+                ingested_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (channel, id)
+            )""",
+            """CREATE TABLE mention_brands (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                brand VARCHAR NOT NULL,
+                terms VARCHAR[],
+                PRIMARY KEY (channel, id, brand)
+            )""",
+            """CREATE TABLE scores (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                model VARCHAR NOT NULL,
+                model_version VARCHAR NOT NULL,
+                label VARCHAR NOT NULL,
+                score DOUBLE NOT NULL,
+                p_negative DOUBLE,
+                p_neutral DOUBLE,
+                p_positive DOUBLE,
+                scored_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (channel, id, model_version)
+            )""",
+            """CREATE TABLE cursors (
+                channel VARCHAR NOT NULL,
+                scope VARCHAR NOT NULL,
+                value VARCHAR NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                run_id VARCHAR,
+                PRIMARY KEY (channel, scope)
+            )""",
+            """CREATE TABLE runs (
+                run_id VARCHAR PRIMARY KEY,
+                started_at TIMESTAMPTZ NOT NULL,
+                finished_at TIMESTAMPTZ,
+                status VARCHAR NOT NULL,
+                summary JSON
+            )""",
+            "CREATE SEQUENCE rejects_seq START 1",
+            """CREATE TABLE rejects (
+                reject_id BIGINT PRIMARY KEY DEFAULT nextval('rejects_seq'),
+                run_id VARCHAR,
+                source VARCHAR NOT NULL,
+                line BIGINT,
+                channel VARCHAR,
+                record_id VARCHAR,
+                reason VARCHAR NOT NULL,
+                payload VARCHAR,
+                rejected_at TIMESTAMPTZ NOT NULL
+            )""",
+        ],
+    ),
+    (
+        2,
+        [
+            # scored_at picks the newest topic model per mention, as scores.scored_at does for sentiment.
+            """CREATE TABLE mention_topics (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                model_version VARCHAR NOT NULL,
+                topic VARCHAR NOT NULL,
+                score DOUBLE,
+                sentiment_label VARCHAR,
+                sentiment_score DOUBLE,
+                scored_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (channel, id, model_version, topic)
+            )""",
+            """CREATE TABLE alert_outbox (
+                alert_key VARCHAR PRIMARY KEY,
+                brand VARCHAR NOT NULL,
+                signal VARCHAR NOT NULL,
+                window_start TIMESTAMPTZ NOT NULL,
+                window_end TIMESTAMPTZ NOT NULL,
+                observed DOUBLE,
+                expected DOUBLE,
+                p_value DOUBLE,
+                title VARCHAR,
+                text VARCHAR NOT NULL,
+                blocks JSON,
+                status VARCHAR NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TIMESTAMPTZ,
+                last_error VARCHAR,
+                destination VARCHAR,
+                created_at TIMESTAMPTZ NOT NULL,
+                sent_at TIMESTAMPTZ,
+                run_id VARCHAR
+            )""",
+            """CREATE TABLE stopwords (
+                lang VARCHAR NOT NULL,
+                word VARCHAR NOT NULL,
+                PRIMARY KEY (lang, word)
+            )""",
+            f"INSERT INTO stopwords VALUES {_stopword_rows('en', STOPWORDS_EN)}",
+            f"INSERT INTO stopwords VALUES {_stopword_rows('ko', STOPWORDS_KO)}",
+        ],
+    ),
+]
+SCHEMA_VERSION: int = MIGRATIONS[-1][0]
+DESCRIPTIONS: dict[int, str] = {
+    1: "mentions, brand matches, scores, cursors, runs, rejects",
+    2: "mention topics, alert outbox, stopwords",
+}
+
+_BOOKKEEPING = [
+    """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY,
+        description VARCHAR,
+        applied_at TIMESTAMPTZ NOT NULL
+    )""",
+    # Remembers which view definitions are installed, so opening a writer does not rewrite the catalog each time.
+    "CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version recorded in the file (0 for an empty database)."""
+    exists = first_row(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' AND schema_name = 'main'")
+    )
+    if not exists or not exists[0]:
+        return 0
+    row = first_row(con.execute("SELECT coalesce(max(version), 0) FROM schema_version"))
+    return int(row[0]) if row else 0
+
+
+def views_fingerprint() -> str:
+    """A hash of the view definitions this code would install."""
+    return hashlib.sha256("\n;\n".join(view_statements()).encode("utf-8")).hexdigest()
+
+
+def migrate(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    target: int | None = None,
+    migrations: list[tuple[int, list[str]]] | None = None,
+) -> int:
+    """Apply pending migrations (up to `target`) in one transaction, then (re)create the views; return the version."""
+    steps = MIGRATIONS if migrations is None else migrations
+    latest = steps[-1][0] if steps else 0
+    goal = latest if target is None else target
+    with transaction(con):
+        for statement in _BOOKKEEPING:
+            con.execute(statement)
+        version = current_version(con)
+        if version > latest:
+            raise FatalError(
+                f"the warehouse is at schema version {version}, newer than this brandpulse ({latest}): "
+                "upgrade brandpulse before writing to it"
+            )
+        for step_version, statements in steps:
+            if version < step_version <= goal:
+                for statement in statements:
+                    con.execute(statement)
+                con.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, current_timestamp)",
+                    [step_version, DESCRIPTIONS.get(step_version)],
+                )
+                version = step_version
+        # Views read tables of the newest schema, so a partial (targeted) migration leaves them out.
+        if version == SCHEMA_VERSION:
+            _ensure_views(con)
+    return version
+
+
+def _ensure_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the views when their definitions changed or one is missing."""
+    fingerprint = views_fingerprint()
+    row = first_row(con.execute("SELECT value FROM warehouse_meta WHERE key = 'views'"))
+    present = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    if row and row[0] == fingerprint and set(VIEW_NAMES) <= present:
+        return
+    create_views(con)
+    con.execute(
+        "INSERT INTO warehouse_meta VALUES ('views', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [fingerprint],
+    )
