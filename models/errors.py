@@ -35,8 +35,8 @@ class ConfigError(FatalError):
     """The configuration is wrong; the message names the key and the file."""
 
     def __init__(self, message: str, *, key: str | None = None, file: str | None = None) -> None:
-        where = " ".join(part for part in (f"[{key}]" if key else "", f"in {file}" if file else "") if part)
-        super().__init__(f"{message} {where}".strip() if where else message)
+        where = " ".join(part for part in (f"setting '{key}'" if key else "", f"in {file}" if file else "") if part)
+        super().__init__(f"{message} ({where})" if where else message)
         self.key = key
         self.file = file
 

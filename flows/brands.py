@@ -1,0 +1,63 @@
+"""Brand matching on normalised text: which configured brands a mention is about, and by which terms."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from flows.config import Brand
+from models.mention import BrandMatch
+
+
+def normalise(text: str) -> str:
+    """NFKC (folds full-width letters, composes Hangul) then casefold, with runs of whitespace collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _is_hangul(char: str) -> bool:
+    return "\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e"
+
+
+@cache
+def _term_pattern(term: str) -> re.Pattern[str]:
+    """A regex for one term: word-bounded, except that Korean particles may follow a Hangul term."""
+    norm = normalise(term).strip()
+    left = r"(?<![\w#@])" if norm[0].isalnum() else r"(?<![\w])"
+    # Korean attaches particles (애크미가, 애크미는) so a Hangul term has no right boundary.
+    right = "" if _is_hangul(norm[-1]) else r"(?![\w])"
+    return re.compile(left + re.escape(norm) + right)
+
+
+@dataclass(frozen=True)
+class BrandMatcher:
+    """Matches texts against the configured brands; built once per run."""
+
+    brands: tuple[Brand, ...]
+
+    @classmethod
+    def from_brands(cls, brands: Sequence[Brand]) -> BrandMatcher:
+        """Build a matcher for these brands."""
+        return cls(tuple(brands))
+
+    def match(self, text: str) -> list[BrandMatch]:
+        """The brands whose terms occur in `text` once each brand's excluded phrases are removed."""
+        norm = normalise(text)
+        found: list[BrandMatch] = []
+        for brand in self.brands:
+            candidate = norm
+            for phrase in brand.exclude:
+                candidate = candidate.replace(normalise(phrase), " ")
+            terms = tuple(term for term in brand.terms if _term_pattern(term).search(candidate))
+            if terms:
+                found.append(BrandMatch(brand=brand.name, terms=terms))
+        return found
+
+    def named(self, name: str) -> BrandMatch | None:
+        """An explicit assignment to the brand called `name` (case-insensitive), e.g. a survey's brand column."""
+        for brand in self.brands:
+            if brand.name.casefold() == name.strip().casefold():
+                return BrandMatch(brand=brand.name, terms=())
+        return None

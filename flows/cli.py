@@ -1,0 +1,309 @@
+"""The `brandpulse` command line: init, run, serve, score, import, sql, trends."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from flows.config import CONFIG_FILENAME, Config, load_config
+from models.errors import BrandpulseError, ConfigError, FatalError
+
+app = typer.Typer(
+    help="brandpulse: self-hosted social listening. Listen, score sentiment, load into DuckDB, alert on spikes.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
+]
+
+
+def _config(path: Path | None) -> Config:
+    return load_config(path)
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path(CONFIG_FILENAME),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented brandpulse.toml to start from."""
+    if path.exists() and not force:
+        err.print(f"[red]{path} already exists[/]; use --force to overwrite it.")
+        raise typer.Exit(1)
+    template = (Path(__file__).parent / "init_template.toml").read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(template, encoding="utf-8")
+    out.print(f"Wrote {path}. Edit its brands tables, then run: brandpulse run --config {path}", markup=False)
+    out.print("Secrets (Slack webhook, API tokens) go in environment variables: see .env.example.")
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run one pass (listen → score → load → detect → alert) as a Prefect flow and print a summary."""
+    from flows.pipeline import pipeline
+
+    try:
+        cfg = _config(config)
+        summary = pipeline(config_path=str(config) if config else None)
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    _print_summary(cfg, summary)
+
+
+def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
+    totals = summary.get("totals", {})
+    out.rule("[bold]brandpulse run summary")
+    for item in summary.get("imports", []):
+        state = "unchanged, skipped" if item["skipped_unchanged"] else (
+            f"{item['inserted']} new, {item['duplicates']} already stored, {item['rejected']} rejected"
+        )
+        out.print(f"imported {Path(item['source']).name}: {state}", markup=False)
+    out.print(f"scored {summary['scored']} mentions with {summary['model']}", markup=False)
+    table = Table(title="Mentions per channel and brand", show_lines=False)
+    table.add_column("brand")
+    table.add_column("channel")
+    table.add_column("mentions", justify="right")
+    for row in totals.get("by_channel_brand", []):
+        table.add_row(Text(str(row["brand"])), Text(str(row["channel"])), str(row["mentions"]))
+    out.print(table)
+    split = Table(title="Sentiment split")
+    for column in ("brand", "negative", "neutral", "positive", "net"):
+        split.add_column(column, justify="right" if column != "brand" else "left")
+    for row in totals.get("sentiment_by_brand", []):
+        split.add_row(
+            Text(str(row["brand"])),
+            f"{row['negative_share']:.0%}",
+            f"{row['neutral_share']:.0%}",
+            f"{row['positive_share']:.0%}",
+            f"{row['net_sentiment']:+.2f}",
+        )
+    out.print(split)
+    out.print(
+        f"alerts: {summary['alerts_new']} new episode(s), {summary['alerts_sent']} delivered, "
+        f"{summary['alerts_retry']} to retry, {summary['alerts_failed']} failed; "
+        f"{totals.get('alerts_total', 0)} in the warehouse"
+    )
+    out.print(f"warehouse: {summary['warehouse']}", markup=False)
+    out.print("try:")
+    out.print("  brandpulse sql \"SELECT brand, channel, sum(mentions) AS n, round(avg(net_sentiment), 2) AS net "
+              "FROM sentiment_daily GROUP BY ALL ORDER BY n DESC\"", highlight=False)
+    out.print("  brandpulse sql \"SELECT brand, signal, window_start, observed, expected, status FROM alerts\"",
+              highlight=False)
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    every: Annotated[int, typer.Option(help="Minutes between runs.")] = 15,
+) -> None:
+    """Serve the pipeline on a schedule on this machine (no work pool needed); Ctrl-C stops it."""
+    from datetime import timedelta
+
+    from flows.pipeline import pipeline
+
+    try:
+        _config(config)
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    pipeline.serve(
+        name="brandpulse-pipeline",
+        interval=timedelta(minutes=every),
+        parameters={"config_path": str(config.resolve()) if config else None},
+    )
+
+
+@app.command()
+def score(
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to score.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="A file with one text per line.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model: 'bundled', a local folder or a HF id.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Score texts and print one JSON line per text: label, score, probabilities, model."""
+    from models import load_sentiment
+
+    try:
+        cfg = _config(config)
+        lines = list(texts or [])
+        if file is not None:
+            if not file.exists():
+                raise ConfigError(f"file not found: {file}", key="--file")
+            lines += file.read_text(encoding="utf-8").splitlines()
+        if not lines:
+            raise ConfigError("nothing to score: give texts or --file PATH", key="score")
+        name = model or cfg.model.sentiment
+        scorer = load_sentiment(None if name == "bundled" else name, batch_size=cfg.model.batch_size)
+        results = _predict_with_progress(scorer, lines)
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    for result in results:
+        sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+
+
+def _predict_with_progress(scorer: Any, lines: list[str]) -> list[Any]:
+    if len(lines) <= 256:
+        return scorer.predict(lines)
+    from rich.progress import Progress
+
+    results: list[Any] = []
+    with Progress(console=err, transient=True) as progress:
+        bar = progress.add_task("scoring", total=len(lines))
+        for start in range(0, len(lines), 256):
+            results += scorer.predict(lines[start : start + 256])
+            progress.advance(bar, min(256, len(lines) - start))
+    return results
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSONL files of mentions or survey feedback.")],
+    brand: Annotated[str | None, typer.Option(help="Assign every row to this brand (e.g. survey answers).")] = None,
+    channel: Annotated[str, typer.Option(help="Channel for rows without a channel column.")] = "file",
+    config: ConfigOption = None,
+) -> None:
+    """Import mentions or survey feedback; bad rows go to the rejects table with line and reason."""
+    from flows.brands import BrandMatcher
+    from flows.steps import import_file
+    from warehouse import Warehouse
+
+    try:
+        cfg = _config(config)
+        if brand is not None:
+            brand = cfg.brand(brand).name
+        wh = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
+        matcher = BrandMatcher.from_brands(cfg.brands)
+        run_id = datetime.now(UTC).strftime("import-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+        failed = False
+        for path in files:
+            if not path.exists():
+                raise ConfigError(f"file not found: {path}", key="import")
+            result = import_file(wh, path, matcher, run_id=run_id, default_channel=channel,
+                                 default_brand=brand, force=True)
+            out.print(
+                f"{path}: {result.read} valid rows, {result.inserted} new, {result.duplicates} already stored, "
+                f"{result.rejected} rejected, {result.unmatched} matched no brand",
+                markup=False,
+            )
+            for reject in result.rejects[:20]:
+                where = f"line {reject.line}" if reject.line is not None else (reject.record_id or "?")
+                err.print(f"  rejected {where}: {reject.reason}", highlight=False, markup=False)
+            if result.rejected > 20:
+                err.print(f"  … and {result.rejected - 20} more: brandpulse sql \"SELECT * FROM rejects\"")
+            failed |= result.read == 0 and result.rejected > 0
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    out.print(f"warehouse: {cfg.warehouse.path}", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse views and tables.")],
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """Run a read-only SQL query against the warehouse and print the result."""
+    from warehouse import Warehouse, run_readonly_sql
+
+    try:
+        cfg = _config(config)
+        with Warehouse(cfg.warehouse.path).read() as con:
+            columns, rows = run_readonly_sql(con, query)
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    except Exception as exc:  # a DuckDB parser/binder error: the user's SQL, not our bug
+        err.print(f"[bold red]SQL error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table(*columns)
+        for row in rows:
+            # Text cells: mention text is data, and rich would otherwise read "[...]" in it as markup.
+            table.add_row(*(Text("" if value is None else str(value)) for value in row))
+        out.print(table)
+        out.print(f"{len(rows)} row(s)")
+
+
+TREND_QUERIES = {
+    "channel": "SELECT brand, channel, sum(mentions) AS mentions, round(sum(negative) / sum(mentions), 3) AS "
+    "negative_share, round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM sentiment_daily "
+    "WHERE day >= ? GROUP BY ALL ORDER BY brand, mentions DESC",
+    "day": "SELECT day, brand, sum(mentions) AS mentions, round(sum(negative) / sum(mentions), 3) AS negative_share, "
+    "round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM sentiment_daily "
+    "WHERE day >= ? GROUP BY ALL ORDER BY day, brand",
+    "week": "SELECT date_trunc('week', day) AS week, brand, sum(mentions) AS mentions, "
+    "round(sum(negative) / sum(mentions), 3) AS negative_share, "
+    "round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM sentiment_daily "
+    "WHERE day >= ? GROUP BY ALL ORDER BY week, brand",
+    "brand": "SELECT brand, sum(mentions) AS mentions, round(avg(share), 3) AS share_of_voice, "
+    "round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM share_of_voice "
+    "WHERE day >= ? GROUP BY ALL ORDER BY mentions DESC",
+}
+
+
+@app.command()
+def trends(
+    by: Annotated[str, typer.Option(help="channel | day | week | brand")] = "channel",
+    days: Annotated[int, typer.Option(help="How many days back from the newest mention.")] = 28,
+    config: ConfigOption = None,
+) -> None:
+    """Sentiment trends as a terminal table, over the last N days of stored data."""
+    from warehouse import Warehouse
+
+    if by not in TREND_QUERIES:
+        err.print(f"[red]--by must be one of {', '.join(TREND_QUERIES)}[/]")
+        raise typer.Exit(2)
+    try:
+        cfg = _config(config)
+        with Warehouse(cfg.warehouse.path).read() as con:
+            newest = con.execute("SELECT max(day) FROM sentiment_daily").fetchone()[0]
+            if newest is None:
+                raise FatalError("the warehouse has no scored mentions yet: run `brandpulse run` first")
+            since = newest - __import__("datetime").timedelta(days=days - 1)
+            cursor = con.execute(TREND_QUERIES[by], [since])
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    _print_rows(columns, rows, "table")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

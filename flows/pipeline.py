@@ -1,0 +1,117 @@
+"""The Prefect flow `pipeline`: one pass of listen → score → load → detect → alert."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from rich.console import Console
+
+from flows import steps
+from flows.brands import BrandMatcher
+from flows.config import Config, load_config, load_secrets
+from flows.slack_delivery import Sender, choose_sender
+from warehouse import Warehouse, finish_run, queries, start_run
+
+
+@dataclass
+class RunSummary:
+    """What one pass did, for the console, the `runs` table and Prefect artifacts."""
+
+    run_id: str
+    warehouse: str
+    model: str = ""
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    scored: int = 0
+    alerts_detected: int = 0
+    alerts_new: int = 0
+    alerts_sent: int = 0
+    alerts_retry: int = 0
+    alerts_failed: int = 0
+    channels: dict[str, str] = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)
+    status: str = "completed"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy."""
+        return asdict(self)
+
+
+@task(name="import-file")
+def import_file_task(warehouse: Warehouse, path: Path, matcher: BrandMatcher, run_id: str) -> steps.ImportResult:
+    """Import one configured file into the warehouse."""
+    return steps.import_file(warehouse, path, matcher, run_id=run_id)
+
+
+@task(name="score")
+def score_task(warehouse: Warehouse, model_name: str, batch_size: int) -> tuple[str, int]:
+    """Score all mentions that have no score for the configured model yet."""
+    from models import load_sentiment
+
+    model = load_sentiment(None if model_name == "bundled" else model_name, batch_size=batch_size)
+    return model.version, steps.score_pending(warehouse, model)
+
+
+@task(name="detect-and-alert")
+def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, int]:
+    """Detect spikes, write new episodes to the outbox, deliver what is due."""
+    now = datetime.now(UTC)
+    outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now)
+    report = steps.deliver(warehouse, sender, destination=destination, now=now)
+    return {
+        "detected": outcome.detected,
+        "new": outcome.new,
+        "sent": report.sent,
+        "retry": report.retry,
+        "failed": report.failed,
+    }
+
+
+def run_once(config: Config, *, sender: Sender | None = None, destination: str | None = None) -> RunSummary:
+    """One pass over the configured sources; the body of the `pipeline` flow."""
+    logger = get_run_logger()
+    warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
+    if sender is None:
+        sender, destination = choose_sender(load_secrets().slack_webhook_url, Console())
+    with warehouse.write() as con:
+        start_run(con, run_id, datetime.now(UTC))
+    try:
+        matcher = BrandMatcher.from_brands(config.brands)
+        for path in config.imports.files:
+            result = import_file_task(warehouse, path, matcher, run_id)
+            summary.imports.append(
+                {k: v for k, v in asdict(result).items() if k != "rejects"}
+            )
+            summary.channels[f"file:{path.name}"] = "unchanged" if result.skipped_unchanged else "ok"
+            logger.info(
+                "imported %s: %d new, %d already stored, %d rejected",
+                path.name, result.inserted, result.duplicates, result.rejected,
+            )
+        summary.model, summary.scored = score_task(warehouse, config.model.sentiment, config.model.batch_size)
+        logger.info("scored %d mentions with %s", summary.scored, summary.model)
+        alerts = alert_task(warehouse, config, run_id, sender, destination or "console")
+        summary.alerts_detected, summary.alerts_new = alerts["detected"], alerts["new"]
+        summary.alerts_sent, summary.alerts_retry = alerts["sent"], alerts["retry"]
+        summary.alerts_failed = alerts["failed"]
+        with warehouse.write() as con:
+            summary.totals = queries.summary(con)
+    except BaseException:
+        summary.status = "failed"
+        raise
+    finally:
+        with warehouse.write() as con:
+            finish_run(con, run_id, summary.status, summary.as_dict())
+    return summary
+
+
+@flow(name="pipeline", log_prints=True)
+def pipeline(config_path: str | None = None) -> dict[str, Any]:
+    """One pass: import/listen, score, load, detect spikes, deliver alerts."""
+    config = load_config(Path(config_path) if config_path else None)
+    return run_once(config).as_dict()

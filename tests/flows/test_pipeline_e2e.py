@@ -1,0 +1,59 @@
+"""The pipeline flow end to end on a small sample with a tiny locally trained transformer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers.sample import SPIKE_START, write_sample
+
+from flows.pipeline import pipeline
+
+
+@pytest.fixture
+def sample_config(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("BRANDPULSE_SLACK_WEBHOOK_URL", raising=False)
+    return write_sample(tmp_path, tiny_model_dir)
+
+
+def counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+            for table in ("mentions", "mention_brands", "scores", "alert_outbox", "rejects")
+        }
+
+
+def test_pipeline_twice_loads_once_and_alerts_once(
+    prefect_harness: None, sample_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = pipeline(config_path=str(sample_config))
+    db = sample_config.parent / "wh.duckdb"
+    after_first = counts(db)
+    mentions_in_file = sum(1 for _ in (sample_config.parent / "mentions.jsonl").open())
+    assert after_first["mentions"] == mentions_in_file + 20
+    assert after_first["scores"] == after_first["mentions"]
+    assert after_first["rejects"] == 0
+    assert first["scored"] == after_first["mentions"]
+    assert first["alerts_new"] == 1 and first["alerts_sent"] == 1
+    printed = capsys.readouterr().out
+    assert "Acme" in printed and "negative" in printed.lower()
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        brand, start, status, destination = con.execute(
+            "SELECT brand, window_start, status, destination FROM alerts"
+        ).fetchone()
+        survey_brand = con.execute("SELECT DISTINCT brand FROM mentions_scored WHERE channel = 'survey'").fetchall()
+    assert (brand, status, destination) == ("Acme", "sent", "console")
+    assert abs((start - SPIKE_START).total_seconds()) <= 3600
+    assert survey_brand == [("Acme",)]
+
+    second = pipeline(config_path=str(sample_config))
+    assert counts(db) == after_first
+    assert second["scored"] == 0
+    assert second["alerts_new"] == 0 and second["alerts_sent"] == 0
+    assert all(item["skipped_unchanged"] for item in second["imports"])
+    assert "negative_volume" not in capsys.readouterr().out  # no second alert printed
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT status) FROM runs").fetchone() == (2, 1)
