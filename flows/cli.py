@@ -116,19 +116,15 @@ def serve(
     every: Annotated[int, typer.Option(help="Minutes between runs.")] = 15,
 ) -> None:
     """Serve the pipeline on a schedule on this machine (no work pool needed); Ctrl-C stops it."""
-    from datetime import timedelta
+    from prefect import serve as prefect_serve
 
-    from flows.pipeline import pipeline
+    from flows.pipeline import serve_deployment
 
     try:
         _config(config)
     except BrandpulseError as exc:
         raise _fail(exc) from None
-    pipeline.serve(
-        name="brandpulse-pipeline",
-        interval=timedelta(minutes=every),
-        parameters={"config_path": str(config.resolve()) if config else None},
-    )
+    prefect_serve(serve_deployment(str(config.resolve()) if config else None, every))
 
 
 @app.command()

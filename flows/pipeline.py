@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,11 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
         start_run(con, run_id, datetime.now(UTC))
     try:
         matcher = BrandMatcher.from_brands(config.brands)
+        for name, channel in config.channels.items():
+            if channel.enabled:
+                # Live listeners arrive channel by channel; say so rather than silently fetching nothing.
+                summary.channels[name] = "skipped: no live listener for this channel in this version"
+                logger.warning("channel %s is enabled but has no live listener yet; skipped", name)
         for path in config.imports.files:
             result = import_file_task(warehouse, path, matcher, run_id)
             summary.imports.append(
@@ -108,6 +113,15 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
         with warehouse.write() as con:
             finish_run(con, run_id, summary.status, summary.as_dict())
     return summary
+
+
+def serve_deployment(config_path: str | None, every_minutes: int = 15) -> Any:
+    """The `pipeline` deployment that `brandpulse serve` runs: every N minutes, with this config."""
+    return pipeline.to_deployment(
+        name="brandpulse-pipeline",
+        interval=timedelta(minutes=every_minutes),
+        parameters={"config_path": config_path},
+    )
 
 
 @flow(name="pipeline", log_prints=True)

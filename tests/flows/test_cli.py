@@ -72,7 +72,8 @@ def test_import_loads_good_rows_and_rejects_bad_ones_with_line_numbers(project: 
 
 def test_import_with_brand_assigns_every_row(project: Path) -> None:
     (project / "nps.csv").write_text(
-        "channel,id,text,created_at,kind,rating,rating_scale\nsurvey,n1,배송이 늦었어요,2026-11-02T09:00:00Z,survey,3,nps\n",
+        "channel,id,text,created_at,kind,rating,rating_scale\n"
+        "survey,n1,배송이 늦었어요,2026-11-02T09:00:00Z,survey,3,nps\n",
         encoding="utf-8",
     )
     assert runner.invoke(app, ["import", "nps.csv", "--brand", "globex"]).exit_code == 0

@@ -55,7 +55,7 @@ def test_competitor_must_be_a_configured_brand(tmp_path: Path) -> None:
 
 
 def test_bad_preset_and_bad_toml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="setting 'alerts.preset'"):
+    with pytest.raises(ConfigError, match=r"setting 'alerts\.preset'"):
         load_config(write(tmp_path, '[alerts]\npreset = "loud"\n'))
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "[alerts\n"))

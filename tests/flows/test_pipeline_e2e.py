@@ -20,7 +20,7 @@ def sample_config(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.Monk
 def counts(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {
-            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("mentions", "mention_brands", "scores", "alert_outbox", "rejects")
         }
 
