@@ -14,7 +14,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from helpers.tiny_model import build_tiny_sentiment_model  # noqa: E402
+from helpers.tiny_model import build_tiny_sentiment_model
 
 
 @pytest.fixture(scope="session")

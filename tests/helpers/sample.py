@@ -59,7 +59,8 @@ def write_sample(folder: Path, model_dir: Path) -> Path:
     survey = ["channel,id,text,created_at,kind,rating,rating_scale,brand"]
     for i in range(20):
         score = i % 11
-        survey.append(f"survey,s{i},acme order update,{(START + timedelta(days=i % 9)).isoformat()},survey,{score},nps,Acme")
+        at = (START + timedelta(days=i % 9)).isoformat()
+        survey.append(f"survey,s{i},acme order update,{at},survey,{score},nps,Acme")
     (folder / "survey.csv").write_text("\n".join(survey) + "\n", encoding="utf-8")
     config = folder / "brandpulse.toml"
     config.write_text(CONFIG.format(model=model_dir.as_posix()), encoding="utf-8")
