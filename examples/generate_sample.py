@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 # Baseline volume per brand and its sentiment mix (negative, neutral, positive); the competitors differ a little.
 BRAND_VOLUME = {"Acme": 1560, "Globex": 860, "Initech": 600}
 SENTIMENT_MIX = {"Acme": (0.25, 0.35, 0.40), "Globex": (0.30, 0.37, 0.33), "Initech": (0.22, 0.40, 0.38)}
-SPIKE_EXTRA = 13  # extra negative Acme mentions in the six spike hours, before replies and reposts of the big posts
+SPIKE_EXTRA = 70  # extra negative Acme mentions in the six spike hours, before replies and reposts of the big posts
 BURST_CAP = 3  # most negative mentions of one brand in one ordinary hour (see Generator.spread_bursts)
 CHANNEL_MIX = {"x": 0.58, "reddit": 0.22, "appstore": 0.20}
 KO_SHARE = {"x": 0.58, "reddit": 0.22, "appstore": 0.60}  # about half overall: Korean dominates X and app stores
@@ -924,12 +924,12 @@ class Generator:
             Event(base + timedelta(minutes=302), "Acme", "ko", "x", "post", "neutral", "app", special="notice:ko2"),
         ]
         # Reposts, quotes and replies hanging off the big posts (they carry the big posts' text and mood).
-        for _ in range(9):
+        for _ in range(24):
             at = base + timedelta(minutes=rng.randrange(45, 350))
             kind = rng.choices(("repost", "quote", "reply"), weights=(0.5, 0.25, 0.25))[0]
             lang = "ko" if rng.random() < 0.5 else "en"
             events.append(Event(at, "Acme", lang, "x", kind, "negative", "app", special="cascade"))
-        for _ in range(3):
+        for _ in range(8):
             at = base + timedelta(minutes=rng.randrange(100, 355))
             events.append(Event(at, "Acme", "en", "reddit", "comment", "negative", "app", special="spike"))
         return events

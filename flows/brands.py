@@ -17,17 +17,22 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold())
 
 
+# A word character that is not Hangul: "Acme에서" and "진짜Globex" name the brand, "acmeology" does not.
+_NON_HANGUL_WORD = r"[^\W\uac00-\ud7a3\u3131-\u318e]"
+
+
 def _is_hangul(char: str) -> bool:
     return "\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e"
 
 
 @cache
 def _term_pattern(term: str) -> re.Pattern[str]:
-    """A regex for one term: word-bounded, except that Korean particles may follow a Hangul term."""
+    """A regex for one term: word-bounded, except around Hangul, where particles and missing spaces are normal."""
     norm = normalise(term).strip()
-    left = r"(?<![\w#@])" if norm[0].isalnum() else r"(?<![\w])"
-    # Korean attaches particles (애크미가, 애크미는) so a Hangul term has no right boundary.
-    right = "" if _is_hangul(norm[-1]) else r"(?![\w])"
+    # Korean attaches particles (애크미가, Acme에서) and social posts often drop spaces (진짜애크미), so Hangul
+    # next to a term is no obstacle; Latin letters or digits are (acme must not match acmeology).
+    left = "" if _is_hangul(norm[0]) else rf"(?<!{_NON_HANGUL_WORD})"
+    right = "" if _is_hangul(norm[-1]) else rf"(?!{_NON_HANGUL_WORD})"
     return re.compile(left + re.escape(norm) + right)
 
 

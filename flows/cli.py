@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -69,6 +70,13 @@ def run(config: ConfigOption = None) -> None:
     _print_summary(cfg, summary)
 
 
+EXAMPLE_QUERIES = (
+    "SELECT brand, channel, sum(mentions) AS n, round(sum(negative) / sum(mentions), 2) AS negative_share "
+    "FROM sentiment_daily GROUP BY ALL ORDER BY n DESC",
+    "SELECT brand, signal, window_start, window_end, observed, round(expected, 1) AS expected, status FROM alerts",
+)
+
+
 def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     totals = summary.get("totals", {})
     out.rule("[bold]brandpulse run summary")
@@ -83,7 +91,7 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     table.add_column("channel")
     table.add_column("mentions", justify="right")
     for row in totals.get("by_channel_brand", []):
-        table.add_row(Text(str(row["brand"])), Text(str(row["channel"])), str(row["mentions"]))
+        table.add_row(Text(str(row["brand"] or "(no brand)")), Text(str(row["channel"])), str(row["mentions"]))
     out.print(table)
     split = Table(title="Sentiment split")
     for column in ("brand", "negative", "neutral", "positive", "net"):
@@ -104,10 +112,8 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     )
     out.print(f"warehouse: {summary['warehouse']}", markup=False)
     out.print("try:")
-    out.print("  brandpulse sql \"SELECT brand, channel, sum(mentions) AS n, round(avg(net_sentiment), 2) AS net "
-              "FROM sentiment_daily GROUP BY ALL ORDER BY n DESC\"", highlight=False)
-    out.print("  brandpulse sql \"SELECT brand, signal, window_start, observed, expected, status FROM alerts\"",
-              highlight=False)
+    for query in EXAMPLE_QUERIES:
+        out.print(f"  brandpulse sql \"{query}\"", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -298,6 +304,9 @@ def trends(
 
 def main() -> None:
     """Console-script entry point."""
+    # Offline by default: no usage telemetry from Prefect's temporary server, no hub look-ups.
+    for name, value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false")):
+        os.environ.setdefault(name, value)
     app()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from rich.console import Console
 
 from flows import steps
@@ -41,13 +42,13 @@ class RunSummary:
         return asdict(self)
 
 
-@task(name="import-file")
+@task(name="import-file", cache_policy=NO_CACHE)
 def import_file_task(warehouse: Warehouse, path: Path, matcher: BrandMatcher, run_id: str) -> steps.ImportResult:
     """Import one configured file into the warehouse."""
     return steps.import_file(warehouse, path, matcher, run_id=run_id)
 
 
-@task(name="score")
+@task(name="score", cache_policy=NO_CACHE)
 def score_task(warehouse: Warehouse, model_name: str, batch_size: int) -> tuple[str, int]:
     """Score all mentions that have no score for the configured model yet."""
     from models import load_sentiment
@@ -56,7 +57,7 @@ def score_task(warehouse: Warehouse, model_name: str, batch_size: int) -> tuple[
     return model.version, steps.score_pending(warehouse, model)
 
 
-@task(name="detect-and-alert")
+@task(name="detect-and-alert", cache_policy=NO_CACHE)
 def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, int]:
     """Detect spikes, write new episodes to the outbox, deliver what is due."""
     now = datetime.now(UTC)
@@ -94,10 +95,13 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
                 {k: v for k, v in asdict(result).items() if k != "rejects"}
             )
             summary.channels[f"file:{path.name}"] = "unchanged" if result.skipped_unchanged else "ok"
-            logger.info(
-                "imported %s: %d new, %d already stored, %d rejected",
-                path.name, result.inserted, result.duplicates, result.rejected,
-            )
+            if result.skipped_unchanged:
+                logger.info("%s unchanged since its last import; skipped", path.name)
+            else:
+                logger.info(
+                    "imported %s: %d new, %d already stored, %d rejected",
+                    path.name, result.inserted, result.duplicates, result.rejected,
+                )
         summary.model, summary.scored = score_task(warehouse, config.model.sentiment, config.model.batch_size)
         logger.info("scored %d mentions with %s", summary.scored, summary.model)
         alerts = alert_task(warehouse, config, run_id, sender, destination or "console")

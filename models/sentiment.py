@@ -329,9 +329,11 @@ def load_sentiment(
     """None or "bundled" → the bundled offline model; else a local folder or a (cached) Hugging Face id."""
     try:
         import torch  # noqa: F401
-        import transformers  # noqa: F401
+        import transformers
     except ImportError as exc:
         raise ModelUnavailable(f"sentiment models need torch and transformers: {exc}") from exc
+    # A progress bar per weight file is noise in a pipeline log; our own progress comes from the caller.
+    transformers.utils.logging.disable_progress_bar()
     set_torch_threads(num_threads)
     if name_or_path is None or name_or_path.strip().lower() == BUNDLED:
         return load_bundled(batch_size=batch_size, max_length=max_length, cache_dir=cache_dir, device=device)
