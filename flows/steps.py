@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -205,13 +205,3 @@ def deliver(warehouse: Warehouse, sender: Sender, *, destination: str, now: date
     """Send what the outbox holds and record each outcome."""
     with warehouse.write() as con:
         return deliver_due(con, sender, now=now, destination=destination)
-
-
-def sources_from(config: Config, extra: Iterable[Path] = ()) -> list[Path]:
-    """The files a run imports: the configured `[imports] files` plus any given on the command line."""
-    return [*config.imports.files, *extra]
-
-
-def unique(items: Sequence[str]) -> list[str]:
-    """Items in first-seen order without repeats."""
-    return list(dict.fromkeys(items))
