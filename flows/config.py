@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -188,6 +189,34 @@ def default_config() -> Config:
     return config
 
 
-def load_secrets() -> Secrets:
-    """Secrets from `BRANDPULSE_*` environment variables."""
-    return Secrets()
+# Prefect Secret blocks read when the environment variable is not set (block name = setting with dashes).
+SECRET_BLOCKS: dict[str, str] = {
+    name: "brandpulse-" + name.replace("_", "-")
+    for name, field in Secrets.model_fields.items()
+    if field.annotation is not None and "SecretStr" in str(field.annotation)
+}
+
+
+def load_secrets(*, prefect_blocks: bool | None = None) -> Secrets:
+    """Secrets from `BRANDPULSE_*` environment variables, else from Prefect Secret blocks when a server is set."""
+    secrets = Secrets()
+    if prefect_blocks is None:
+        prefect_blocks = bool(os.environ.get("PREFECT_API_URL"))
+    if not prefect_blocks:
+        return secrets
+    found = {}
+    for name, block in SECRET_BLOCKS.items():
+        if getattr(secrets, name) is None and (value := _secret_block(block)):
+            found[name] = SecretStr(value)
+    return secrets.model_copy(update=found)
+
+
+def _secret_block(name: str) -> str | None:
+    """The value of the Prefect Secret block `name`, or None when there is no such block."""
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError:  # Prefect raises ValueError for a block that does not exist
+        return None
+    return str(value) if value else None

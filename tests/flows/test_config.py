@@ -79,3 +79,18 @@ def test_secrets_come_from_the_environment_and_stay_hidden(monkeypatch: pytest.M
 def test_secrets_are_not_accepted_in_the_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown setting"):
         load_config(write(tmp_path, 'slack_webhook_url = "https://hooks.example.invalid/x"\n'))
+
+
+def test_secrets_fall_back_to_prefect_secret_blocks(prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv("BRANDPULSE_SLACK_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("BRANDPULSE_X_BEARER_TOKEN", "from-env")
+    Secret(value="https://hooks.example.invalid/T1/B1/from-block").save("brandpulse-slack-webhook-url", overwrite=True)
+    Secret(value="block-token").save("brandpulse-x-bearer-token", overwrite=True)
+    secrets = load_secrets(prefect_blocks=True)
+    assert secrets.slack_webhook_url is not None
+    assert secrets.slack_webhook_url.get_secret_value().endswith("/from-block")
+    assert secrets.x_bearer_token is not None and secrets.x_bearer_token.get_secret_value() == "from-env"
+    assert secrets.reddit_client_id is None  # no variable, no block
+    assert load_secrets(prefect_blocks=False).slack_webhook_url is None
