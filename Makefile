@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test test-deps lint clean
 
 install: $(STAMP)
 
@@ -21,8 +21,20 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) lint test-deps
 	DO_NOT_TRACK=1 $(PY) -m pytest -q
+
+# The report's browser test opens it in headless Chromium with Korean fonts: Debian packages, installed here
+# when missing (as root), otherwise the command to run is printed and make stops.
+TEST_DEBS := chromium chromium-driver fonts-noto-cjk
+test-deps:
+	@if dpkg -s $(TEST_DEBS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(TEST_DEBS); \
+	else \
+		echo "make test needs Debian packages for the report browser test: sudo apt-get install -y --no-install-recommends $(TEST_DEBS)" >&2; \
+		exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

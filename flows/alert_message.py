@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from models.spikes import Episode
+from models.spikes import (
+    SIGNAL_CHANNEL_VOLUME,
+    SIGNAL_HIGH_REACH,
+    SIGNAL_NEGATIVE_SHARE,
+    SIGNAL_NEGATIVE_VOLUME,
+    SIGNAL_TOPIC_SURGE,
+    Episode,
+)
 
 ZERO_WIDTH_SPACE = "\u200b"
 # Slack limits: header text 150 chars, section text 3000, a section field 2000, message text 40000.
@@ -90,34 +97,74 @@ def default_dig_in_command(episode: Episode) -> str:
     return f"brandpulse alerts backtest --brand {shlex.quote(episode.brand)} --from {day_before} --to {day_after}"
 
 
-def render_alert(episode: Episode, context: AlertContext) -> RenderedAlert:
-    """Block Kit blocks and plain text for one episode; every piece of user text is escaped and bounded."""
-    brand = slack_escape(episode.brand)
-    title = truncate(f"Negative spike: {brand}", HEADER_LIMIT)
+TITLES = {
+    SIGNAL_NEGATIVE_VOLUME: "Negative spike",
+    SIGNAL_CHANNEL_VOLUME: "Negative spike",
+    SIGNAL_NEGATIVE_SHARE: "Negative share rising",
+    SIGNAL_TOPIC_SURGE: "Topic surge",
+    SIGNAL_HIGH_REACH: "High-reach negative post",
+}
+SIGNAL_NAMES = {
+    SIGNAL_NEGATIVE_VOLUME: "negative volume",
+    SIGNAL_CHANNEL_VOLUME: "channel volume",
+    SIGNAL_NEGATIVE_SHARE: "negative share",
+    SIGNAL_TOPIC_SURGE: "topic surge",
+    SIGNAL_HIGH_REACH: "high-reach post",
+}
+
+
+def alert_title(episode: Episode, kind: str = "alert") -> str:
+    """`Negative spike: Acme`, `Update — Negative spike: Acme`, `Resolved — …` (brand escaped)."""
+    title = f"{TITLES.get(episode.signal, 'Negative spike')}: {slack_escape(_one_line(episode.brand))}"
+    if episode.signal == SIGNAL_TOPIC_SURGE and episode.topics:
+        title += f" ({slack_escape(_one_line(episode.topics[0].name))})"
+    prefix = {"update": "Update — ", "resolved": "Resolved — "}.get(kind, "")
+    return truncate(prefix + title, HEADER_LIMIT)
+
+
+def render_alert(
+    episode: Episode, context: AlertContext, *, kind: str = "alert", previous_observed: float | None = None
+) -> RenderedAlert:
+    """Block Kit blocks and plain text for one message about an episode; all user text is escaped and bounded.
+
+    `kind` is "alert" (the first message), "update" (it grew since the last message, which counted
+    `previous_observed` negatives) or "resolved" (it ended).
+    """
+    brand = slack_escape(_one_line(episode.brand))
+    title = alert_title(episode, kind)
     window = _window(episode)
     counts = f"{episode.observed} vs {episode.expected:.1f} expected"
     lift = f"{episode.lift:.1f}× (p = {episode.p_value:.1e})"
     peak = f"{episode.peak_hour.astimezone(UTC):%Y-%m-%d %H:00} UTC"
-    drivers = _drivers(context.channels)
+    share = _share(episode)
+    signals = ", ".join(SIGNAL_NAMES.get(s, s) for s in episode.signals) if episode.signals else ""
+    drivers = _channel_drivers(episode) or _drivers(context.channels)
+    topics = _topic_drivers(episode)
     terms = ", ".join(truncate(slack_escape(_one_line(t)), TERM_LIMIT) for t in context.top_terms[:MAX_TERMS] if t)
-    examples = [_example(post) for post in context.examples[:MAX_EXAMPLES]]
+    examples = [_example(post) for post in context.examples[:MAX_EXAMPLES]] if kind != "resolved" else []
     command = (context.dig_in_command or default_dig_in_command(episode)).replace("`", "'")
     command = truncate(slack_escape(_one_line(command)), 500)
+    status = _status_line(episode, kind, previous_observed)
 
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
-        {
-            "type": "section",
-            "fields": [
-                _mrkdwn(f"*Brand*\n{brand}", FIELD_LIMIT),
-                _mrkdwn(f"*Window (UTC)*\n{window}", FIELD_LIMIT),
-                _mrkdwn(f"*Negative mentions*\n{counts}", FIELD_LIMIT),
-                _mrkdwn(f"*Lift*\n{lift}", FIELD_LIMIT),
-                _mrkdwn(f"*Peak hour*\n{peak}", FIELD_LIMIT),
-            ],
-        },
+    fields = [
+        _mrkdwn(f"*Brand*\n{brand}", FIELD_LIMIT),
+        _mrkdwn(f"*Window (UTC)*\n{window}", FIELD_LIMIT),
+        _mrkdwn(f"*Negative mentions*\n{counts}", FIELD_LIMIT),
+        _mrkdwn(f"*Lift*\n{lift}", FIELD_LIMIT),
     ]
+    if share:
+        fields.append(_mrkdwn(f"*Negative share*\n{share}", FIELD_LIMIT))
+    fields.append(_mrkdwn(f"*Peak hour*\n{peak}", FIELD_LIMIT))
+    if signals:
+        fields.append(_mrkdwn(f"*Signals*\n{signals}", FIELD_LIMIT))
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}]
+    if status:
+        blocks.append({"type": "section", "text": _mrkdwn(status, SECTION_LIMIT)})
+    # Slack allows at most 10 fields in a section.
+    blocks.append({"type": "section", "fields": fields[:10]})
     driven = f"*Driven by*\n{drivers or 'no channel breakdown available'}"
+    if topics:
+        driven += f"\n*Topics*\n{topics}"
     if terms:
         driven += f"\n*Top terms*\n{terms}"
     blocks.append({"type": "section", "text": _mrkdwn(driven, SECTION_LIMIT)})
@@ -128,12 +175,20 @@ def render_alert(episode: Episode, context: AlertContext) -> RenderedAlert:
             blocks.append({"type": "section", "text": _mrkdwn(f"> {quote}\n{byline}", SECTION_LIMIT)})
     blocks.append({"type": "context", "elements": [_mrkdwn(f"Dig in: `{command}`", FIELD_LIMIT)]})
 
-    lines = [
-        title,
+    lines = [title]
+    if status:
+        lines.append(status.replace("*", ""))
+    lines += [
         f"Window (UTC): {window}",
         f"Negative mentions: {counts}, lift {lift}, peak {peak}",
-        f"Driven by: {drivers or 'no channel breakdown available'}",
     ]
+    if share:
+        lines.append(f"Negative share: {share}")
+    if signals:
+        lines.append(f"Signals: {signals}")
+    lines.append(f"Driven by: {drivers or 'no channel breakdown available'}")
+    if topics:
+        lines.append(f"Topics: {topics}")
     if terms:
         lines.append(f"Top terms: {terms}")
     if examples:
@@ -141,6 +196,45 @@ def render_alert(episode: Episode, context: AlertContext) -> RenderedAlert:
         lines.extend(f"  {n}. {plain}" for n, (_q, _b, plain) in enumerate(examples, 1))
     lines.append(f"Dig in: {command}")
     return RenderedAlert(title=title, text=truncate("\n".join(lines), TEXT_LIMIT), blocks=blocks)
+
+
+def _status_line(episode: Episode, kind: str, previous_observed: float | None) -> str:
+    """One sentence on where the episode stands: ongoing, grown since the last message, or over."""
+    end = f"{episode.end.astimezone(UTC):%Y-%m-%d %H:00} UTC"
+    if kind == "update":
+        before = f" (was {previous_observed:.0f} at the last message)" if previous_observed is not None else ""
+        return f"*Still growing:* {episode.observed} negative mentions so far{before}."
+    if kind == "resolved":
+        return f"*Back to normal* since {end}: this episode is over."
+    if episode.open:
+        return "*Ongoing:* updates follow if it grows markedly, and a note when it ends."
+    return f"*Already over* (ended {end}): found after the fact."
+
+
+def _share(episode: Episode) -> str:
+    if episode.share is None or episode.usual_share is None:
+        return ""
+    return f"{100 * episode.share:.0f}% vs usual {100 * episode.usual_share:.0f}%"
+
+
+def _channel_drivers(episode: Episode) -> str:
+    """Channels by negative count, with their share of the episode's negatives and their lift over usual."""
+    ranked = sorted((d for d in episode.channels if d.observed > 0), key=lambda d: (-d.observed, d.name))
+    total = sum(d.observed for d in ranked)
+    return " · ".join(
+        f"{truncate(slack_escape(_one_line(d.name)), 40)} {d.observed} ({100 * d.observed / total:.0f}%, "
+        f"{d.lift:.1f}× usual)"
+        for d in ranked[:MAX_CHANNELS]
+    )
+
+
+def _topic_drivers(episode: Episode) -> str:
+    """Topics whose negatives rose most over their usual level."""
+    rising = [d for d in episode.topics if d.observed > d.expected]
+    return " · ".join(
+        f"{truncate(slack_escape(_one_line(d.name)), 40)} {d.observed} ({d.lift:.1f}× usual)"
+        for d in rising[:MAX_CHANNELS]
+    )
 
 
 def _mrkdwn(text: str, limit: int) -> dict[str, Any]:

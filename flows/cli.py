@@ -16,6 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from flows import cli_ops
+from flows.cli_alerts import alerts_app
+from flows.cli_report import export, report
+from flows.cli_topics import themes
 from flows.config import CONFIG_FILENAME, Config, load_config
 from models.errors import BrandpulseError, ConfigError, FatalError
 
@@ -85,6 +89,11 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
             f"{item['inserted']} new, {item['duplicates']} already stored, {item['rejected']} rejected"
         )
         out.print(f"imported {Path(item['source']).name}: {state}", markup=False)
+    for name, status in summary.get("channels", {}).items():
+        if not name.startswith("file:"):
+            # Live channels: "ok: N new", "rate-limited until T: …", "failed: reason" (one failing never stops others).
+            style = "red" if status.startswith("failed") else ("yellow" if not status.startswith("ok") else None)
+            out.print(Text(f"channel {name}: {status}", style=style or ""))
     out.print(f"scored {summary['scored']} mentions with {summary['model']}", markup=False)
     table = Table(title="Mentions per channel and brand", show_lines=False)
     table.add_column("brand")
@@ -121,16 +130,17 @@ def serve(
     config: ConfigOption = None,
     every: Annotated[int, typer.Option(help="Minutes between runs.")] = 15,
 ) -> None:
-    """Serve the pipeline on a schedule on this machine (no work pool needed); Ctrl-C stops it."""
+    """Serve the schedules on this machine (pipeline, daily report, weekly retention; no work pool); Ctrl-C stops."""
     from prefect import serve as prefect_serve
 
-    from flows.pipeline import serve_deployment
+    from flows.schedules import serve_deployments
 
     try:
         _config(config)
     except BrandpulseError as exc:
         raise _fail(exc) from None
-    prefect_serve(serve_deployment(str(config.resolve()) if config else None, every))
+    # The pipeline every N minutes, the report daily and retention weekly (flows/schedules.py).
+    prefect_serve(*serve_deployments(str(config.resolve()) if config else None, every))
 
 
 @app.command()
@@ -138,9 +148,13 @@ def score(
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to score.")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="A file with one text per line.")] = None,
     model: Annotated[str | None, typer.Option(help="Model: 'bundled', a local folder or a HF id.")] = None,
+    taxonomy: Annotated[
+        str | None, typer.Option(help="Topics: 'cx', 'none' or a taxonomy TOML (default: [model] taxonomy).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Score texts and print one JSON line per text: label, score, probabilities, model."""
+    """Score texts and print one JSON line per text: label, score, probabilities, model, topics."""
+    from flows.topic_step import build_topic_scorer
     from models import load_sentiment
 
     try:
@@ -155,10 +169,17 @@ def score(
         name = model or cfg.model.sentiment
         scorer = load_sentiment(None if name == "bundled" else name, batch_size=cfg.model.batch_size)
         results = _predict_with_progress(scorer, lines)
+        if taxonomy is not None:  # a --taxonomy path is relative to the current folder, like --file
+            cfg.model.taxonomy = taxonomy if taxonomy.lower() in ("cx", "none") else str(Path(taxonomy).resolve())
+        topic_scorer = build_topic_scorer(cfg, scorer)
+        topics = topic_scorer.score(lines, None, results) if topic_scorer is not None else None
     except BrandpulseError as exc:
         raise _fail(exc) from None
-    for result in results:
-        sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+    for i, result in enumerate(results):
+        line = result.as_json()
+        if topics is not None:
+            line["topics"] = [match.as_json() for match in topics[i].topics]
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def _predict_with_progress(scorer: Any, lines: list[str]) -> list[Any]:
@@ -258,30 +279,40 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> No
         out.print(f"{len(rows)} row(s)")
 
 
+# Every query takes (since, brand, brand): a NULL brand means every brand. Shares are of scored mentions.
+_TREND_MEASURES = (
+    "sum(mentions) AS mentions, round(sum(negative) / nullif(sum(scored), 0), 3) AS negative_share, "
+    "round(sum(net_sentiment * scored) / nullif(sum(scored), 0), 3) AS net_sentiment"
+)
+_TREND_FILTER = "WHERE day >= ? AND (CAST(? AS VARCHAR) IS NULL OR brand = ?)"
 TREND_QUERIES = {
-    "channel": "SELECT brand, channel, sum(mentions) AS mentions, round(sum(negative) / sum(mentions), 3) AS "
-    "negative_share, round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM sentiment_daily "
-    "WHERE day >= ? GROUP BY ALL ORDER BY brand, mentions DESC",
-    "day": "SELECT day, brand, sum(mentions) AS mentions, round(sum(negative) / sum(mentions), 3) AS negative_share, "
-    "round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM sentiment_daily "
-    "WHERE day >= ? GROUP BY ALL ORDER BY day, brand",
-    "week": "SELECT date_trunc('week', day) AS week, brand, sum(mentions) AS mentions, "
-    "round(sum(negative) / sum(mentions), 3) AS negative_share, "
-    "round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM sentiment_daily "
-    "WHERE day >= ? GROUP BY ALL ORDER BY week, brand",
-    "brand": "SELECT brand, sum(mentions) AS mentions, round(avg(share), 3) AS share_of_voice, "
-    "round(sum(net_sentiment * mentions) / sum(mentions), 3) AS net_sentiment FROM share_of_voice "
-    "WHERE day >= ? GROUP BY ALL ORDER BY mentions DESC",
+    "channel": f"SELECT brand, channel, {_TREND_MEASURES} FROM sentiment_daily {_TREND_FILTER} "
+    "GROUP BY ALL ORDER BY brand, mentions DESC",
+    "day": f"SELECT day, brand, {_TREND_MEASURES} FROM sentiment_daily {_TREND_FILTER} "
+    "GROUP BY ALL ORDER BY day, brand",
+    "week": f"SELECT CAST(date_trunc('week', day) AS DATE) AS week, brand, {_TREND_MEASURES} FROM sentiment_daily "
+    f"{_TREND_FILTER} GROUP BY ALL ORDER BY week, brand",
+    # Share of voice is taken among all brands first, then --brand picks one row.
+    "brand": "SELECT * FROM (SELECT brand, sum(mentions) AS mentions, "
+    "round(sum(mentions) / sum(sum(mentions)) OVER (), 3) AS share_of_voice, "
+    "round(sum(negative) / nullif(sum(scored), 0), 3) AS negative_share, "
+    "round(sum(net_sentiment * scored) / nullif(sum(scored), 0), 3) AS net_sentiment FROM share_of_voice "
+    "WHERE day >= ? GROUP BY brand) WHERE (CAST(? AS VARCHAR) IS NULL OR brand = ?) ORDER BY mentions DESC",
+    "topic": f"SELECT brand, topic, {_TREND_MEASURES} FROM topic_daily {_TREND_FILTER} "
+    "GROUP BY ALL ORDER BY brand, mentions DESC, topic",
 }
 
 
 @app.command()
 def trends(
-    by: Annotated[str, typer.Option(help="channel | day | week | brand")] = "channel",
+    by: Annotated[str, typer.Option(help="channel | day | week | brand | topic")] = "channel",
     days: Annotated[int, typer.Option(help="How many days back from the newest mention.")] = 28,
+    brand: Annotated[str | None, typer.Option(help="Only this brand (default: every brand).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Sentiment trends as a terminal table, over the last N days of stored data."""
+    from datetime import timedelta
+
     from warehouse import Warehouse
 
     if by not in TREND_QUERIES:
@@ -289,23 +320,44 @@ def trends(
         raise typer.Exit(2)
     try:
         cfg = _config(config)
+        brand_name = cfg.brand(brand).name if brand is not None else None
         with Warehouse(cfg.warehouse.path).read() as con:
             newest = con.execute("SELECT max(day) FROM sentiment_daily").fetchone()[0]
             if newest is None:
                 raise FatalError("the warehouse has no scored mentions yet: run `brandpulse run` first")
-            since = newest - __import__("datetime").timedelta(days=days - 1)
-            cursor = con.execute(TREND_QUERIES[by], [since])
+            since = newest - timedelta(days=days - 1)
+            cursor = con.execute(TREND_QUERIES[by], [since, brand_name, brand_name])
             columns = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
     except BrandpulseError as exc:
         raise _fail(exc) from None
+    if by == "topic" and not rows:
+        out.print("no topic scores in this window yet: topics appear once topic scoring has run")
+        return
     _print_rows(columns, rows, "table")
+
+
+# The report and export commands live in flows/cli_report.py.
+app.command("report")(report)
+app.command("themes")(themes)
+app.command("export")(export)
+# Operations on stored data live in flows/cli_ops.py.
+app.command("rescore")(cli_ops.rescore)
+app.command("retention")(cli_ops.retention)
+
+
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:
     """Console-script entry point."""
     # Offline by default: no usage telemetry from Prefect's temporary server, no hub look-ups.
-    for name, value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false")):
+    # Prefect's temporary API gets more than its default 30 s to start on a busy laptop.
+    for name, value in (
+        ("DO_NOT_TRACK", "1"),
+        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+        ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"),
+    ):
         os.environ.setdefault(name, value)
     app()
 

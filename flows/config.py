@@ -26,13 +26,27 @@ class WarehouseSettings(_Strict):
 
     path: Path = Path("data/brandpulse.duckdb")
     lock_timeout_s: float = Field(default=120.0, gt=0)
+    # A whole run holds a file lock beside the database; an overlapping run waits this long for it.
+    run_lock_timeout_s: float = Field(default=3600.0, gt=0)
+    # Mention text and raw payloads older than this many days are dropped by `brandpulse retention`; None keeps all.
+    retention_days: int | None = Field(default=None, ge=1)
+
+
+class RunnerSettings(_Strict):
+    """Where scoring runs: Prefect's thread pool on this machine, or a Dask cluster (local or at `address`)."""
+
+    kind: Literal["thread", "dask"] = "thread"
+    address: str | None = None  # e.g. "tcp://scheduler:8786"; None with kind = "dask" starts a local cluster
+    workers: int = Field(default=1, ge=1, le=256)
+    processes: bool = False  # local Dask cluster only: worker processes (True) or threads in this process
 
 
 class ModelSettings(_Strict):
-    """Which sentiment model scores mentions."""
+    """Which sentiment model scores mentions, which topics they are scored for, and with which encoder."""
 
     sentiment: str = "bundled"
-    taxonomy: str = "cx"
+    taxonomy: str = "cx"  # a built-in ("cx"), "none" (no topics), or a taxonomy TOML path (docs/topics.md)
+    encoder: str = "bundled"  # sentence encoder for topics and themes: e5, or a local transformers encoder folder
     batch_size: int = Field(default=32, ge=1, le=1024)
 
 
@@ -64,15 +78,50 @@ class ChannelSettings(BaseModel):
     max_pages: int = Field(default=5, ge=1, le=100)
 
 
+class ShareAlertSettings(_Strict):
+    """`[alerts.share]`: overrides for the negative-share signal (docs/alerts.md)."""
+
+    enabled: bool | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    min_lift: float | None = Field(default=None, gt=1.0)
+    min_points: float | None = Field(default=None, ge=0, lt=1)
+    p_value: float | None = Field(default=None, gt=0, lt=1)
+
+
+class ScopeAlertSettings(_Strict):
+    """`[alerts.channel]` / `[alerts.topic]`: overrides for the per-channel and per-topic volume signals."""
+
+    enabled: bool | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    min_lift: float | None = Field(default=None, gt=1.0)
+    p_value: float | None = Field(default=None, gt=0, lt=1)
+    min_daily_negative: float | None = Field(default=None, ge=0)
+
+
+class ReachAlertSettings(_Strict):
+    """`[alerts.reach]`: overrides for the high-reach negative post signal."""
+
+    enabled: bool | None = None
+    min_followers: int | None = Field(default=None, ge=1)
+
+
 class AlertSettings(_Strict):
-    """Spike detection thresholds: a preset plus any overrides."""
+    """Spike detection thresholds: a preset plus any overrides, per signal in the nested tables."""
 
     preset: Literal["sensitive", "balanced", "strict"] = "balanced"
     min_count: int | None = Field(default=None, ge=1)
     min_lift: float | None = Field(default=None, gt=1.0)
     p_value: float | None = Field(default=None, gt=0, lt=1)
     baseline_days: int | None = Field(default=None, ge=1, le=90)
+    baseline_weeks: int | None = Field(default=None, ge=1, le=12)
     cooldown_hours: int | None = Field(default=None, ge=0, le=720)
+    max_window_hours: int | None = Field(default=None, ge=1, le=6)
+    launch_share_lift: float | None = Field(default=None, ge=1.0)
+    update_growth: float | None = Field(default=None, gt=1.0)
+    share: ShareAlertSettings = Field(default_factory=ShareAlertSettings)
+    channel: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
+    topic: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
+    reach: ReachAlertSettings = Field(default_factory=ReachAlertSettings)
     slack_channel: str | None = None
 
 
@@ -91,6 +140,7 @@ class Config(_Strict):
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     imports: SampleSettings = Field(default_factory=SampleSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
     source: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -153,8 +203,24 @@ def parse_config(data: dict[str, Any], *, source: str | None = None) -> Config:
     base = Path(source).resolve().parent if source else Path.cwd()
     config.warehouse.path = _resolve(config.warehouse.path, base)
     config.imports.files = [_resolve(path, base) for path in config.imports.files]
+    _resolve_topics(config, base, source)
     config.source = source
     return config
+
+
+def _resolve_topics(config: Config, base: Path, source: str | None) -> None:
+    """Resolve taxonomy and encoder paths against the config's folder; a broken taxonomy fails here, before a run."""
+    from models.taxonomy import is_path_setting, load_taxonomy
+
+    if is_path_setting(config.model.taxonomy):
+        config.model.taxonomy = str(_resolve(Path(config.model.taxonomy), base))
+    if config.model.taxonomy.strip().lower() != "none":
+        try:
+            load_taxonomy(config.model.taxonomy)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).split(" (setting", 1)[0], key="model.taxonomy", file=source) from None
+    if config.model.encoder.strip().lower() != "bundled":
+        config.model.encoder = str(_resolve(Path(config.model.encoder), base))
 
 
 def _resolve(path: Path, base: Path) -> Path:

@@ -12,9 +12,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.console import Console
 
-from flows import steps
+from flows import steps, topic_step
+from flows.artifacts import publish_run_artifacts
 from flows.brands import BrandMatcher
-from flows.config import Config, load_config, load_secrets
+from flows.config import Brand, ChannelSettings, Config, Secrets, load_config, load_secrets
+from flows.listen import CHANNELS, FeedResult, channel_status, listen_channel
+from flows.retries import transient_retries
+from flows.run_lock import writer_lock
+from flows.scoring import score_mentions
 from flows.slack_delivery import Sender, choose_sender
 from warehouse import Warehouse, finish_run, queries, start_run
 
@@ -28,12 +33,15 @@ class RunSummary:
     model: str = ""
     imports: list[dict[str, Any]] = field(default_factory=list)
     scored: int = 0
+    topic_model: str = ""
+    topics_scored: int = 0
     alerts_detected: int = 0
     alerts_new: int = 0
     alerts_sent: int = 0
     alerts_retry: int = 0
     alerts_failed: int = 0
     channels: dict[str, str] = field(default_factory=dict)
+    feeds: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
     status: str = "completed"
 
@@ -42,22 +50,37 @@ class RunSummary:
         return asdict(self)
 
 
-@task(name="import-file", cache_policy=NO_CACHE)
+@task(name="import-file", cache_policy=NO_CACHE, **transient_retries())
 def import_file_task(warehouse: Warehouse, path: Path, matcher: BrandMatcher, run_id: str) -> steps.ImportResult:
     """Import one configured file into the warehouse."""
     return steps.import_file(warehouse, path, matcher, run_id=run_id)
 
 
-@task(name="score", cache_policy=NO_CACHE)
-def score_task(warehouse: Warehouse, model_name: str, batch_size: int) -> tuple[str, int]:
-    """Score all mentions that have no score for the configured model yet."""
-    from models import load_sentiment
+@task(name="listen", cache_policy=NO_CACHE)
+def listen_task(
+    warehouse: Warehouse, name: str, settings: ChannelSettings, brand: Brand, matcher: BrandMatcher, run_id: str
+) -> list[FeedResult]:
+    """Fetch one live channel for one brand from its cursors and load what really matches the brand."""
+    # Secrets are read here, not passed in, so they never become task parameters Prefect could record.
+    secrets: Secrets = load_secrets()
+    return listen_channel(warehouse, name, settings, secrets, brand, matcher, run_id=run_id)
 
-    model = load_sentiment(None if model_name == "bundled" else model_name, batch_size=batch_size)
-    return model.version, steps.score_pending(warehouse, model)
+
+@task(name="score-topics", cache_policy=NO_CACHE)
+def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
+    """Score CX topics, their aspect sentiment and the terms of every mention this topic model has not seen."""
+    from flows.scoring import cached_model
+
+    # The same in-process sentiment model as the score step: its encoder remembers the embeddings it just made.
+    scorer = topic_step.build_topic_scorer(config, cached_model(config.model.sentiment, config.model.batch_size))
+    if scorer is None:
+        return "", 0
+    return scorer.version, topic_step.score_topics_pending(
+        warehouse, scorer, brand_terms=topic_step.brand_terms_of(config)
+    )
 
 
-@task(name="detect-and-alert", cache_policy=NO_CACHE)
+@task(name="detect-and-alert", cache_policy=NO_CACHE, **transient_retries())
 def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, int]:
     """Detect spikes, write new episodes to the outbox, deliver what is due."""
     now = datetime.now(UTC)
@@ -85,10 +108,19 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
     try:
         matcher = BrandMatcher.from_brands(config.brands)
         for name, channel in config.channels.items():
-            if channel.enabled:
-                # Live listeners arrive channel by channel; say so rather than silently fetching nothing.
+            if not channel.enabled:
+                continue
+            if name not in CHANNELS:
                 summary.channels[name] = "skipped: no live listener for this channel in this version"
-                logger.warning("channel %s is enabled but has no live listener yet; skipped", name)
+                logger.warning("channel %s is enabled but has no live listener; skipped", name)
+                continue
+            # One task per channel x brand; a failing one is recorded in its results and never stops the others.
+            results = [
+                r for brand in config.brands for r in listen_task(warehouse, name, channel, brand, matcher, run_id)
+            ]
+            summary.feeds.extend(r.as_dict() for r in results)
+            summary.channels[name] = channel_status(results)
+            logger.info("channel %s: %s", name, summary.channels[name])
         for path in config.imports.files:
             result = import_file_task(warehouse, path, matcher, run_id)
             summary.imports.append(
@@ -102,8 +134,13 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
                     "imported %s: %d new, %d already stored, %d rejected",
                     path.name, result.inserted, result.duplicates, result.rejected,
                 )
-        summary.model, summary.scored = score_task(warehouse, config.model.sentiment, config.model.batch_size)
+        # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
+        scored = score_mentions(warehouse, config.model.sentiment, config.model.batch_size, config.runner)
+        summary.model, summary.scored = scored["model_version"], scored["scored"]
         logger.info("scored %d mentions with %s", summary.scored, summary.model)
+        summary.topic_model, summary.topics_scored = topic_task(warehouse, config)
+        if summary.topic_model:
+            logger.info("scored topics of %d mentions with %s", summary.topics_scored, summary.topic_model)
         alerts = alert_task(warehouse, config, run_id, sender, destination or "console")
         summary.alerts_detected, summary.alerts_new = alerts["detected"], alerts["new"]
         summary.alerts_sent, summary.alerts_retry = alerts["sent"], alerts["retry"]
@@ -132,4 +169,8 @@ def serve_deployment(config_path: str | None, every_minutes: int = 15) -> Any:
 def pipeline(config_path: str | None = None) -> dict[str, Any]:
     """One pass: import/listen, score, load, detect spikes, deliver alerts."""
     config = load_config(Path(config_path) if config_path else None)
-    return run_once(config).as_dict()
+    # Overlapping runs (a slow pass, a manual run beside the schedule) take turns instead of fighting for the file.
+    with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
+        summary = run_once(config).as_dict()
+    publish_run_artifacts(summary)
+    return summary

@@ -5,23 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from flows.alert_message import AlertContext, ExamplePost, render_alert
+# Alerting lives in flows/alerting.py; re-exported here for the pipeline's tasks.
+from flows.alerting import AlertOutcome, detect_and_enqueue, dig_in_command  # noqa: F401
 from flows.brands import BrandMatcher
-from flows.config import Config
 from flows.slack_delivery import DeliveryReport, Sender, deliver_due
 from listeners.file import FileListener, file_cursor
 from models.mention import BrandMatch, Mention, Reject
-from models.spikes import HourCount, detect_negative_spikes, settings_for
 from warehouse import (
     Warehouse,
     get_cursor,
     load_mentions,
     load_scores,
-    outbox,
-    queries,
     unscored_mentions,
 )
 
@@ -29,7 +26,6 @@ log = logging.getLogger("brandpulse")
 
 IMPORT_BATCH = 5_000
 SCORE_CHUNK = 256
-DETECT_LOOKBACK_DAYS = 7
 
 
 @dataclass
@@ -130,75 +126,6 @@ def score_pending(
         if progress:
             progress(done, len(pending))
     return done
-
-
-@dataclass
-class AlertOutcome:
-    """Alerts found and delivered in one pass."""
-
-    detected: int = 0
-    new: int = 0
-    delivery: DeliveryReport | None = None
-    keys: list[str] = field(default_factory=list)
-
-
-def detect_and_enqueue(
-    warehouse: Warehouse, config: Config, *, run_id: str, now: datetime, lookback_days: int = DETECT_LOOKBACK_DAYS
-) -> AlertOutcome:
-    """Run the spike detector per brand over stored hourly counts and write new episodes to the outbox."""
-    settings = settings_for(config.alerts.preset, **config.alerts.model_dump(exclude={"preset", "slack_channel"}))
-    outcome = AlertOutcome()
-    for brand in config.brands:
-        with warehouse.write() as con:
-            newest = queries.newest_mention_time(con, brand.name)
-            if newest is None:
-                continue
-            # Counts are half-open [start, end): end one hour boundary after the newest mention so it counts.
-            end = min(newest, now).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            evaluate_from = end - timedelta(days=lookback_days)
-            start = evaluate_from - timedelta(days=settings.baseline_days)
-            counts = [HourCount(h, t, n) for h, t, n in queries.hourly_counts(con, brand.name, start, end)]
-        episodes = detect_negative_spikes(brand.name, counts, settings, evaluate_from=evaluate_from)
-        outcome.detected += len(episodes)
-        for episode in episodes:
-            window_end = episode.end
-            with warehouse.write() as con:
-                context = AlertContext(
-                    channels=queries.negative_by_channel(con, brand.name, episode.start, window_end),
-                    examples=[
-                        ExamplePost(**post)
-                        for post in queries.example_negative_posts(con, brand.name, episode.start, window_end)
-                    ],
-                    dig_in_command=dig_in_command(brand.name, episode.start, window_end),
-                )
-                rendered = render_alert(episode, context)
-                if outbox.enqueue(
-                    con,
-                    episode.key,
-                    brand.name,
-                    episode.signal,
-                    episode.start,
-                    window_end,
-                    episode.observed,
-                    episode.expected,
-                    episode.p_value,
-                    rendered,
-                    run_id=run_id,
-                    now=now,
-                ):
-                    outcome.new += 1
-                    outcome.keys.append(episode.key)
-    return outcome
-
-
-def dig_in_command(brand: str, start: datetime, end: datetime) -> str:
-    """The command an alert suggests to look at the mentions behind it."""
-    return (
-        "brandpulse sql \"SELECT created_at, channel, label, text, url FROM mentions_scored "
-        f"WHERE brand = '{brand.replace(chr(39), chr(39) * 2)}' AND label = 'negative' "
-        f"AND created_at >= '{start:%Y-%m-%d %H:00}+00' AND created_at < '{end:%Y-%m-%d %H:00}+00' "
-        "ORDER BY author_followers DESC NULLS LAST LIMIT 20\""
-    )
 
 
 def deliver(warehouse: Warehouse, sender: Sender, *, destination: str, now: datetime) -> DeliveryReport:

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from models.errors import BrandpulseError, CredentialError, FatalError, RateLimited, RetryableError
-from models.mention import CursorUpdate
+from models.mention import CursorUpdate, Reject
 
 T = TypeVar("T")
 
@@ -86,10 +86,30 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float) -> float 
     if reset_at is not None:
         return max(0.0, reset_at - now)
     # Reddit: seconds until the window resets (note the missing dash, and that it is relative).
-    reset_in = _finite(_header(headers, "x-ratelimit-reset") or "")
+    # Mastodon sends the same header as an ISO-8601 time instead.
+    reset_text = _header(headers, "x-ratelimit-reset") or ""
+    reset_in = _finite(reset_text)
     if reset_in is not None:
         return max(0.0, reset_in)
+    reset_when = _iso_epoch(reset_text)
+    if reset_when is not None:
+        return max(0.0, reset_when - now)
+    # Bluesky: `ratelimit-reset` as an epoch second; the IETF draft header of the same name is delta-seconds.
+    reset = _finite(_header(headers, "ratelimit-reset") or "")
+    if reset is not None:
+        return max(0.0, reset - now if reset > 1e9 else reset)
     return None
+
+
+def _iso_epoch(text: str) -> float | None:
+    """An ISO-8601 time as epoch seconds (naive = UTC), or None when the text is not one."""
+    if not text or not text[:4].isdigit():
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def error_for_status(
@@ -351,3 +371,99 @@ def newest_cursor(
     if previous is not None and _cursor_key(previous) >= _cursor_key(newest):
         return None
     return CursorUpdate(channel=channel, scope=scope, value=newest)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# HTTP JSON APIs over an injected httpx.Client, and the text clean-up their payloads need
+# --------------------------------------------------------------------------------------------------------------
+
+
+def http_request(
+    client: Any,
+    method: str,
+    url: str,
+    *,
+    channel: str,
+    credential_setting: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Send one request with `client` (an httpx.Client); transport failures and statuses become our errors."""
+    with transport_errors(channel):
+        response = client.request(method, url, **kwargs)
+    raise_for_status(response, channel=channel, credential_setting=credential_setting)
+    return response
+
+
+def json_body(response: Any, *, channel: str) -> Any:
+    """The decoded JSON of a response; a body that is not JSON (a proxy's HTML page) is a transient failure."""
+    try:
+        return response.json()
+    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        path = getattr(getattr(response, "url", None), "path", "") or "the response"
+        raise RetryableError(f"{channel}: {path} did not return JSON ({type(exc).__name__})") from exc
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """An ISO-8601 string or epoch number as an aware UTC datetime (naive = UTC); ValueError when it is neither."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a timestamp: {value!r}")
+        return datetime.fromtimestamp(value, UTC)
+    text = str(value).strip()
+    if not text[:4].isdigit():
+        raise ValueError(f"not an ISO-8601 timestamp: {text[:40]!r}")
+    when = datetime.fromisoformat(text)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "hr"}
+)
+_SKIP_TAGS = frozenset({"script", "style", "template"})
+
+
+def html_to_text(markup: str | None) -> str:
+    """Plain text from an HTML fragment (HN comments, Mastodon posts, feed summaries): tags out, entities decoded."""
+    from html.parser import HTMLParser
+
+    chunks: list[str] = []
+    skipping = 0
+
+    class _Text(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            nonlocal skipping
+            if tag in _SKIP_TAGS:
+                skipping += 1
+            elif tag in _BLOCK_TAGS:
+                chunks.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            nonlocal skipping
+            if tag in _SKIP_TAGS:
+                skipping = max(0, skipping - 1)
+            elif tag in _BLOCK_TAGS:
+                chunks.append("\n")
+
+        def handle_data(self, data: str) -> None:
+            if not skipping:
+                chunks.append(data)
+
+    parser = _Text(convert_charrefs=True)
+    parser.feed(markup or "")
+    parser.close()
+    # Whitespace inside a line collapses as a browser would; block boundaries keep at most one blank line.
+    lines = [" ".join(line.split()) for line in "".join(chunks).replace("\xa0", " ").splitlines()]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
+
+
+def api_reject(channel: str, item: Any, reason: str, *, record_id: str | None = None) -> Reject:
+    """A Reject for one malformed API item, its JSON kept (cut at 2,000 characters) for audit."""
+    import json
+
+    payload = json.dumps(item, ensure_ascii=False, default=str)[:2000]
+    return Reject(source=f"{channel} API", reason=reason, channel=channel, record_id=record_id, payload=payload)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +26,8 @@ HEAD_FILE = "head.safetensors"
 HEAD_FORMAT = "bundled-e5-head-v1"
 E5_PREFIX = "query: "
 SETTING = "[model] sentiment"
+# Embeddings the bundled encoder remembers (~1.5 KB each): enough for a run's worth of new mentions.
+EMBEDDING_MEMO = 20_000
 
 Batch = Mapping[str, "torch.Tensor"]
 BatchFn = Callable[[Batch], "torch.Tensor"]
@@ -117,6 +121,8 @@ class SentimentModel:
         max_length: int = 256,
         prefix: str = "",
         device: str = "cpu",
+        encoder: E5Encoder | None = None,
+        head: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -128,6 +134,10 @@ class SentimentModel:
         self.max_length = max_length
         self.prefix = prefix
         self.device = device
+        # The bundled model is an encoder plus a linear head: topic scoring embeds with the same encoder and
+        # gets clause sentiment from the head, so one encoder pass serves both.
+        self.encoder = encoder
+        self.head = head
 
     def __repr__(self) -> str:
         return f"SentimentModel(name={self.name!r}, version={self.version!r}, scheme={self.labels.scheme!r})"
@@ -149,7 +159,21 @@ class SentimentModel:
 
     def predict(self, texts: Sequence[str]) -> list[Sentiment]:
         """Score texts: label, score = p(positive) - p(negative), probabilities, model id and version."""
-        folded = self.predict_probs(texts)
+        return self.sentiments_from_probs(self.predict_probs(texts))
+
+    def predict_from_embeddings(self, embeddings: np.ndarray) -> list[Sentiment] | None:
+        """Sentiments from encoder embeddings (bundled model only: its head is linear); None for other models."""
+        if self.head is None:
+            return None
+        weight, bias = self.head
+        logits = embeddings.astype(np.float32) @ weight.T + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        return self.sentiments_from_probs(self.labels(probs))
+
+    def sentiments_from_probs(self, folded: np.ndarray) -> list[Sentiment]:
+        """Sentiment records from (n, 3) probabilities over (negative, neutral, positive)."""
         return [
             sentiment_from_probs(dict(zip(LABELS, map(float, row), strict=True)), self.name, self.version)
             for row in folded
@@ -159,22 +183,48 @@ class SentimentModel:
 class E5Encoder:
     """multilingual-e5-small: mean pooling over real tokens, then L2 normalisation, as e5 was trained."""
 
-    def __init__(self, folder: Path, device: str = "cpu") -> None:
+    def __init__(self, folder: Path, device: str = "cpu", *, memo_size: int = 0) -> None:
         from transformers import AutoTokenizer, BertModel
 
         self.folder = folder
         self.device = device
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = BertModel.from_pretrained(folder, add_pooling_layer=False).to(device).eval()
+        # Embeddings of recently seen token sequences, so the topic step reuses the sentiment pass's work.
+        self.memo_size = memo_size
+        self._memo: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
-    def embed_batch(self, batch: Batch) -> torch.Tensor:
-        """Normalised mean-pooled embeddings of one padded batch, shape (n, hidden)."""
+    def _forward(self, batch: Batch) -> torch.Tensor:
+        """Normalised mean-pooled embeddings of a padded batch, computed by the model."""
         import torch
 
         hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
         return torch.nn.functional.normalize(pooled, dim=-1)
+
+    def embed_batch(self, batch: Batch) -> torch.Tensor:
+        """Normalised mean-pooled embeddings of one padded batch, shape (n, hidden); memoised rows are reused."""
+        import torch
+
+        if not self.memo_size:
+            return self._forward(batch)
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        keys = [ids[row][mask[row].bool()].cpu().numpy().tobytes() for row in range(ids.shape[0])]
+        with self._memo_lock:
+            found = {i: self._memo[key] for i, key in enumerate(keys) if key in self._memo}
+        missing = [i for i in range(len(keys)) if i not in found]
+        if missing:
+            # Mean pooling ignores padding, so the missing rows can run with the batch's own padding.
+            fresh = self._forward({key: value[missing] for key, value in batch.items()})
+            with self._memo_lock:
+                for row, i in enumerate(missing):
+                    found[i] = fresh[row].detach()
+                    self._memo[keys[i]] = found[i]
+                while len(self._memo) > self.memo_size:
+                    self._memo.popitem(last=False)
+        return torch.stack([found[i] for i in range(len(keys))])
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
         """Embeddings of texts with the `query: ` prefix e5 expects for classification-style inputs."""
@@ -225,7 +275,7 @@ def load_bundled(
     weight, bias, meta = load_head(head_path)
     if meta.get("encoder_weights_sha256") != WEIGHTS_SHA256:
         raise ModelUnavailable(f"{head_path} was trained on other encoder weights; retrain it (models/train_head.py)")
-    encoder = E5Encoder(ensure_e5(cache_dir), device=device)
+    encoder = E5Encoder(ensure_e5(cache_dir), device=device, memo_size=EMBEDDING_MEMO)
     w = torch.from_numpy(weight).to(device)
     b = torch.from_numpy(bias).to(device)
 
@@ -242,6 +292,8 @@ def load_bundled(
         max_length=max_length,
         prefix=meta.get("prefix", E5_PREFIX),
         device=device,
+        encoder=encoder,
+        head=(weight, bias),
     )
 
 

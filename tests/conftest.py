@@ -28,5 +28,6 @@ def prefect_harness() -> Iterator[None]:
     """One temporary Prefect API for the whole session (starting one costs seconds)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    # Prefect's default 30 s start-up limit is too short on a busy 2-core machine; it only bounds a failing start.
+    with prefect_test_harness(server_startup_timeout=180):
         yield

@@ -155,8 +155,9 @@ def unscored_mentions(
     con: duckdb.DuckDBPyConnection, model_version: str, limit: int | None = None
 ) -> list[tuple[str, str, str]]:
     """(channel, id, text) of stored mentions with no score from this model version, oldest first."""
+    # Empty text was dropped by retention: scoring it would overwrite a real score with noise.
     sql = """SELECT m.channel, m.id, m.text FROM mentions m
-        WHERE NOT EXISTS (
+        WHERE m.text <> '' AND NOT EXISTS (
             SELECT 1 FROM scores s WHERE s.channel = m.channel AND s.id = m.id AND s.model_version = ?
         )
         ORDER BY m.created_at, m.channel, m.id"""

@@ -13,10 +13,15 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 ERROR_LIMIT = 1000
+# What a message is: the first alert of an episode, an update while it grows, the note that it ended.
+ALERT = "alert"
+UPDATE = "update"
+RESOLVED = "resolved"
+KINDS = (ALERT, UPDATE, RESOLVED)
 
 _COLUMNS = (
     "alert_key, brand, signal, window_start, window_end, observed, expected, p_value, title, text, blocks, "
-    "status, attempts, next_attempt_at, last_error, destination, created_at, sent_at, run_id"
+    "status, attempts, next_attempt_at, last_error, destination, created_at, sent_at, run_id, kind, episode_key"
 )
 
 
@@ -56,6 +61,8 @@ class OutboxRow:
     created_at: datetime
     sent_at: datetime | None
     run_id: str | None
+    kind: str = ALERT
+    episode_key: str | None = None
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -83,22 +90,30 @@ def enqueue(
     *,
     run_id: str | None,
     now: datetime,
+    kind: str = ALERT,
+    of_episode: str | None = None,
 ) -> bool:
-    """Store an alert as pending; True when new, False when this episode is already queued or sent.
+    """Store a message as pending; True when new, False when this message is already queued or sent.
 
-    The key makes a re-detected episode a no-op. A row of the same brand and signal whose window overlaps is
-    treated as the same episode too (its start may have shifted with a later run's data): one message per
-    episode, even when the episode grew.
+    The key makes a re-detected episode a no-op. For a first alert, an alert row of the same brand and signal
+    whose window overlaps counts as the same episode too (its start may have shifted with a later run's data):
+    one alert per episode. Updates and resolved notes have keys of their own (`{episode}|update-2`, …) and
+    name their episode in `of_episode` (stored as `episode_key`; a first alert is its own episode).
     """
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox message kind {kind!r} (one of: {', '.join(KINDS)})")
     start, end = _utc(window_start, "window_start"), _utc(window_end, "window_end")
+    # Only first alerts compete for a window; follow-ups of the same episode must not be blocked by it.
+    overlap = ALERT if kind == ALERT else "no overlap check"
     rows = con.execute(
         """
         INSERT INTO alert_outbox (alert_key, brand, signal, window_start, window_end, observed, expected, p_value,
-                                  title, text, blocks, status, attempts, created_at, run_id)
-        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?
+                                  title, text, blocks, status, attempts, created_at, run_id, kind, episode_key)
+        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?
         WHERE NOT EXISTS (
             SELECT 1 FROM alert_outbox
             WHERE brand = ? AND signal = ? AND window_start < ? AND window_end > ?
+              AND coalesce(kind, 'alert') = ?
         )
         ON CONFLICT DO NOTHING
         RETURNING alert_key
@@ -117,10 +132,13 @@ def enqueue(
             json.dumps(rendered.blocks, ensure_ascii=False),
             _utc(now, "now"),
             run_id,
+            kind,
+            of_episode or (episode_key if kind == ALERT else None),
             brand,
             signal,
             end,
             start,
+            overlap,
         ],
     ).fetchall()
     return bool(rows)
@@ -196,7 +214,7 @@ def _count(result: tuple[Any, ...] | None) -> int:
 
 def _row(values: tuple[Any, ...]) -> OutboxRow:
     (key, brand, signal, start, end, observed, expected, p_value, title, text, blocks, status, attempts,
-     next_at, last_error, destination, created_at, sent_at, run_id) = values  # fmt: skip
+     next_at, last_error, destination, created_at, sent_at, run_id, kind, episode) = values  # fmt: skip
     return OutboxRow(
         alert_key=key,
         brand=brand,
@@ -217,4 +235,6 @@ def _row(values: tuple[Any, ...]) -> OutboxRow:
         created_at=created_at.astimezone(UTC),
         sent_at=_utc_or_none(sent_at),
         run_id=run_id,
+        kind=kind or ALERT,
+        episode_key=episode,
     )

@@ -158,11 +158,70 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             f"INSERT INTO stopwords VALUES {_stopword_rows('ko', STOPWORDS_KO)}",
         ],
     ),
+    (
+        3,
+        [
+            # Terms per mention (Korean nouns and predicates via kiwipiepy, English words and bigrams), written when
+            # topics are scored: the tokeniser runs in Python, so `top_terms` reads them from here.
+            """CREATE TABLE mention_terms (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                lang VARCHAR,
+                term VARCHAR NOT NULL,
+                PRIMARY KEY (channel, id, term)
+            )""",
+            # Which mentions a topic model version has looked at, including those where no topic passed, so they
+            # are not scored again and `topic_daily` knows a newer version found no topic.
+            """CREATE TABLE topic_scans (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                model_version VARCHAR NOT NULL,
+                topics INTEGER NOT NULL,
+                best_score DOUBLE,
+                scored_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (channel, id, model_version)
+            )""",
+        ],
+    ),
+    (
+        4,
+        [
+            # One row per alert episode: its state across runs (open → resolved), so a grown episode gets an update
+            # and an ended one a resolved note, never a second alert. `signals` is comma-separated: DuckDB
+            # rewrites updates of list columns as delete + insert, which trips the primary key.
+            """CREATE TABLE alert_episodes (
+                episode_key VARCHAR PRIMARY KEY,
+                brand VARCHAR NOT NULL,
+                signal VARCHAR NOT NULL,
+                signals VARCHAR,
+                window_start TIMESTAMPTZ NOT NULL,
+                window_end TIMESTAMPTZ NOT NULL,
+                status VARCHAR NOT NULL DEFAULT 'open',
+                observed DOUBLE,
+                expected DOUBLE,
+                share DOUBLE,
+                usual_share DOUBLE,
+                peak_hour TIMESTAMPTZ,
+                detected_at TIMESTAMPTZ,
+                notified_observed DOUBLE,
+                updates INTEGER NOT NULL DEFAULT 0,
+                opened_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                resolved_at TIMESTAMPTZ,
+                run_id VARCHAR
+            )""",
+            # What an outbox message is (the first alert, an update, a resolved note) and which episode it is about.
+            "ALTER TABLE alert_outbox ADD COLUMN kind VARCHAR DEFAULT 'alert'",
+            "ALTER TABLE alert_outbox ADD COLUMN episode_key VARCHAR",
+        ],
+    ),
 ]
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 DESCRIPTIONS: dict[int, str] = {
     1: "mentions, brand matches, scores, cursors, runs, rejects",
     2: "mention topics, alert outbox, stopwords",
+    3: "mention terms, topic scans",
+    4: "alert episodes; kind and episode of each outbox message",
 }
 
 _BOOKKEEPING = [

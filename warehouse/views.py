@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import duckdb
 
-from models.mention import RATING_SCALES
+from models.ratings import SCALE_KNOTS
 
 # Dependency order: later views read `mentions_scored`.
 VIEW_NAMES: tuple[str, ...] = (
@@ -18,45 +20,23 @@ VIEW_NAMES: tuple[str, ...] = (
     "alerts",
 )
 
-# Korean particles glued to the end of a word ("배송이" → "배송"); stripped only when two or more syllables remain.
-KOREAN_PARTICLES: tuple[str, ...] = (
-    "에서",
-    "에게",
-    "한테",
-    "으로",
-    "까지",
-    "부터",
-    "이랑",
-    "은",
-    "는",
-    "을",
-    "를",
-    "이",
-    "가",
-    "와",
-    "과",
-    "도",
-    "의",
-    "에",
-    "로",
-    "랑",
-    "만",
-)
-
-
 def _rating_norm_sql() -> str:
-    """CASE expression mapping `rating` on its scale onto [-1, 1], built from models.mention.RATING_SCALES."""
-    # The scale names and bounds are code constants, not user input, so they are inlined as literals.
+    """CASE expression mapping `rating` on its scale onto [-1, 1], built from models.ratings.SCALE_KNOTS."""
+    # The scale names and knots are code constants, not user input, so they are inlined as literals. Each scale is
+    # piecewise linear (NPS has its detractor / passive / promoter bands), the same maths as normalise_rating.
     arms = []
-    for name, (low, high) in RATING_SCALES.items():
+    for name, knots in SCALE_KNOTS.items():
         assert name.isidentifier()
-        arms.append(f"WHEN '{name}' THEN (m.rating - {float(low)!r}) / {float(high - low)!r} * 2 - 1")
+        pieces = " ".join(
+            f"WHEN m.rating <= {x1!r} THEN {y0!r} + (m.rating - {x0!r}) * {(y1 - y0) / (x1 - x0)!r}"
+            for (x0, y0), (x1, y1) in pairwise(knots)
+        )
+        arms.append(f"WHEN '{name}' THEN CASE {pieces} END")
     return f"CASE m.rating_scale {' '.join(arms)} END"
 
 
 def view_statements() -> list[str]:
     """The CREATE OR REPLACE VIEW statements, in dependency order."""
-    particles = "|".join(KOREAN_PARTICLES)
     return [
         f"""CREATE OR REPLACE VIEW mentions_scored AS
         WITH latest AS (
@@ -126,8 +106,14 @@ def view_statements() -> list[str]:
         FROM per_brand""",
         """CREATE OR REPLACE VIEW topic_daily AS
         WITH latest_version AS (
+            -- The newest topic model that looked at the mention; `topic_scans` also records versions that found no
+            -- topic, so a newer model's "none" hides an older model's topics.
             SELECT channel, id, arg_max(model_version, scored_at) AS model_version
-            FROM mention_topics
+            FROM (
+                SELECT channel, id, model_version, scored_at FROM mention_topics
+                UNION ALL
+                SELECT channel, id, model_version, scored_at FROM topic_scans
+            )
             GROUP BY channel, id
         ),
         topics AS (
@@ -157,47 +143,71 @@ def view_statements() -> list[str]:
             avg(score) AS net_sentiment
         FROM topic_rows
         GROUP BY brand, topic, day""",
-        f"""CREATE OR REPLACE VIEW top_terms AS
+        """CREATE OR REPLACE VIEW top_terms AS
         WITH docs AS (
+            -- Terms come from `mention_terms` (kiwipiepy for Korean, written when topics are scored).
             SELECT
-                brand,
-                CAST(date_trunc('week', day) AS DATE) AS week,
-                label,
-                channel,
-                id,
-                -- The words that made the mention match its brand are in every row, so they are no signal.
-                list_transform(coalesce(matched_terms, []), lambda t: regexp_replace(lower(t), '^[#@]+', ''))
-                    AS brand_terms,
-                -- Links are dropped first: their pieces (https, t, co…) are not terms.
-                regexp_extract_all(
-                    lower(regexp_replace(text, '(https?://|www\\.)\\S+', ' ', 'g')),
-                    '[\\p{{L}}\\p{{M}}\\p{{N}}_]+'
-                ) AS tokens
-            FROM mentions_scored
+                ms.brand,
+                CAST(date_trunc('week', ms.day) AS DATE) AS week,
+                ms.label,
+                ms.channel,
+                ms.id,
+                list_transform(coalesce(ms.matched_terms, []), lambda t: regexp_replace(lower(t), '^[#@]+', ''))
+                    AS brand_terms
+            FROM mentions_scored ms
+            WHERE ms.brand IS NOT NULL
+                AND EXISTS (SELECT 1 FROM mention_terms mt WHERE mt.channel = ms.channel AND mt.id = ms.id)
         ),
-        tokens AS (
-            SELECT brand, week, label, channel, id, brand_terms, unnest(tokens) AS token FROM docs
+        doc_terms AS (
+            SELECT d.brand, d.week, d.label, d.channel, d.id, t.term
+            FROM docs d
+            JOIN mention_terms t ON t.channel = d.channel AND t.id = d.id
+            -- The words that made the mention match its brand are in every row, so they are no signal.
+            WHERE NOT list_contains(d.brand_terms, lower(t.term))
+                AND t.term NOT IN (SELECT word FROM stopwords)
         ),
-        terms AS (
-            SELECT DISTINCT
-                brand,
-                week,
-                label,
-                channel,
-                id,
-                brand_terms,
-                regexp_replace(token, '^(\\p{{Hangul}}{{2,}}?)({particles})$', '\\1') AS term
-            FROM tokens
+        selection AS (
+            SELECT brand, week, label, term, count(*) AS mentions FROM doc_terms GROUP BY brand, week, label, term
+        ),
+        selection_size AS (
+            SELECT brand, week, label, count(*) AS docs FROM docs GROUP BY brand, week, label
+        ),
+        baseline AS (
+            -- The brand's usual vocabulary: all its mentions with terms, every week and label.
+            SELECT brand, term, count(*) AS baseline_mentions FROM doc_terms GROUP BY brand, term
+        ),
+        baseline_size AS (
+            SELECT brand, count(*) AS baseline_docs FROM docs GROUP BY brand
+        ),
+        ranked AS (
+            SELECT
+                s.brand,
+                s.week,
+                s.label,
+                s.term,
+                s.mentions,
+                z.docs,
+                CAST(s.mentions AS DOUBLE) / z.docs AS share,
+                b.baseline_mentions,
+                bz.baseline_docs,
+                CAST(b.baseline_mentions AS DOUBLE) / bz.baseline_docs AS baseline_share,
+                -- Share here ÷ share in the baseline, the baseline smoothed by one mention (models.terms.lift).
+                (CAST(s.mentions AS DOUBLE) / z.docs)
+                    / ((b.baseline_mentions + 1.0) / (bz.baseline_docs + 1.0)) AS lift
+            FROM selection s
+            JOIN selection_size z USING (brand, week, label)
+            JOIN baseline b USING (brand, term)
+            JOIN baseline_size bz USING (brand)
         )
-        SELECT brand, week, label, term, count(*) AS mentions
-        FROM terms
-        WHERE length(term) >= 2
-            AND regexp_matches(term, '\\p{{L}}')
-            -- Runs of bare jamo (ㅋㅋㅋ, ㅠㅠ) are laughter and tears, not terms.
-            AND NOT regexp_matches(term, '^[ㄱ-ㅎㅏ-ㅣ]+$')
-            AND term NOT IN (SELECT word FROM stopwords)
-            AND NOT list_contains(brand_terms, term)
-        GROUP BY brand, week, label, term""",
+        SELECT
+            *,
+            -- Rank by lift among terms used by at least two mentions (a one-off word would otherwise top every list).
+            CASE WHEN mentions >= 2 THEN
+                row_number() OVER (
+                    PARTITION BY brand, week, label, mentions >= 2 ORDER BY lift DESC, mentions DESC, term
+                )
+            END AS rank
+        FROM ranked""",
         """CREATE OR REPLACE VIEW feedback_scores AS
         SELECT
             brand,
@@ -223,25 +233,36 @@ def view_statements() -> list[str]:
         WHERE rating IS NOT NULL
         GROUP BY brand, channel, month""",
         """CREATE OR REPLACE VIEW alerts AS
+        -- One row per alert episode: its first message's delivery, the episode's current window and counts.
         SELECT
-            alert_key,
-            brand,
-            signal,
-            window_start,
-            window_end,
-            observed,
-            expected,
-            p_value,
-            status,
-            attempts,
-            next_attempt_at,
-            last_error,
-            destination,
-            created_at,
-            sent_at,
-            run_id,
-            text
-        FROM alert_outbox""",
+            o.alert_key,
+            o.brand,
+            o.signal,
+            coalesce(e.window_start, o.window_start) AS window_start,
+            coalesce(e.window_end, o.window_end) AS window_end,
+            coalesce(e.observed, o.observed) AS observed,
+            coalesce(e.expected, o.expected) AS expected,
+            o.p_value,
+            o.status,
+            o.attempts,
+            o.next_attempt_at,
+            o.last_error,
+            o.destination,
+            o.created_at,
+            o.sent_at,
+            o.run_id,
+            o.text,
+            e.signals,
+            e.share,
+            e.usual_share,
+            e.status AS episode_status,
+            e.updates,
+            e.resolved_at,
+            (SELECT list(u.status ORDER BY u.created_at) FROM alert_outbox u
+             WHERE u.episode_key = o.alert_key AND u.kind <> 'alert') AS follow_ups
+        FROM alert_outbox o
+        LEFT JOIN alert_episodes e ON e.episode_key = o.alert_key
+        WHERE coalesce(o.kind, 'alert') = 'alert'""",
     ]
 
 

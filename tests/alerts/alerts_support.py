@@ -83,3 +83,60 @@ class FakeSlack:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def fill_warehouse(
+    path: Any,
+    hours: list[tuple[int, int]],
+    *,
+    start: Any,
+    brand: str = "Acme",
+    reach: dict[int, int] | None = None,
+    topics: dict[int, str] | None = None,
+) -> None:
+    """Store one mention per (negative or neutral) post: `hours[i]` = (negatives, others) in hour i after `start`.
+
+    Negatives alternate between the channels x and reddit; `reach` gives the author followers of the first
+    negative post of some hours; `topics` tags every negative post of some hours with a topic (mention_topics).
+    """
+    from datetime import timedelta
+
+    from models.mention import BrandMatch, Mention
+    from models.scores import Sentiment
+    from warehouse import Warehouse, load_mentions
+
+    mentions, matches, scores, topic_rows = [], {}, [], []
+    for index, (negative, others) in enumerate(hours):
+        at = start + timedelta(hours=index)
+        for n in range(negative + others):
+            is_negative = n < negative
+            channel = "x" if n % 2 == 0 else "reddit"
+            mid = f"{at:%Y%m%d%H}-{n}"
+            followers = (reach or {}).get(index) if n == 0 and is_negative else 100
+            text = f"{brand.lower()} app down again, refund please #{n}" if is_negative else f"{brand.lower()} order ok"
+            mention = Mention(
+                channel=channel,
+                id=mid,
+                text=text,
+                created_at=at + timedelta(minutes=n % 60),
+                url=f"https://x.com/u{n}/status/{mid}",
+                author_handle=f"u{index}_{n}",
+                author_followers=followers,
+            )
+            mentions.append(mention)
+            matches[mention.key] = [BrandMatch(brand=brand, terms=(brand.lower(),))]
+            label, score = ("negative", -0.8) if is_negative else ("neutral", 0.0)
+            probs = {"negative": 0.85, "neutral": 0.1, "positive": 0.05} if is_negative else {
+                "negative": 0.1, "neutral": 0.8, "positive": 0.1}  # fmt: skip
+            scores.append(((channel, mid), Sentiment(label, score, probs, "test-model", "v1")))
+            if is_negative and topics and index in topics:
+                topic_rows.append((channel, mid, "topics-v1", topics[index], 0.9, "negative", -0.8))
+    warehouse = Warehouse(path)
+    with warehouse.write() as con:
+        load_mentions(con, mentions, matches, run_id="fill", scores=scores)
+        if topic_rows:
+            con.executemany(
+                "INSERT INTO mention_topics (channel, id, model_version, topic, score, sentiment_label, "
+                "sentiment_score) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                topic_rows,
+            )

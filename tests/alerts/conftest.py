@@ -12,9 +12,14 @@ from alerts_support import OUTBOX_DDL, WEBHOOK_SECRET, FakeSlack
 
 @pytest.fixture
 def outbox_con() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with just the alert_outbox table."""
+    """An in-memory DuckDB with just the alert_outbox table, as migrations 2 and 4 leave it."""
+    from warehouse.schema import MIGRATIONS
+
     con = duckdb.connect()
     con.execute(OUTBOX_DDL)
+    for statement in dict(MIGRATIONS)[4]:
+        if statement.startswith("ALTER TABLE alert_outbox"):
+            con.execute(statement)
     yield con
     con.close()
 

@@ -136,3 +136,24 @@ def test_works_on_the_warehouse_schema() -> None:
         assert outbox.due(con, NOW + H) == []
     finally:
         con.close()
+
+
+def test_updates_and_resolved_notes_are_their_own_messages(outbox_con: duckdb.DuckDBPyConnection) -> None:
+    key = "Acme|negative_volume|2024-05-01T09"
+    assert put(outbox_con, key)
+    assert not put(outbox_con, "Acme|negative_volume|2024-05-01T10", start=START + H)  # a second alert: refused
+
+    def follow(kind: str, suffix: str) -> bool:
+        return outbox.enqueue(
+            outbox_con, f"{key}|{suffix}", "Acme", "negative_volume", START, START + 5 * H, 90, 8.0, 1e-20,
+            RENDERED, run_id="run-2", now=NOW + H, kind=kind, of_episode=key,
+        )  # fmt: skip
+
+    assert follow("update", "update-1") and follow("resolved", "resolved")
+    assert not follow("update", "update-1")  # the same update twice: nothing new
+    rows = {row.alert_key: row for row in outbox.due(outbox_con, NOW + 2 * H)}
+    assert sorted((r.kind, r.episode_key) for r in rows.values()) == [
+        ("alert", key), ("resolved", key), ("update", key)
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="unknown outbox message kind"):
+        follow("reminder", "x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -23,6 +24,8 @@ from models.spikes import (
 T0 = datetime(2024, 4, 1, tzinfo=UTC)
 H = timedelta(hours=1)
 BALANCED = settings_for("balanced")
+# The volume signal alone, for tests of its mechanics (the share signal has tests of its own).
+VOLUME_ONLY = settings_for("balanced", share={"enabled": False})
 
 
 def flat(days: int, negative: int = 1, total: int = 20) -> list[int]:
@@ -31,7 +34,8 @@ def flat(days: int, negative: int = 1, total: int = 20) -> list[int]:
 
 
 def series(negatives: list[int], start: datetime = T0) -> list[HourCount]:
-    return [HourCount(start + i * H, total=max(n, 0) * 5 + 10, negative=n) for i, n in enumerate(negatives)]
+    # The other mentions stay at 10 an hour: a negative burst adds negative mentions only.
+    return [HourCount(start + i * H, total=max(n, 0) + 10, negative=n) for i, n in enumerate(negatives)]
 
 
 def with_burst(negatives: list[int], at: datetime, values: list[int]) -> list[int]:
@@ -84,11 +88,13 @@ def test_low_counts_from_zero_do_not_alert(burst: list[int]) -> None:
 
 def test_min_count_and_lift_both_gate() -> None:
     quiet = with_burst([0] * (16 * 24), T0 + timedelta(days=15, hours=9), [8])
-    assert len(detect_negative_spikes("Acme", series(quiet), BALANCED)) == 1
-    assert detect_negative_spikes("Acme", series(quiet), settings_for("balanced", min_count=9)) == []
+    assert len(detect_negative_spikes("Acme", series(quiet), VOLUME_ONLY)) == 1
+    fewer = settings_for("balanced", min_count=9, share={"enabled": False})
+    assert detect_negative_spikes("Acme", series(quiet), fewer) == []
     busy = with_burst(flat(16, negative=40), T0 + timedelta(days=15, hours=9), [50])  # 90 vs 40: lift 2.25
-    assert detect_negative_spikes("Acme", series(busy), BALANCED) == []
-    assert len(detect_negative_spikes("Acme", series(busy), settings_for("balanced", min_lift=2.0))) == 1
+    assert detect_negative_spikes("Acme", series(busy), VOLUME_ONLY) == []
+    lower = settings_for("balanced", min_lift=2.0, share={"enabled": False})
+    assert len(detect_negative_spikes("Acme", series(busy), lower)) == 1
 
 
 def test_evaluate_from_hours_before_are_history_only() -> None:
@@ -123,33 +129,36 @@ def test_episode_key_is_stable_as_the_episode_grows() -> None:
     assert ends == [start + H, start + 3 * H, start + 5 * H, start + 5 * H]
 
 
-def test_hours_within_the_merge_gap_join_one_episode() -> None:
+def test_bursts_within_the_cooldown_join_one_episode() -> None:
     start = T0 + timedelta(days=15, hours=9)
-    negatives = with_burst(flat(16), start, [30, 1, 1, 30])  # two quiet hours between: gap 2
+    negatives = with_burst(flat(16), start, [30, 0, 0, 30])  # two quiet hours between
     [episode] = detect_negative_spikes("Acme", series(negatives), BALANCED)
     assert (episode.start, episode.end) == (start, start + 4 * H)
-    assert episode.observed == 31 + 2 + 2 + 31  # the quiet hours inside the gap count too
-    [split] = detect_negative_spikes("Acme", series(negatives), settings_for("balanced", merge_gap_hours=1))
-    assert (split.start, split.end) == (start, start + H)  # the second burst now falls inside the cooldown
+    assert episode.observed == 31 + 1 + 1 + 31  # the quiet hours inside count too
+    split = detect_negative_spikes("Acme", series(negatives), settings_for("balanced", cooldown_hours=2))
+    assert [(e.start, e.end) for e in split] == [(start, start + H), (start + 3 * H, start + 4 * H)]
 
 
-def test_cooldown_suppresses_a_burst_soon_after_an_episode() -> None:
+def test_a_burst_inside_the_cooldown_extends_the_episode_instead_of_a_new_one() -> None:
     first = T0 + timedelta(days=15, hours=6)
-    second = first + 6 * H  # ends 07:00, the next burst starts at 12:00: 5 h later, inside a 6 h cooldown
+    second = first + 6 * H  # ends 07:00, the next burst starts at 12:00: 5 quiet hours, inside a 6 h cooldown
     negatives = with_burst(with_burst(flat(16), first, [30]), second, [30])
-    assert [e.start for e in detect_negative_spikes("Acme", series(negatives), BALANCED)] == [first]
+    [episode] = detect_negative_spikes("Acme", series(negatives), BALANCED)
+    assert (episode.start, episode.end) == (first, second + H)
     no_cooldown = settings_for("balanced", cooldown_hours=0)
     assert [e.start for e in detect_negative_spikes("Acme", series(negatives), no_cooldown)] == [first, second]
-    later = with_burst(with_burst(flat(16), first, [30]), first + 8 * H, [30])  # 7 h after the end
+    later = with_burst(with_burst(flat(16), first, [30]), first + 7 * H, [30])  # 6 quiet hours: a new episode
     assert len(detect_negative_spikes("Acme", series(later), BALANCED)) == 2
 
 
-def test_a_cooldown_burst_does_not_change_the_reported_episode() -> None:
+def test_an_episode_stays_open_until_the_cooldown_has_passed() -> None:
     first = T0 + timedelta(days=15, hours=6)
-    negatives = with_burst(with_burst(flat(17), first, [30]), first + 5 * H, [30])
-    early = detect_negative_spikes("Acme", series(negatives[: int((first - T0) / H) + 2]), BALANCED)
-    full = detect_negative_spikes("Acme", series(negatives), BALANCED)
-    assert early == full
+    negatives = with_burst(flat(17), first, [30])
+    upto = int((first - T0) / H)
+    for quiet_hours, still_open in ((0, True), (5, True), (6, False)):
+        [episode] = detect_negative_spikes("Acme", series(negatives[: upto + 1 + quiet_hours]), BALANCED)
+        assert episode.open is still_open
+        assert episode.detected_at == first
 
 
 def test_flagged_hours_are_left_out_of_later_baselines() -> None:
@@ -176,9 +185,10 @@ def test_a_day_of_history_is_needed_before_judging() -> None:
 def test_missing_hours_count_as_zero_and_input_order_does_not_matter() -> None:
     start = T0 + timedelta(days=15, hours=9)
     negatives = with_burst(flat(16, negative=0), start, [12])
-    sparse = [c for c in series(negatives) if c.negative > 0 or c.hour in (T0, T0 + timedelta(days=16) - H)]
+    dense = [HourCount(T0 + i * H, total=n, negative=n) for i, n in enumerate(negatives)]
+    sparse = [c for c in dense if c.negative > 0 or c.hour in (T0, T0 + timedelta(days=16) - H)]
     assert detect_negative_spikes("Acme", list(reversed(sparse)), BALANCED) == detect_negative_spikes(
-        "Acme", series(negatives), BALANCED
+        "Acme", dense, BALANCED
     )
 
 
@@ -197,13 +207,20 @@ def test_bad_input_is_refused() -> None:
 def test_presets_and_overrides() -> None:
     assert PRESETS["balanced"] == BALANCED
     assert BALANCED.min_count == 5 and BALANCED.min_lift == 2.5 and BALANCED.p_value == 1e-4
-    assert (BALANCED.baseline_days, BALANCED.cooldown_hours, BALANCED.merge_gap_hours) == (14, 6, 2)
+    assert (BALANCED.baseline_days, BALANCED.baseline_weeks, BALANCED.cooldown_hours) == (14, 4, 6)
     sensitive, strict = PRESETS["sensitive"], PRESETS["strict"]
     assert sensitive.min_count < BALANCED.min_count < strict.min_count
     assert sensitive.p_value > BALANCED.p_value > strict.p_value
-    assert settings_for("strict", min_count=None, cooldown_hours=2) == DetectorSettings(
-        min_count=10, min_lift=3.0, p_value=1e-6, baseline_days=28, cooldown_hours=2, merge_gap_hours=3
+    assert sensitive.reach.min_followers < BALANCED.reach.min_followers < strict.reach.min_followers
+    tuned = settings_for("strict", min_count=None, cooldown_hours=2, share={"min_count": 3, "p_value": None})
+    assert tuned == replace(
+        PRESETS["strict"], cooldown_hours=2, share=replace(PRESETS["strict"].share, min_count=3)
     )
+    assert isinstance(tuned, DetectorSettings)
+    with pytest.raises(TypeError, match=r"share\.loud"):
+        settings_for("balanced", share={"loud": 1})
+    with pytest.raises(ValueError, match=r"share\.min_points"):
+        settings_for("balanced", share={"min_points": 1.5})
     with pytest.raises(ConfigError, match="unknown alert preset 'loud'"):
         settings_for("loud")
     with pytest.raises(TypeError, match="slack_channel"):

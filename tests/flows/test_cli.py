@@ -19,6 +19,7 @@ CONFIG = """
 path = "wh.duckdb"
 [model]
 sentiment = "{model}"
+encoder = "{model}"
 [[brands]]
 name = "Acme"
 terms = ["acme", "애크미"]

@@ -16,6 +16,7 @@ path = "wh.duckdb"
 lock_timeout_s = 20
 [model]
 sentiment = "{model}"
+encoder = "{model}"   # topics embed with the tiny model too: no test but one needs the real e5
 [[brands]]
 name = "Acme"
 terms = ["acme", "애크미"]

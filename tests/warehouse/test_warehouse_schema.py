@@ -18,10 +18,13 @@ TABLES = {
     "mention_brands",
     "scores",
     "mention_topics",
+    "mention_terms",
+    "topic_scans",
     "cursors",
     "runs",
     "rejects",
     "alert_outbox",
+    "alert_episodes",
     "stopwords",
     "schema_version",
     "warehouse_meta",
@@ -144,9 +147,11 @@ def test_alert_outbox_has_exactly_the_agreed_columns(con: duckdb.DuckDBPyConnect
         ("created_at", "TIMESTAMP WITH TIME ZONE", "NO"),
         ("sent_at", "TIMESTAMP WITH TIME ZONE", "YES"),
         ("run_id", "VARCHAR", "YES"),
+        ("kind", "VARCHAR", "YES"),
+        ("episode_key", "VARCHAR", "YES"),
     ]
     defaults = {name: default for name, _, _, default in rows if default is not None}
-    assert defaults == {"status": "'pending'", "attempts": "0"}
+    assert defaults == {"status": "'pending'", "attempts": "0", "kind": "'alert'"}
 
 
 def test_alert_outbox_non_key_columns_can_be_updated(con: duckdb.DuckDBPyConnection) -> None:

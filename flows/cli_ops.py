@@ -1,0 +1,59 @@
+"""`brandpulse rescore` and `brandpulse retention`: operations on stored data (registered in cli.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from flows.config import CONFIG_FILENAME, load_config
+from models.errors import BrandpulseError, ConfigError
+
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
+]
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+def rescore(
+    model: Annotated[str | None, typer.Option(help="Model: 'bundled', a local folder or a HF id.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Score stored mentions with a model (default: the configured one); older models' scores are kept."""
+    from flows.rescore import rescore as rescore_flow
+
+    try:
+        load_config(config)
+        result = rescore_flow(config_path=str(config) if config else None, model=model)
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+def retention(
+    days: Annotated[int | None, typer.Option(min=1, help="Keep text this many days (default [warehouse] "
+                                             "retention_days).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Drop mention text and raw payloads older than N days; counts, sentiment and alerts are kept."""
+    from flows.retention import retention as retention_flow
+
+    try:
+        cfg = load_config(config)
+        if days is None and cfg.warehouse.retention_days is None:
+            raise ConfigError("give --days N or set [warehouse] retention_days", key="warehouse.retention_days")
+        result = retention_flow(config_path=str(config) if config else None, days=days)
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    sys.stdout.write(json.dumps(result) + "\n")

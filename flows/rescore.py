@@ -1,0 +1,26 @@
+"""The Prefect flow `rescore`: score stored mentions with another model, keeping every older model's scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from flows.config import load_config
+from flows.run_lock import writer_lock
+from flows.scoring import score_mentions
+from warehouse import Warehouse
+
+
+@flow(name="rescore", log_prints=True)
+def rescore(config_path: str | None = None, model: str | None = None) -> dict[str, Any]:
+    """Score every stored mention that has no score from `model` (default: the configured one) yet."""
+    config = load_config(Path(config_path) if config_path else None)
+    name = model or config.model.sentiment
+    warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
+    with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
+        # Scores are keyed by model version, so this adds rows and never replaces the old model's.
+        result = score_mentions(warehouse, name, config.model.batch_size, config.runner)
+    get_run_logger().info("rescored %d mentions with %s", result["scored"], result["model_version"])
+    return {"model": name, **result}

@@ -1,0 +1,51 @@
+"""Korean morphology through kiwipiepy, built lazily once per process (loading its model takes ~2 s)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+from models.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from kiwipiepy import Kiwi
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]")
+_lock = threading.Lock()
+_kiwi: Kiwi | None = None
+
+
+def kiwi() -> Kiwi:
+    """The shared Kiwi analyser (thread-safe to build; kiwipiepy's own calls release the GIL)."""
+    global _kiwi
+    with _lock:
+        if _kiwi is None:
+            try:
+                from kiwipiepy import Kiwi
+            except ImportError as exc:
+                raise ModelUnavailable(f"Korean terms and clauses need kiwipiepy: {exc}") from exc
+            _kiwi = Kiwi()
+        return _kiwi
+
+
+def guess_lang(text: str, declared: str | None = None) -> str:
+    """The mention's language if declared, else 'ko' when Hangul dominates the letters, 'en' for Latin, else 'und'."""
+    if declared:
+        return declared.split("-")[0].lower()
+    hangul = len(_HANGUL.findall(text))
+    latin = len(_LATIN.findall(text))
+    if hangul and hangul * 2 >= latin:  # one Hangul syllable carries about as much as two Latin letters
+        return "ko"
+    return "en" if latin else "und"
+
+
+def has_hangul(text: str) -> bool:
+    """Whether the text contains any Hangul syllable."""
+    return bool(_HANGUL.search(text))
+
+
+def tokenize(text: str, analyser: Any = None) -> list[Any]:
+    """Kiwi tokens (form, tag, start, len) of one text."""
+    return list((analyser or kiwi()).tokenize(text))

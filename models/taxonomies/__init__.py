@@ -1,0 +1,1 @@
+"""Built-in topic taxonomies (TOML data files shipped as package data)."""

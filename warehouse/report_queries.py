@@ -1,0 +1,307 @@
+"""Aggregations behind the HTML report: every number is computed here in DuckDB, the browser only draws them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+
+# How rating scales are grouped and named when set next to social sentiment (all on rating_norm, -1 … 1).
+FEEDBACK_SOURCE_SQL = """CASE
+    WHEN rating_scale = 'nps' THEN 'NPS answers'
+    WHEN rating_scale = 'csat' THEN 'CSAT answers'
+    WHEN rating_scale IN ('ces', 'ces5', 'ces7') THEN 'CES answers'
+    WHEN rating_scale IN ('stars', 'stars10') THEN 'Review stars'
+    ELSE 'Other ratings'
+END"""
+SOCIAL_SOURCE = "Social sentiment"
+BUCKETS = ("day", "week")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A span of whole UTC days, both ends included."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def days(self) -> int:
+        """How many days the period covers."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def start_at(self) -> datetime:
+        """The first instant of the period (UTC)."""
+        return datetime.combine(self.start, time(), tzinfo=UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        """The first instant after the period (UTC): timestamps are compared half-open."""
+        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=UTC)
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    @classmethod
+    def ending(cls, end: date, days: int) -> Period:
+        """The `days` days up to and including `end`."""
+        return cls(end - timedelta(days=days - 1), end)
+
+
+def _bucket_sql(bucket: str, column: str = "day") -> str:
+    """The SQL that buckets a DATE column by day or by (Monday-starting) week."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}, not {bucket!r}")
+    return column if bucket == "day" else f"CAST(date_trunc('week', {column}) AS DATE)"
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every row of the result just executed, as dicts keyed by column name."""
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def newest_day(con: duckdb.DuckDBPyConnection, brands: list[str] | None = None) -> date | None:
+    """The UTC day of the newest mention of these brands (of any brand if None)."""
+    if brands is None:
+        row = con.execute("SELECT max(day) FROM mentions_scored").fetchall()
+    else:
+        row = con.execute("SELECT max(day) FROM mentions_scored WHERE list_contains(?, brand)", [brands]).fetchall()
+    return row[0][0] if row else None
+
+
+def headline(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict[str, Any]:
+    """Mentions, negative share and net sentiment of a brand in the period and in the one before."""
+    prev = period.previous()
+    row = con.execute(
+        """SELECT
+            sum(mentions) FILTER (WHERE day >= ?) AS mentions,
+            sum(scored) FILTER (WHERE day >= ?) AS scored,
+            sum(negative) FILTER (WHERE day >= ?) AS negative,
+            sum(negative) FILTER (WHERE day >= ?) / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS negative_share,
+            sum(net_sentiment * scored) FILTER (WHERE day >= ?)
+                / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS net_sentiment,
+            sum(mentions) FILTER (WHERE day < ?) AS prev_mentions,
+            sum(negative) FILTER (WHERE day < ?) / nullif(sum(scored) FILTER (WHERE day < ?), 0)
+                AS prev_negative_share,
+            sum(net_sentiment * scored) FILTER (WHERE day < ?)
+                / nullif(sum(scored) FILTER (WHERE day < ?), 0) AS prev_net_sentiment
+        FROM sentiment_daily
+        WHERE brand = ? AND day BETWEEN ? AND ?""",
+        [period.start] * 7 + [period.start] * 5 + [brand, prev.start, period.end],
+    )
+    result = _dicts(row)[0]
+    for key in ("mentions", "scored", "negative", "prev_mentions"):
+        result[key] = int(result[key] or 0)
+    return result
+
+
+def channel_trend(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, bucket: str = "day"
+) -> list[dict[str, Any]]:
+    """Per channel and day (or week): mentions, negative, scored, negative share and net sentiment of a brand."""
+    b = _bucket_sql(bucket)
+    return _dicts(
+        con.execute(
+            f"""SELECT {b} AS bucket, channel, sum(mentions) AS mentions, sum(negative) AS negative,
+                sum(scored) AS scored, sum(negative) / nullif(sum(scored), 0) AS negative_share,
+                sum(net_sentiment * scored) / nullif(sum(scored), 0) AS net_sentiment
+            FROM sentiment_daily
+            WHERE brand = ? AND day BETWEEN ? AND ?
+            GROUP BY ALL
+            ORDER BY bucket, channel""",
+            [brand, period.start, period.end],
+        )
+    )
+
+
+def share_of_voice(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period) -> list[dict[str, Any]]:
+    """Per brand, among the brands named: mentions, share of them, net sentiment, and last period's for comparison."""
+    prev = period.previous()
+    return _dicts(
+        con.execute(
+            """WITH per_brand AS (
+                SELECT brand,
+                    coalesce(sum(mentions) FILTER (WHERE day >= ?), 0) AS mentions,
+                    coalesce(sum(negative) FILTER (WHERE day >= ?), 0) AS negative,
+                    coalesce(sum(scored) FILTER (WHERE day >= ?), 0) AS scored,
+                    sum(net_sentiment * scored) FILTER (WHERE day >= ?)
+                        / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS net_sentiment,
+                    coalesce(sum(mentions) FILTER (WHERE day < ?), 0) AS prev_mentions,
+                    sum(net_sentiment * scored) FILTER (WHERE day < ?)
+                        / nullif(sum(scored) FILTER (WHERE day < ?), 0) AS prev_net_sentiment
+                FROM share_of_voice
+                WHERE list_contains(?, brand) AND day BETWEEN ? AND ?
+                GROUP BY brand
+            )
+            SELECT brand, mentions,
+                mentions / nullif(sum(mentions) OVER (), 0) AS share,
+                negative, scored,
+                negative / nullif(scored, 0) AS negative_share,
+                net_sentiment,
+                prev_mentions,
+                prev_mentions / nullif(sum(prev_mentions) OVER (), 0) AS prev_share,
+                prev_net_sentiment
+            FROM per_brand
+            ORDER BY mentions DESC, brand""",
+            [period.start] * 5 + [period.start] * 3 + [brands, prev.start, period.end],
+        )
+    )
+
+
+def share_trend(
+    con: duckdb.DuckDBPyConnection, brands: list[str], period: Period, bucket: str = "day"
+) -> list[dict[str, Any]]:
+    """Per day (or week) and brand: mentions and share among the brands named."""
+    b = _bucket_sql(bucket)
+    return _dicts(
+        con.execute(
+            f"""WITH per_brand AS (
+                SELECT {b} AS bucket, brand, sum(mentions) AS mentions,
+                    sum(net_sentiment * scored) / nullif(sum(scored), 0) AS net_sentiment
+                FROM share_of_voice
+                WHERE list_contains(?, brand) AND day BETWEEN ? AND ?
+                GROUP BY ALL
+            )
+            SELECT bucket, brand, mentions, mentions / sum(mentions) OVER (PARTITION BY bucket) AS share, net_sentiment
+            FROM per_brand
+            ORDER BY bucket, brand""",
+            [brands, period.start, period.end],
+        )
+    )
+
+
+def topic_changes(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> list[dict[str, Any]]:
+    """Per CX topic: mentions and negative share in the period, and the change from the period before."""
+    prev = period.previous()
+    return _dicts(
+        con.execute(
+            """WITH t AS (
+                SELECT topic,
+                    coalesce(sum(mentions) FILTER (WHERE day >= ?), 0) AS mentions,
+                    coalesce(sum(negative) FILTER (WHERE day >= ?), 0) AS negative,
+                    sum(negative) FILTER (WHERE day >= ?) / nullif(sum(scored) FILTER (WHERE day >= ?), 0)
+                        AS negative_share,
+                    sum(net_sentiment * scored) FILTER (WHERE day >= ?)
+                        / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS net_sentiment,
+                    coalesce(sum(mentions) FILTER (WHERE day < ?), 0) AS prev_mentions,
+                    sum(negative) FILTER (WHERE day < ?) / nullif(sum(scored) FILTER (WHERE day < ?), 0)
+                        AS prev_negative_share
+                FROM topic_daily
+                WHERE brand = ? AND day BETWEEN ? AND ?
+                GROUP BY topic
+            )
+            SELECT *, mentions - prev_mentions AS mentions_change,
+                negative_share - prev_negative_share AS negative_share_change
+            FROM t
+            WHERE mentions > 0 OR prev_mentions > 0
+            ORDER BY mentions DESC, topic""",
+            [period.start] * 6 + [period.start] * 3 + [brand, prev.start, period.end],
+        )
+    )
+
+
+def top_terms(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, label: str, limit: int = 15
+) -> list[dict[str, Any]]:
+    """The terms most used in a brand's mentions with this label, over the weeks the period touches."""
+    # top_terms is weekly: a week counts when it overlaps the period.
+    return _dicts(
+        con.execute(
+            """SELECT term, sum(mentions) AS mentions
+            FROM top_terms
+            WHERE brand = ? AND label = ? AND week BETWEEN CAST(date_trunc('week', ?::DATE) AS DATE) AND ?
+            GROUP BY term
+            ORDER BY mentions DESC, term
+            LIMIT ?""",
+            [brand, label, period.start, period.end, int(limit)],
+        )
+    )
+
+
+def feedback_summary(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict[str, Any]:
+    """NPS, CSAT and CES of a brand's rated answers in the period, with the definitions of `feedback_scores`."""
+    rows = con.execute(
+        """SELECT
+            count(*) FILTER (WHERE rating_scale = 'nps') AS nps_responses,
+            100.0 * (count(*) FILTER (WHERE rating_scale = 'nps' AND rating >= 9)
+                - count(*) FILTER (WHERE rating_scale = 'nps' AND rating <= 6))
+                / nullif(count(*) FILTER (WHERE rating_scale = 'nps'), 0) AS nps,
+            count(*) FILTER (WHERE rating_scale = 'csat') AS csat_responses,
+            100.0 * count(*) FILTER (WHERE rating_scale = 'csat' AND rating >= 4)
+                / nullif(count(*) FILTER (WHERE rating_scale = 'csat'), 0) AS csat,
+            count(*) FILTER (WHERE rating_scale IN ('ces', 'ces5', 'ces7')) AS ces_responses,
+            avg(CASE WHEN rating_scale IN ('ces', 'ces7') THEN rating
+                     WHEN rating_scale = 'ces5' THEN 1 + (rating - 1) * 6.0 / 4.0 END) AS ces,
+            count(*) FILTER (WHERE rating_scale IN ('stars', 'stars10')) AS review_responses,
+            avg(rating_norm) FILTER (WHERE rating_scale IN ('stars', 'stars10')) AS reviews_norm
+        FROM mentions_scored
+        WHERE brand = ? AND rating IS NOT NULL AND day BETWEEN ? AND ?""",
+        [brand, period.start, period.end],
+    )
+    return _dicts(rows)[0]
+
+
+def comparable_scores(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, bucket: str = "week"
+) -> list[dict[str, Any]]:
+    """Per day/week: social sentiment (mean model score) and each kind of rating (mean rating_norm), all -1 … 1."""
+    b = _bucket_sql(bucket)
+    return _dicts(
+        con.execute(
+            f"""WITH rows AS (
+                SELECT {b} AS bucket,
+                    CASE WHEN rating IS NULL THEN '{SOCIAL_SOURCE}' ELSE {FEEDBACK_SOURCE_SQL} END AS source,
+                    CASE WHEN rating IS NULL THEN score ELSE rating_norm END AS value
+                FROM mentions_scored
+                WHERE brand = ? AND day BETWEEN ? AND ?
+                    -- Survey answers without a rating are feedback, not social talk.
+                    AND (rating IS NOT NULL OR channel <> 'survey')
+            )
+            SELECT bucket, source, avg(value) AS value, count(value) AS responses
+            FROM rows
+            WHERE value IS NOT NULL
+            GROUP BY ALL
+            ORDER BY bucket, source""",
+            [brand, period.start, period.end],
+        )
+    )
+
+
+def alerts_in(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period) -> list[dict[str, Any]]:
+    """Alert episodes of these brands whose window overlaps the period, newest first."""
+    return _dicts(
+        con.execute(
+            """SELECT alert_key, brand, signal, window_start, window_end, observed, expected, p_value,
+                observed / nullif(expected, 0) AS lift, status, created_at, sent_at, destination, text
+            FROM alerts
+            WHERE list_contains(?, brand) AND window_start < ? AND window_end > ?
+            ORDER BY window_start DESC, brand""",
+            [brands, period.end_at, period.start_at],
+        )
+    )
+
+
+def example_mentions(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, label: str, limit: int = 5
+) -> list[dict[str, Any]]:
+    """A brand's mentions with this label in the period: the widest reach first, then the strongest score."""
+    order = "score ASC" if label == "negative" else "score DESC"
+    return _dicts(
+        con.execute(
+            f"""SELECT created_at, channel, id, author_handle, author_followers, lang, kind, label, score, text, url
+            FROM mentions_scored
+            WHERE brand = ? AND label = ? AND day BETWEEN ? AND ?
+            ORDER BY coalesce(author_followers, 0) DESC, {order}, created_at DESC, channel, id
+            LIMIT ?""",
+            [brand, label, period.start, period.end, int(limit)],
+        )
+    )

@@ -1,0 +1,45 @@
+"""Retention: drop mention text and raw payloads older than a cutoff, keeping every row, score and brand match.
+
+Rows stay, so every count and sentiment view (`sentiment_daily`, `sentiment_hourly`, `share_of_voice`,
+`feedback_scores`, `topic_daily`, `alerts`) gives the same numbers after retention as before. Only what needs
+the words themselves loses the old part: `top_terms` for those weeks, and the text column of `mentions_scored`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from warehouse.connection import first_row, transaction
+
+# Mention text is never empty on input (the loaders reject empty text), so '' unambiguously means "dropped".
+DROPPED_TEXT = ""
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    """What one retention pass changed."""
+
+    cutoff: datetime
+    mentions: int
+    rejects: int
+
+
+def drop_text_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> RetentionResult:
+    """Blank `text`, null `raw` of mentions created before cutoff, and null old reject payloads, in one transaction."""
+    with transaction(con):
+        mentions = first_row(
+            con.execute(
+                "UPDATE mentions SET text = ?, raw = NULL WHERE created_at < ? AND (text <> ? OR raw IS NOT NULL)",
+                [DROPPED_TEXT, cutoff, DROPPED_TEXT],
+            )
+        )
+        # A rejected record's payload is raw user text too; the reason and location stay for the audit trail.
+        rejects = first_row(
+            con.execute(
+                "UPDATE rejects SET payload = NULL WHERE rejected_at < ? AND payload IS NOT NULL", [cutoff]
+            )
+        )
+    return RetentionResult(cutoff, int(mentions[0]) if mentions else 0, int(rejects[0]) if rejects else 0)
