@@ -56,12 +56,15 @@ def x_query(
     exclude_retweets: bool = False,
     max_chars: int = X_QUERY_MAX_CHARS,
 ) -> str:
-    """The X API v2 search query for a brand: its terms OR-ed, exclusions negated, `lang:` and `-is:retweet`."""
+    """The X API v2 search query for a brand: terms OR-ed, exclusions negated, `lang:`, `place_country:`, retweets."""
     parts = [_any_of(_unique([x_token(term) for term in brand.terms]))]
     parts += [f"-{_quoted(_clean(phrase))}" for phrase in _unique([_clean(p) for p in brand.exclude])]
     languages = _unique([lang.strip().lower() for lang in brand.languages])
     if languages:
         parts.append(_any_of([f"lang:{lang}" for lang in languages]))
+    if brand.location:
+        # Only geo-tagged posts carry a place, so a location narrows X search a lot: it is opt-in per brand.
+        parts.append(_any_of([f"place_country:{code}" for code in _unique(brand.location)]))
     if exclude_retweets:
         parts.append("-is:retweet")
     return _checked(" ".join(parts), max_chars, brand=brand.name, channel="x")

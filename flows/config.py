@@ -60,6 +60,16 @@ class Brand(_Strict):
     competitors: list[str] = Field(default_factory=list)
     x_user_id: str | None = None
     subreddits: list[str] = Field(default_factory=list)
+    location: list[str] = Field(default_factory=list)
+
+    @field_validator("location")
+    @classmethod
+    def _country_codes(cls, codes: list[str]) -> list[str]:
+        cleaned = [code.strip().upper() for code in codes]
+        bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"location takes ISO 3166-1 two-letter country codes like 'KR', got {bad}")
+        return cleaned
 
     @field_validator("terms")
     @classmethod

@@ -43,3 +43,16 @@ def test_a_query_over_the_platform_limit_names_the_brand_and_the_fix() -> None:
     with pytest.raises(ConfigError, match=r"brand 'Long' is .* over the platform's 512; .*query_max_chars"):
         x_query(brand)
     assert len(x_query(brand, max_chars=2000)) > 512
+
+
+def test_optional_location_narrows_x_to_countries() -> None:
+    brand = Brand(name="Acme", terms=["acme"], location=["kr", "US", "KR"])
+    assert brand.location == ["KR", "US", "KR"]
+    assert x_query(brand) == "acme (place_country:KR OR place_country:US)"
+    assert x_query(Brand(name="Acme", terms=["acme"], location=["KR"])) == "acme place_country:KR"
+    assert "place_country" not in reddit_query(brand)  # Reddit has no location filter
+
+
+def test_location_must_be_country_codes() -> None:
+    with pytest.raises(ValueError, match="two-letter country codes"):
+        Brand(name="Acme", terms=["acme"], location=["Korea"])
