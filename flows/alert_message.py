@@ -30,6 +30,8 @@ URL_LIMIT = 1500
 MAX_EXAMPLES = 3
 MAX_CHANNELS = 6
 MAX_TERMS = 10
+MAX_THEMES = 3
+THEME_LIMIT = 80
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)", re.IGNORECASE)
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
@@ -79,6 +81,8 @@ class AlertContext:
     examples: list[ExamplePost]
     top_terms: list[str] = field(default_factory=list)
     dig_in_command: str = ""
+    # Emerging themes: (label from top terms, mentions) of negatives no topic explains, largest first.
+    themes: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ def render_alert(
     drivers = _channel_drivers(episode) or _drivers(context.channels)
     topics = _topic_drivers(episode)
     terms = ", ".join(truncate(slack_escape(_one_line(t)), TERM_LIMIT) for t in context.top_terms[:MAX_TERMS] if t)
+    themes = _themes(context.themes)
     examples = [_example(post) for post in context.examples[:MAX_EXAMPLES]] if kind != "resolved" else []
     command = (context.dig_in_command or default_dig_in_command(episode)).replace("`", "'")
     command = truncate(slack_escape(_one_line(command)), 500)
@@ -167,6 +172,8 @@ def render_alert(
         driven += f"\n*Topics*\n{topics}"
     if terms:
         driven += f"\n*Top terms*\n{terms}"
+    if themes:
+        driven += f"\n*Emerging themes* (no topic explains them)\n{themes}"
     blocks.append({"type": "section", "text": _mrkdwn(driven, SECTION_LIMIT)})
     if examples:
         blocks.append({"type": "divider"})
@@ -191,6 +198,8 @@ def render_alert(
         lines.append(f"Topics: {topics}")
     if terms:
         lines.append(f"Top terms: {terms}")
+    if themes:
+        lines.append(f"Emerging themes: {themes}")
     if examples:
         lines.append("Representative posts:")
         lines.extend(f"  {n}. {plain}" for n, (_q, _b, plain) in enumerate(examples, 1))
@@ -234,6 +243,15 @@ def _topic_drivers(episode: Episode) -> str:
     return " · ".join(
         f"{truncate(slack_escape(_one_line(d.name)), 40)} {d.observed} ({d.lift:.1f}× usual)"
         for d in rising[:MAX_CHANNELS]
+    )
+
+
+def _themes(themes: list[tuple[str, int]]) -> str:
+    """`login loop / password (7) · refund delay (4)`: each theme's label (its top terms) and size, escaped."""
+    return " · ".join(
+        f"{truncate(slack_escape(_one_line(label)), THEME_LIMIT)} ({size})"
+        for label, size in themes[:MAX_THEMES]
+        if label and size > 0
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 
@@ -33,6 +35,11 @@ DETECT_LOOKBACK_DAYS = 7
 # Top terms compare the episode's negative posts with the brand's negative posts of the week before.
 TERMS_BASELINE_DAYS = 7
 MAX_TERMS = 8
+# Emerging themes in an alert: only with at least this many negatives no topic explains, the newest few hundred.
+THEME_MIN_SIZE = 3
+MAX_THEMES = 3
+MAX_THEME_ROWS = 300
+THEME_BASELINE_DAYS = 28
 _HOUR = timedelta(hours=1)
 
 
@@ -100,9 +107,19 @@ def detection_window(newest: datetime, now: datetime, lookback_days: int) -> tup
 
 
 def detect_and_enqueue(
-    warehouse: Warehouse, config: Config, *, run_id: str, now: datetime, lookback_days: int = DETECT_LOOKBACK_DAYS
+    warehouse: Warehouse,
+    config: Config,
+    *,
+    run_id: str,
+    now: datetime,
+    lookback_days: int = DETECT_LOOKBACK_DAYS,
+    theme_embedder: Callable[[], Any | None] | None = None,
 ) -> AlertOutcome:
-    """Detect each brand's episodes over its stored counts and queue what to send, episode state with it."""
+    """Detect each brand's episodes over its stored counts and queue what to send, episode state with it.
+
+    `theme_embedder` returns the sentence encoder for an alert's emerging themes (called only when a message has
+    enough unexplained negatives); without it messages show no themes.
+    """
     settings = detector_settings(config.alerts)
     outcome = AlertOutcome()
     for brand in config.brands:
@@ -121,7 +138,10 @@ def detect_and_enqueue(
             states = alert_episodes.for_brand(con, brand.name, since=evaluate_from - timedelta(days=1))
             actions = plan(episodes, states, judged_until=end, settings=settings)
             for action in actions:
-                _apply(con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome)
+                _apply(
+                    con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome,
+                    theme_embedder=theme_embedder,
+                )
     return outcome
 
 
@@ -135,6 +155,7 @@ def _apply(
     run_id: str,
     now: datetime,
     outcome: AlertOutcome,
+    theme_embedder: Callable[[], Any | None] | None = None,
 ) -> None:
     """Queue the action's message (if any) and store the episode's new state in the same transaction."""
     state = action.state
@@ -144,7 +165,8 @@ def _apply(
         alert_episodes.save(con, _stored(episode, state, now=now, run_id=run_id))
         return
     previous = state.notified_observed if state is not None else None
-    rendered = render_alert(episode, build_context(con, brand, episode), kind=action.kind, previous_observed=previous)
+    context = build_context(con, brand, episode, theme_embedder=theme_embedder if action.kind != "resolved" else None)
+    rendered = render_alert(episode, context, kind=action.kind, previous_observed=previous)
     queued = outbox.enqueue(
         con,
         action.message_key,
@@ -253,8 +275,14 @@ def _episode_from_state(state: StoredEpisode) -> Episode:
     )
 
 
-def build_context(con: duckdb.DuckDBPyConnection, brand: Brand, episode: Episode) -> AlertContext:
-    """What drove an episode, for its message: channels, example posts, top terms and a command to dig in."""
+def build_context(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    episode: Episode,
+    *,
+    theme_embedder: Callable[[], Any | None] | None = None,
+) -> AlertContext:
+    """What drove an episode, for its message: channels, example posts, top terms, themes, a command to dig in."""
     channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
         con, brand.name, episode.start, episode.end
     )
@@ -264,8 +292,41 @@ def build_context(con: duckdb.DuckDBPyConnection, brand: Brand, episode: Episode
         channels=channels,
         examples=examples,
         top_terms=top_terms(con, brand, episode.start, episode.end),
+        themes=emerging_themes_of(con, brand, episode.start, episode.end, theme_embedder),
         dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
     )
+
+
+def emerging_themes_of(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    start: datetime,
+    end: datetime,
+    theme_embedder: Callable[[], Any | None] | None,
+) -> list[tuple[str, int]]:
+    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered.
+
+    Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
+    the window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
+    """
+    if theme_embedder is None:
+        return []
+    from flows.topic_step import themes_of_rows
+    from warehouse.topics import term_lists, unexplained_negatives
+
+    rows = unexplained_negatives(con, brand.name, start, end)[-MAX_THEME_ROWS:]
+    if len(rows) < THEME_MIN_SIZE:
+        return []
+    embedder = theme_embedder()
+    if embedder is None:
+        return []
+    baseline = term_lists(con, brand.name, start - timedelta(days=THEME_BASELINE_DAYS), end)
+    try:
+        found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
+    except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
+        log.warning("emerging themes skipped for %s: %s", brand.name, exc)
+        return []
+    return [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flows.brand_queries import plain_terms
-from flows.channel_http import ClientFactory, HttpFeed, make_http_client
+from flows.channel_http import ClientFactory, HttpHistoryFeed, make_http_client
 from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import StrictOptions, channel_options, scope_for
 from listeners.hackernews import CHANNEL, DEFAULT_HOST, HackerNewsListener
@@ -19,8 +20,11 @@ class HackerNewsOptions(StrictOptions):
 
 def build_hackernews_feeds(
     settings: ChannelSettings, secrets: Secrets, brand: Brand, *, make_client: ClientFactory = make_http_client
-) -> list[HttpFeed]:
-    """One search feed per plain brand term (Algolia ANDs the words of one query, so terms cannot be OR-ed)."""
+) -> list[HttpHistoryFeed]:
+    """One search feed per plain brand term (Algolia ANDs the words of one query, so terms cannot be OR-ed).
+
+    Each feed also reads history (`fetch_range`): Algolia filters on `created_at_i` for a backfill.
+    """
     del secrets  # the Algolia HN API is public
     options = channel_options(settings, HackerNewsOptions, channel=CHANNEL)
 
@@ -31,7 +35,17 @@ def build_hackernews_feeds(
 
         return read
 
+    def range_reader(term: str) -> Any:
+        def read(client: Any, start: datetime, end: datetime) -> tuple[Any, HackerNewsListener]:
+            listener = HackerNewsListener(client, host=options.host)
+            between = (int(start.timestamp()), int(end.timestamp()))
+            return listener.search(term, between=between, max_pages=settings.max_pages), listener
+
+        return read
+
     return [
-        HttpFeed(CHANNEL, scope_for(brand, "search", term), reader(term), make_client)
+        HttpHistoryFeed(
+            CHANNEL, scope_for(brand, "search", term), reader(term), make_client, read_range=range_reader(term)
+        )
         for term in plain_terms(brand)
     ]

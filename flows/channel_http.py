@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flows.feeds import ListenBatch, collect
@@ -63,6 +64,24 @@ class HttpFeed:
                 ),
             )
         return batch
+
+
+@dataclass(kw_only=True)
+class HttpHistoryFeed(HttpFeed):
+    """An HttpFeed whose API also reads the past: `read_range(client, start, end)` runs a listener over that range."""
+
+    read_range: Callable[[Any, datetime, datetime], tuple[Iterable[Mention | Reject], Any]]
+
+    def fetch_range(self, start: datetime, end: datetime) -> ListenBatch:
+        """Mentions created in `[start, end)`; no cursor, so the live cursor stays where it is."""
+        rejects: list[Reject] = []
+        with self.make_client() as client:
+            items, listener = self.read_range(client, start, end)
+            return collect(
+                split_rejects(items, rejects),
+                rejects=lambda: rejects,
+                notes=lambda: [*self.notes, *_run_notes(self.scope, listener)],
+            )
 
 
 def _run_notes(scope: str, listener: Any) -> list[str]:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
 from flows.brand_queries import REDDIT_QUERY_MAX_CHARS, reddit_query
 from flows.config import Brand, ChannelSettings, Secrets
-from flows.feeds import Feed, ListenerFeed, StrictOptions, channel_options, require_secret, scope_for
+from flows.feeds import (
+    Feed,
+    ListenerFeed,
+    ListenerHistoryFeed,
+    StrictOptions,
+    channel_options,
+    require_secret,
+    scope_for,
+)
 from listeners.base import RetryPolicy
+from models.mention import Mention
 
 
 class RedditOptions(StrictOptions):
@@ -67,6 +78,29 @@ def _subreddit_name(name: str) -> str:
     return name.strip().removeprefix("/").removeprefix("r/")
 
 
+HISTORY_MAX_PAGES = 10  # Reddit listings end after about 1000 items, whatever the page size
+
+
+def search_history(
+    listener: Any, query: str, where: str, start: datetime, end: datetime, max_pages: int
+) -> Iterator[Mention]:
+    """Posts created in `[start, end)`, roughly: Reddit search cannot filter by date.
+
+    Searches `time_filter="all"` sorted by new, skips what is newer than `end`, and stops at the first post older
+    than `start` (the listener's `since` floor). Reddit serves at most ~1000 results per search, so a busy brand's
+    older days may be out of reach; comments have no history at all.
+    """
+    from listeners.reddit import reddit_cursor
+
+    floor = reddit_cursor(start, "t3_0")  # everything created before `start` sorts at or below this
+    items = listener.search(
+        query, where, since=floor, max_pages=min(max_pages, HISTORY_MAX_PAGES), time_filter="all"
+    )
+    for mention in items:
+        if start <= mention.created_at < end:
+            yield mention
+
+
 def build_reddit_feeds(settings: ChannelSettings, secrets: Secrets, brand: Brand) -> list[Feed]:
     """Feeds for one brand on Reddit: a post search, and new comments in its subreddits (one listing for all)."""
     from listeners.reddit import RedditListener
@@ -83,12 +117,13 @@ def build_reddit_feeds(settings: ChannelSettings, secrets: Secrets, brand: Brand
     feeds: list[Feed] = []
     if options.search:
         where = _subreddit_name(options.search_subreddit) or "all"
-        feeds.append(ListenerFeed(
+        feeds.append(ListenerHistoryFeed(
             "reddit", scope_for(brand, "search", where),
             lambda cursor: listener.search(
                 query, where, since=cursor, max_pages=pages, time_filter=options.time_filter
             ),
             lambda: listener.last,
+            history=lambda start, end: search_history(listener, query, where, start, end, pages),
         ))
     subreddits = sorted({_subreddit_name(s).casefold() for s in [*brand.subreddits, *options.subreddits]} - {""})
     if options.comments and subreddits:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, Literal
 
 import requests
@@ -10,8 +12,18 @@ from pydantic import Field
 
 from flows.brand_queries import X_QUERY_MAX_CHARS, x_query
 from flows.config import Brand, ChannelSettings, Secrets
-from flows.feeds import Feed, ListenerFeed, StrictOptions, channel_options, require_secret, scope_for
+from flows.feeds import (
+    Feed,
+    ListenerFeed,
+    ListenerHistoryFeed,
+    StrictOptions,
+    channel_options,
+    require_secret,
+    scope_for,
+)
 from listeners.base import RetryPolicy
+from models.errors import CredentialError
+from models.mention import Mention
 
 X_API_URL = "https://api.twitter.com"
 
@@ -59,6 +71,23 @@ def x_client(token: str, options: XOptions) -> Any:
     return client
 
 
+def full_archive(listener: Any, query: str, start: datetime, end: datetime, max_pages: int) -> Iterator[Mention]:
+    """Full-archive search over `[start, end)` for a backfill; a 403 says which access tier it needs."""
+    from listeners.x import CREDENTIAL
+
+    try:
+        yield from listener.search_all(query, max_pages=max_pages, start_time=start, end_time=end)
+    except CredentialError as error:
+        if "HTTP 403" not in str(error):
+            raise
+        raise CredentialError(
+            "x: HTTP 403 Forbidden: full-archive search (/2/tweets/search/all) needs an X API access tier that "
+            f"allows it (Pro or Enterprise); the app behind {CREDENTIAL} is not allowed to use it, so X cannot be "
+            "backfilled with this token",
+            setting=CREDENTIAL,
+        ) from None
+
+
 def build_x_feeds(settings: ChannelSettings, secrets: Secrets, brand: Brand) -> list[Feed]:
     """Feeds for one brand on X: search (recent or full-archive) and mentions of its account."""
     from listeners.x import CREDENTIAL, XListener
@@ -70,15 +99,19 @@ def build_x_feeds(settings: ChannelSettings, secrets: Secrets, brand: Brand) -> 
     listener = XListener(x_client(token, options), policy=policy, page_size=options.page_size)
     pages = settings.max_pages
     feeds: list[Feed] = []
+    # Either search also reads history (`fetch_range`, for a backfill) through full-archive search.
+    history = lambda start, end: full_archive(listener, query, start, end, pages)  # noqa: E731
     if options.search == "recent":
-        feeds.append(ListenerFeed(
+        feeds.append(ListenerHistoryFeed(
             "x", scope_for(brand, "search"),
             lambda cursor: listener.search(query, since_id=cursor, max_pages=pages), lambda: listener.last,
+            history=history,
         ))
     elif options.search == "all":
-        feeds.append(ListenerFeed(
+        feeds.append(ListenerHistoryFeed(
             "x", scope_for(brand, "search"),
             lambda cursor: listener.search_all(query, since_id=cursor, max_pages=pages), lambda: listener.last,
+            history=history,
         ))
     if options.mentions and brand.x_user_id:
         user_id = brand.x_user_id

@@ -115,7 +115,8 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
         )
     out.print(split)
     out.print(
-        f"alerts: {summary['alerts_new']} new episode(s), {summary['alerts_sent']} delivered, "
+        f"alerts: {summary['alerts_new']} new episode(s), {summary.get('alerts_updates', 0)} update(s), "
+        f"{summary.get('alerts_resolved', 0)} resolved note(s), {summary['alerts_sent']} delivered, "
         f"{summary['alerts_retry']} to retry, {summary['alerts_failed']} failed; "
         f"{totals.get('alerts_total', 0)} in the warehouse"
     )
@@ -344,6 +345,7 @@ app.command("export")(export)
 # Operations on stored data live in flows/cli_ops.py.
 app.command("rescore")(cli_ops.rescore)
 app.command("retention")(cli_ops.retention)
+app.command("backfill")(cli_ops.backfill)
 
 
 app.add_typer(alerts_app, name="alerts")

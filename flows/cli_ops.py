@@ -1,15 +1,18 @@
-"""`brandpulse rescore` and `brandpulse retention`: operations on stored data (registered in cli.py)."""
+"""`brandpulse rescore`, `retention` and `backfill`: operations on stored data (registered in cli.py)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from flows.config import CONFIG_FILENAME, load_config
 from models.errors import BrandpulseError, ConfigError
@@ -57,3 +60,40 @@ def retention(
     except BrandpulseError as exc:
         raise _fail(exc) from None
     sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _day(value: str, option: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise ConfigError(f"{option} must be a date as YYYY-MM-DD (UTC), got {value!r}", key=option) from None
+
+
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First UTC day to load, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last UTC day to load (included), YYYY-MM-DD.")],
+    channel: Annotated[list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load a past date range from the channels whose APIs allow history (X, Hacker News, Reddit search), score it."""
+    from flows.backfill import backfill_flow, day_range
+
+    try:
+        first, last = _day(start, "--from").date(), _day(end, "--to").date()
+        day_range(first, last)
+        load_config(config)
+        result = backfill_flow(
+            config_path=str(config) if config else None, start=first.isoformat(), end=last.isoformat(),
+            channels=list(channel) if channel else None,
+        )
+    except BrandpulseError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"Backfill {first} .. {last} (UTC)")
+    table.add_column("channel")
+    table.add_column("status")
+    for name, status in result["channels"].items():
+        style = "red" if status.startswith("failed") else ("" if status.startswith("ok") else "yellow")
+        table.add_row(Text(name), Text(status, style=style))
+    out = Console()
+    out.print(table)
+    out.print(f"scored {result['scored']} mentions with {result['model']}", markup=False)

@@ -6,12 +6,18 @@ endpoint with one cursor, e.g. X recent search for Acme (`scope = "acme:search"`
 every mention against the brand terms, and stores mentions, matches, rejects and `batch.cursor` in one
 transaction. Builders build clients from the secrets they are given (never at import) and raise
 `CredentialError` naming the environment variable when one is missing, before any network call.
+
+Optional history: a feed whose API can read a past date range also has `fetch_range(start, end) -> ListenBatch`
+(mentions created in `[start, end)`, UTC). `brandpulse backfill` (flows/backfill.py) calls it on the feeds that have
+it (`has_history(feed)`); its batch carries no cursor, so a backfill never moves the live cursor. X (full-archive
+search), Hacker News (Algolia date filters) and Reddit search (roughly: newest first, down to the start) have it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
@@ -48,6 +54,19 @@ class Feed(Protocol):
     def fetch(self, cursor: str | None) -> ListenBatch:
         """Everything new since `cursor` (None on the first run), within the feed's page cap."""
         ...
+
+
+class HistoryFeed(Feed, Protocol):
+    """A feed that can also read the past: mentions created in `[start, end)`, with no cursor (optional)."""
+
+    def fetch_range(self, start: datetime, end: datetime) -> ListenBatch:
+        """Mentions created from `start` up to (not including) `end`, within the feed's page cap; cursor None."""
+        ...
+
+
+def has_history(feed: Feed) -> bool:
+    """Whether `feed` can read a past date range (it has `fetch_range`)."""
+    return callable(getattr(feed, "fetch_range", None))
 
 
 ChannelBuilder = Callable[[ChannelSettings, Secrets, Brand], Sequence[Feed]]
@@ -125,4 +144,19 @@ class ListenerFeed:
             rejects=lambda: self.report().rejects,
             notes=lambda: self.report().notes(),
             cursor=lambda: newest_cursor(self.channel, self.scope, [self.report().newest], previous=cursor),
+        )
+
+
+@dataclass(kw_only=True)
+class ListenerHistoryFeed(ListenerFeed):
+    """A ListenerFeed whose API also reads the past: `history(start, end)` yields the Mentions of that range."""
+
+    history: Callable[[datetime, datetime], Iterable[Mention]]
+
+    def fetch_range(self, start: datetime, end: datetime) -> ListenBatch:
+        """Drain the history generator; the batch never carries a cursor (the live cursor stays where it is)."""
+        return collect(
+            self.history(start, end),
+            rejects=lambda: self.report().rejects,
+            notes=lambda: self.report().notes(),
         )

@@ -17,7 +17,7 @@ To add a channel: write `flows/channel_NAME.py` with a builder and add one line 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -101,15 +101,34 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def fetch_batch(fetch: Callable[[], ListenBatch]) -> ListenBatch:
+    """Call a feed's fetch; a Retryable/FatalError raised before any batch becomes an empty batch with that error."""
+    try:
+        return fetch()
+    except (RetryableError, FatalError) as error:
+        return ListenBatch(error=error, resume_at=getattr(error, "resume_at", None))
+
+
 def listen_feed(warehouse: Warehouse, feed: Feed, brand: str, matcher: BrandMatcher, *, run_id: str) -> FeedResult:
     """Fetch one feed from its saved cursor and store what really matches, with rejects and cursor, in one go."""
-    result = FeedResult(channel=feed.channel, brand=brand, scope=feed.scope)
     with warehouse.write() as con:
         previous = get_cursor(con, feed.channel, feed.scope)
-    try:
-        batch = feed.fetch(previous)
-    except (RetryableError, FatalError) as error:
-        batch = ListenBatch(error=error, resume_at=getattr(error, "resume_at", None))
+    batch = fetch_batch(lambda: feed.fetch(previous))
+    return store_batch(warehouse, feed, batch, brand, matcher, run_id=run_id, previous=previous)
+
+
+def store_batch(
+    warehouse: Warehouse,
+    feed: Feed,
+    batch: ListenBatch,
+    brand: str,
+    matcher: BrandMatcher,
+    *,
+    run_id: str,
+    previous: str | None = None,
+) -> FeedResult:
+    """Store one fetched batch: what really matches `brand`, the rejects and the batch's cursor, in ONE transaction."""
+    result = FeedResult(channel=feed.channel, brand=brand, scope=feed.scope)
     owned = bool(getattr(feed, "owned", False))
     kept, matches, result.unmatched = brand_mentions(batch.mentions, brand, matcher, owned=owned)
     result.fetched = len(batch.mentions)

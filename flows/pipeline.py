@@ -37,6 +37,8 @@ class RunSummary:
     topics_scored: int = 0
     alerts_detected: int = 0
     alerts_new: int = 0
+    alerts_updates: int = 0
+    alerts_resolved: int = 0
     alerts_sent: int = 0
     alerts_retry: int = 0
     alerts_failed: int = 0
@@ -83,12 +85,20 @@ def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
 @task(name="detect-and-alert", cache_policy=NO_CACHE, **transient_retries())
 def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, int]:
     """Detect spikes, write new episodes to the outbox, deliver what is due."""
+    from flows.scoring import cached_model
+
     now = datetime.now(UTC)
-    outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now)
+    # The themes encoder is loaded only if an alert has enough negatives no topic explains (bundled: already loaded).
+    embedder = topic_step.lazy_theme_embedder(
+        config, sentiment_model=lambda: cached_model(config.model.sentiment, config.model.batch_size)
+    )
+    outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
     report = steps.deliver(warehouse, sender, destination=destination, now=now)
     return {
         "detected": outcome.detected,
         "new": outcome.new,
+        "updates": outcome.updates,
+        "resolved": outcome.resolved,
         "sent": report.sent,
         "retry": report.retry,
         "failed": report.failed,
@@ -143,6 +153,7 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
             logger.info("scored topics of %d mentions with %s", summary.topics_scored, summary.topic_model)
         alerts = alert_task(warehouse, config, run_id, sender, destination or "console")
         summary.alerts_detected, summary.alerts_new = alerts["detected"], alerts["new"]
+        summary.alerts_updates, summary.alerts_resolved = alerts["updates"], alerts["resolved"]
         summary.alerts_sent, summary.alerts_retry = alerts["sent"], alerts["retry"]
         summary.alerts_failed = alerts["failed"]
         with warehouse.write() as con:

@@ -27,6 +27,9 @@ from warehouse import report_queries as rq
 from warehouse.report_queries import Period
 
 DEFAULT_DAYS = 28
+THEME_MIN_SIZE = 3
+MAX_THEMES = 8
+THEME_EXAMPLES = 2
 # Longer periods are drawn by week so a year-long report still has a readable number of bars.
 DAILY_UP_TO_DAYS = 120
 TEMPLATE = "report_template.html.j2"
@@ -121,7 +124,54 @@ def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) 
         "alerts": alerts,
         "examples_negative": rq.example_mentions(con, scope.brand, period, "negative"),
         "examples_positive": rq.example_mentions(con, scope.brand, period, "positive"),
+        # Filled in by `add_themes` once the connection is closed (clustering embeds texts).
+        "themes": [],
+        "themes_note": "",
     }
+
+
+def add_themes(
+    data: dict[str, Any],
+    rows: list[tuple[str, str, str, str | None, list[str]]],
+    baseline: list[list[str]],
+    embedder: Callable[[], Any | None],
+) -> None:
+    """Cluster the period's unexplained negatives into emerging themes: label, size, example mentions."""
+    from flows.topic_step import themes_of_rows
+
+    if len(rows) < THEME_MIN_SIZE:
+        data["themes_note"] = (
+            f"No emerging themes: {len(rows)} negative mention(s) in this period fit no topic "
+            f"(at least {THEME_MIN_SIZE} similar ones make a theme; topic scoring fills this in)."
+        )
+        return
+    encoder = embedder()
+    if encoder is None:
+        data["themes_note"] = (
+            f"{len(rows)} negative mentions fit no topic, but the sentence encoder could not be loaded."
+        )
+        return
+    langs = {(c, i): lang for c, i, _t, lang, _terms in rows}
+    themes = []
+    for theme, texts in themes_of_rows(encoder, rows, baseline, min_size=THEME_MIN_SIZE)[:MAX_THEMES]:
+        keys = theme.keys[:THEME_EXAMPLES]
+        themes.append(
+            {
+                "label": theme.label,
+                "terms": theme.terms,
+                "size": theme.size,
+                "examples": [
+                    {"text": text, "channel": key[0], "lang": langs.get(key)}
+                    for key, text in zip(keys, texts[:THEME_EXAMPLES], strict=False)
+                ],
+            }
+        )
+    data["themes"] = themes
+    if not themes:
+        data["themes_note"] = (
+            f"No emerging themes: the {len(rows)} negative mentions no topic explains are not similar enough "
+            "to group (one-off complaints)."
+        )
 
 
 def build_charts(data: dict[str, Any], scope: ReportScope) -> dict[str, dict[str, Any]]:
@@ -249,12 +299,26 @@ def write_report(
     end: date | None = None,
     days: int = DEFAULT_DAYS,
     now: datetime | None = None,
+    embedder: Any = None,
 ) -> ReportResult:
-    """Read the warehouse (briefly, read-only), then render and write the report to `out` (or out(scope, period))."""
+    """Read the warehouse (briefly, read-only), then render and write the report to `out` (or out(scope, period)).
+
+    `embedder` clusters emerging themes; by default the `[model] encoder` is loaded, and only when the period has
+    enough negative mentions that no topic explains.
+    """
     scope = report_scope(config, brand)
     with warehouse.read() as con:
         period = resolve_period(rq.newest_day(con, scope.brands), start, end, days)
         data = collect(con, scope, period)
+        candidates, baseline = rq.theme_candidates(con, scope.brand, period)
+    # Clustering embeds texts: done after the connection is closed, like rendering.
+    if embedder is None:
+        from flows.topic_step import lazy_theme_embedder
+
+        get_embedder = lazy_theme_embedder(config)
+    else:
+        get_embedder = lambda: embedder  # noqa: E731
+    add_themes(data, candidates, baseline, get_embedder)
     # Rendering happens after the connection is closed, so a running pipeline is never kept waiting for it.
     specs = build_charts(data, scope)
     html = render_html(data, scope, period, specs, generated_at=now or datetime.now(UTC))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.config import Config
+from models.errors import BrandpulseError
 from models.scores import Sentiment
 from models.taxonomy import OFF, load_taxonomy
 from models.terms import TermLift, extract_terms, rank_terms_by_lift
@@ -148,7 +149,19 @@ def find_emerging_themes(
     with warehouse.read() as con:
         rows = unexplained_negatives(con, brand, start, end)
         baseline = term_lists(con, brand, start - timedelta(days=baseline_days), end)
-    if not rows:
+    return themes_of_rows(embedder, rows, baseline, threshold=threshold, min_size=min_size)
+
+
+def themes_of_rows(
+    embedder: Any,
+    rows: Sequence[tuple[str, str, str, str | None, list[str]]],
+    baseline: Sequence[Sequence[str]],
+    *,
+    threshold: float | None = None,
+    min_size: int = 3,
+) -> list[tuple[Theme, list[str]]]:
+    """Cluster rows of `unexplained_negatives` (already read, connection closed) and label them by terms."""
+    if len(rows) < min_size:
         return []
     embeddings = embedder.embed([text for _, _, text, _, _ in rows])
     options: dict[str, Any] = {"min_size": min_size}
@@ -158,6 +171,36 @@ def find_emerging_themes(
         embeddings, [terms for *_, terms in rows], baseline, keys=[(c, i) for c, i, *_ in rows], **options
     )
     return [(theme, [rows[i][2] for i in theme.members[:3]]) for theme in themes]
+
+
+def theme_embedder(config: Config, sentiment_model: Any = None) -> Any:
+    """The encoder `[model] encoder` names, for emerging themes (the bundled sentiment model's when it has one)."""
+    from models.embedders import load_embedder
+
+    base = Path(config.source).resolve().parent if config.source else None
+    embedder, _ = load_embedder(config.model.encoder, sentiment_model=sentiment_model, base_dir=base)
+    return embedder
+
+
+def lazy_theme_embedder(
+    config: Config, sentiment_model: Callable[[], Any] | None = None
+) -> Callable[[], Any | None]:
+    """A function that loads the themes encoder on its first call only, and gives None if it cannot be loaded.
+
+    `sentiment_model` gives the in-process sentiment model (called then too), whose bundled encoder is reused.
+    """
+    loaded: list[Any] = []
+
+    def get() -> Any | None:
+        if not loaded:
+            try:
+                loaded.append(theme_embedder(config, sentiment_model() if sentiment_model else None))
+            except (ImportError, OSError, BrandpulseError) as exc:
+                log.warning("emerging themes skipped: cannot load the encoder: %s", exc)
+                loaded.append(None)
+        return loaded[0]
+
+    return get
 
 
 def topic_json(results: Sequence[Any]) -> list[list[dict[str, Any]]]:

@@ -102,14 +102,28 @@ class HackerNewsListener:
         self.last_run: PageRun[dict[str, Any]] | None = None
 
     def search(
-        self, query: str, *, since: str | None = None, max_pages: int = 5, tags: str = "(story,comment)"
+        self,
+        query: str,
+        *,
+        since: str | None = None,
+        max_pages: int = 5,
+        tags: str = "(story,comment)",
+        between: tuple[int, int] | None = None,
     ) -> Iterator[Mention | Reject]:
-        """Items matching `query` created after the `since` cursor (epoch seconds), as Mentions or Rejects."""
+        """Items matching `query` created after the `since` cursor (epoch seconds), as Mentions or Rejects.
+
+        `between=(start, end)` (epoch seconds) reads a past range instead, `start <= created_at_i < end` (backfill).
+        """
         params: dict[str, Any] = {"query": query, "tags": tags, "hitsPerPage": HITS_PER_PAGE}
+        filters: list[str] = []
         if since is not None:
             if not since.isdigit():
                 raise FatalError(f"{CHANNEL}: saved cursor {since!r} is not epoch seconds; delete it from `cursors`")
-            params["numericFilters"] = f"created_at_i>{max(0, int(since) - self.overlap_s)}"
+            filters.append(f"created_at_i>{max(0, int(since) - self.overlap_s)}")
+        if between is not None:
+            filters += [f"created_at_i>={int(between[0])}", f"created_at_i<{int(between[1])}"]
+        if filters:
+            params["numericFilters"] = ",".join(filters)
 
         def fetch(token: str | None) -> Page[dict[str, Any]]:
             page_no = int(token or 0)

@@ -18,6 +18,9 @@ FEEDBACK_SOURCE_SQL = """CASE
 END"""
 SOCIAL_SOURCE = "Social sentiment"
 BUCKETS = ("day", "week")
+# Emerging themes: the baseline their terms are ranked against, and at most this many candidates embedded.
+THEME_BASELINE_DAYS = 28
+MAX_THEME_CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -305,3 +308,17 @@ def example_mentions(
             [brand, label, period.start, period.end, int(limit)],
         )
     )
+
+
+def theme_candidates(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, baseline_days: int = THEME_BASELINE_DAYS
+) -> tuple[list[tuple[str, str, str, str | None, list[str]]], list[list[str]]]:
+    """The period's negative mentions no topic explains (the newest ones) and the terms of the brand's mentions
+    from `baseline_days` before it to its end, for clustering into emerging themes after the connection closes."""
+    from warehouse.topics import term_lists, unexplained_negatives
+
+    rows = unexplained_negatives(con, brand, period.start_at, period.end_at)[-MAX_THEME_CANDIDATES:]
+    if not rows:
+        return [], []
+    baseline = term_lists(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
+    return rows, baseline

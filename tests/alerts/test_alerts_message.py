@@ -201,3 +201,19 @@ def test_console_sender_prints_readable_text_without_markup() -> None:
     shown = console.export_text()
     assert "Negative spike: Acme" in shown
     assert "[bold red]loud[/] & <b>" in shown  # rich markup in a post is shown, not applied
+
+
+def test_emerging_themes_are_shown_escaped_in_blocks_and_text() -> None:
+    themes = [("login loop / <b>password</b>", 7), ("refund @here", 4), ("third", 3), ("a fourth theme", 3)]
+    rendered = render_alert(episode(), context(themes=themes))
+    driven = next(t for t in mrkdwn_texts(rendered.blocks) if t.startswith("*Driven by*"))
+    assert "*Emerging themes*" in driven
+    assert "login loop / &lt;b&gt;password&lt;/b&gt; (7) · refund @\u200bhere (4) · third (3)" in driven
+    assert "a fourth theme" not in driven and "<b>" not in rendered.text
+    assert "Emerging themes: login loop / &lt;b&gt;password&lt;/b&gt; (7)" in rendered.text
+
+
+def test_no_emerging_themes_line_without_themes() -> None:
+    rendered = render_alert(episode(), context())
+    assert "Emerging themes" not in rendered.text
+    assert not any("Emerging themes" in t for t in mrkdwn_texts(rendered.blocks))

@@ -37,6 +37,7 @@ def test_pipeline_twice_loads_once_and_alerts_once(
     assert after_first["rejects"] == 0
     assert first["scored"] == after_first["mentions"]
     assert first["alerts_new"] == 1 and first["alerts_sent"] == 1
+    assert first["alerts_updates"] == 0 and first["alerts_resolved"] == 0
     printed = capsys.readouterr().out
     assert "Acme" in printed and "negative" in printed.lower()
 
@@ -57,3 +58,16 @@ def test_pipeline_twice_loads_once_and_alerts_once(
     assert "negative_volume" not in capsys.readouterr().out  # no second alert printed
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT status) FROM runs").fetchone() == (2, 1)
+
+
+def test_run_summary_line_counts_updates_and_resolved_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import _print_summary
+    from flows.config import parse_config
+
+    summary = {
+        "scored": 0, "model": "tiny", "alerts_new": 1, "alerts_updates": 2, "alerts_resolved": 1, "alerts_sent": 4,
+        "alerts_retry": 0, "alerts_failed": 0, "warehouse": "wh.duckdb", "totals": {"alerts_total": 5},
+    }
+    _print_summary(parse_config({}), summary)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "alerts: 1 new episode(s), 2 update(s), 1 resolved note(s), 4 delivered" in printed
