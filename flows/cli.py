@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from flows import cli_ops
 from flows.cli_alerts import alerts_app
+from flows.cli_common import ConfigOption, err, fail, out
 from flows.cli_report import export, report
 from flows.cli_topics import themes
 from flows.config import CONFIG_FILENAME, Config, load_config
@@ -28,21 +28,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
-]
 
 
 def _config(path: Path | None) -> Config:
     return load_config(path)
 
 
-def _fail(exc: BaseException) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 @app.command()
@@ -70,7 +62,7 @@ def run(config: ConfigOption = None) -> None:
         cfg = _config(config)
         summary = pipeline(config_path=str(config) if config else None)
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _print_summary(cfg, summary)
 
 
@@ -139,7 +131,7 @@ def serve(
     try:
         _config(config)
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     # The pipeline every N minutes, the report daily and retention weekly (flows/schedules.py).
     prefect_serve(*serve_deployments(str(config.resolve()) if config else None, every))
 
@@ -175,7 +167,7 @@ def score(
         topic_scorer = build_topic_scorer(cfg, scorer)
         topics = topic_scorer.score(lines, None, results) if topic_scorer is not None else None
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for i, result in enumerate(results):
         line = result.as_json()
         if topics is not None:
@@ -234,7 +226,7 @@ def import_(
                 err.print(f"  … and {result.rejected - 20} more: brandpulse sql \"SELECT * FROM rejects\"")
             failed |= result.read == 0 and result.rejected > 0
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.print(f"warehouse: {cfg.warehouse.path}", markup=False)
     if failed:
         raise typer.Exit(1)
@@ -254,7 +246,7 @@ def sql(
         with Warehouse(cfg.warehouse.path).read() as con:
             columns, rows = run_readonly_sql(con, query)
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except Exception as exc:  # a DuckDB parser/binder error: the user's SQL, not our bug
         err.print(f"[bold red]SQL error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
@@ -331,7 +323,7 @@ def trends(
             columns = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if by == "topic" and not rows:
         out.print("no topic scores in this window yet: topics appear once topic scoring has run")
         return

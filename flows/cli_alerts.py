@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from flows.alert_message import SIGNAL_NAMES
 from flows.alerting import history_days, load_series
+from flows.cli_common import err, out
 from flows.config import CONFIG_FILENAME, AlertSettings, load_config
 from models.episode_lifecycle import ReplayedEpisode, replay
 from models.errors import BrandpulseError, ConfigError
@@ -20,8 +20,6 @@ from models.spikes import Driver, Episode, detect, settings_for
 from warehouse import Warehouse
 
 alerts_app = typer.Typer(help="Spike alerts: replay detection over stored history.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 
 
 def parse_when(value: str, *, end: bool = False) -> datetime:

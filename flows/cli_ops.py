@@ -5,28 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.config import CONFIG_FILENAME, load_config
+from flows.cli_common import ConfigOption, fail, out
+from flows.config import load_config
 from models.errors import BrandpulseError, ConfigError
-
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
-]
-
-
-def _fail(exc: BaseException) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 def rescore(
@@ -40,7 +27,7 @@ def rescore(
         load_config(config)
         result = rescore_flow(config_path=str(config) if config else None, model=model)
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -58,7 +45,7 @@ def retention(
             raise ConfigError("give --days N or set [warehouse] retention_days", key="warehouse.retention_days")
         result = retention_flow(config_path=str(config) if config else None, days=days)
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -87,13 +74,12 @@ def backfill(
             channels=list(channel) if channel else None,
         )
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table(title=f"Backfill {first} .. {last} (UTC)")
     table.add_column("channel")
     table.add_column("status")
     for name, status in result["channels"].items():
         style = "red" if status.startswith("failed") else ("" if status.startswith("ok") else "yellow")
         table.add_row(Text(name), Text(status, style=style))
-    out = Console()
-    out.print(table)
+        out.print(table)
     out.print(f"scored {result['scored']} mentions with {result['model']}", markup=False)

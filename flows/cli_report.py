@@ -7,25 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.config import CONFIG_FILENAME, load_config
+from flows.cli_common import ConfigOption, fail, out
+from flows.config import load_config
 from models.errors import BrandpulseError, ConfigError
-
-out = Console()
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
-]
-
-
-def _fail(exc: BaseException) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -66,7 +53,7 @@ def report(
             days=days,
         )
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.print(
         f"wrote {result.path}: {result.scope.brand} vs {', '.join(result.scope.competitors) or 'no competitors'}, "
         f"{result.period.start} – {result.period.end}, {result.mentions} mentions, {result.alerts} alert(s), "
@@ -97,7 +84,7 @@ def export(
         with Warehouse(cfg.warehouse.path).read() as con:
             files = export_views(con, out_dir, fmt, views)
     except BrandpulseError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table("view", "rows", "file")
     for item in files:
         table.add_row(Text(item.view), str(item.rows), Text(str(item.path)))

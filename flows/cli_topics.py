@@ -7,20 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.config import CONFIG_FILENAME, load_config
+from flows.cli_common import ConfigOption, err, out
+from flows.config import load_config
 from models.errors import BrandpulseError, ConfigError
-
-out = Console()
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
-]
 
 
 def themes(

@@ -1,0 +1,26 @@
+"""What every `brandpulse` command module shares: the consoles, the --config option, error exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from flows.config import CONFIG_FILENAME
+from models.errors import ConfigError
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
+]
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    """Print a brandpulse error for the user and return the exit to raise: 2 for config errors, else 1."""
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
