@@ -39,6 +39,7 @@ class RunnerSettings(_Strict):
     address: str | None = None  # e.g. "tcp://scheduler:8786"; None with kind = "dask" starts a local cluster
     workers: int = Field(default=1, ge=1, le=256)
     processes: bool = False  # local Dask cluster only: worker processes (True) or threads in this process
+    device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")  # where scoring workers run the model
 
 
 class ModelSettings(_Strict):

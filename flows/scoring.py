@@ -24,16 +24,16 @@ SCORE_CHUNK = 256
 
 
 @lru_cache(maxsize=4)
-def cached_model(name: str, batch_size: int) -> Any:
+def cached_model(name: str, batch_size: int, device: str = "cpu") -> Any:
     """The sentiment model, loaded once per worker process (loading costs seconds, predicting milliseconds)."""
     from models import load_sentiment
 
-    return load_sentiment(None if name == "bundled" else name, batch_size=batch_size)
+    return load_sentiment(None if name == "bundled" else name, batch_size=batch_size, device=device)
 
 
-def predict_texts(model_name: str, batch_size: int, texts: list[str]) -> list[Sentiment]:
+def predict_texts(model_name: str, batch_size: int, texts: list[str], device: str = "cpu") -> list[Sentiment]:
     """Sentiments for texts with the named model; what each scoring worker runs."""
-    return list(cached_model(model_name, batch_size).predict(texts))
+    return list(cached_model(model_name, batch_size, device).predict(texts))
 
 
 def chunked(items: list[Any], size: int) -> list[list[Any]]:
@@ -64,14 +64,19 @@ def build_task_runner(settings: RunnerSettings) -> TaskRunner:
 
 
 @task(name="predict-chunk", cache_policy=NO_CACHE)
-def predict_chunk_task(model_name: str, batch_size: int, texts: list[str]) -> list[Sentiment]:
+def predict_chunk_task(model_name: str, batch_size: int, texts: list[str], device: str = "cpu") -> list[Sentiment]:
     """Score one chunk of texts on whichever worker the task runner picks."""
-    return predict_texts(model_name, batch_size, texts)
+    return predict_texts(model_name, batch_size, texts, device)
 
 
 @flow(name="score", log_prints=True)
 def score_flow(
-    warehouse_path: str, model_name: str, batch_size: int = 32, lock_timeout_s: float = 120.0, chunk: int = SCORE_CHUNK
+    warehouse_path: str,
+    model_name: str,
+    batch_size: int = 32,
+    lock_timeout_s: float = 120.0,
+    chunk: int = SCORE_CHUNK,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Score every stored mention that has no score from this model version yet; old versions' scores stay."""
     warehouse = Warehouse(Path(warehouse_path), lock_timeout_s=lock_timeout_s)
@@ -80,7 +85,9 @@ def score_flow(
         pending = unscored_mentions(con, version)
     parts = chunked(pending, chunk)
     # Everything is submitted first so a Dask cluster works on all chunks at once; results are loaded in order.
-    futures = [predict_chunk_task.submit(model_name, batch_size, [text for _, _, text in part]) for part in parts]
+    futures = [
+        predict_chunk_task.submit(model_name, batch_size, [text for _, _, text in part], device) for part in parts
+    ]
     stored = 0
     for part, future in zip(parts, futures, strict=True):
         sentiments = future.result()
@@ -100,4 +107,5 @@ def score_mentions(
         batch_size=batch_size,
         lock_timeout_s=warehouse.lock_timeout_s,
         chunk=chunk,
+        device=runner.device,
     )

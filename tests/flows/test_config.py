@@ -94,3 +94,9 @@ def test_secrets_fall_back_to_prefect_secret_blocks(prefect_harness: None, monke
     assert secrets.x_bearer_token is not None and secrets.x_bearer_token.get_secret_value() == "from-env"
     assert secrets.reddit_client_id is None  # no variable, no block
     assert load_secrets(prefect_blocks=False).slack_webhook_url is None
+
+
+def test_runner_device_is_checked(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, '[runner]\ndevice = "cuda:1"\n')).runner.device == "cuda:1"
+    with pytest.raises(ConfigError, match=r"runner\.device"):
+        load_config(write(tmp_path, '[runner]\ndevice = "gpu"\n'))
