@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,15 +165,6 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
         with warehouse.write() as con:
             finish_run(con, run_id, summary.status, summary.as_dict())
     return summary
-
-
-def serve_deployment(config_path: str | None, every_minutes: int = 15) -> Any:
-    """The `pipeline` deployment that `brandpulse serve` runs: every N minutes, with this config."""
-    return pipeline.to_deployment(
-        name="brandpulse-pipeline",
-        interval=timedelta(minutes=every_minutes),
-        parameters={"config_path": config_path},
-    )
 
 
 @flow(name="pipeline", log_prints=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.pipeline import pipeline, serve_deployment
+from flows.pipeline import pipeline
 
 ROOT = Path(__file__).parents[2]
 
@@ -22,11 +22,3 @@ def test_prefect_yaml_declares_a_scheduled_pipeline_deployment() -> None:
     assert deployment["work_pool"]["name"] == "brandpulse"
     assert deployment["concurrency_limit"] == 1
     assert set(deployment["parameters"]) <= set(pipeline.parameters.properties)
-
-
-def test_serve_runs_the_pipeline_every_n_minutes() -> None:
-    deployment = serve_deployment("/srv/brandpulse.toml", every_minutes=30)
-    assert deployment.name == "brandpulse-pipeline"
-    assert deployment.parameters == {"config_path": "/srv/brandpulse.toml"}
-    [schedule] = deployment.schedules
-    assert schedule.schedule.interval.total_seconds() == 1800
