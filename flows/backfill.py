@@ -10,7 +10,6 @@ moves a live cursor: loads are idempotent, so running a range twice adds nothing
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,9 +23,10 @@ from flows.config import Config, Secrets, load_config, load_secrets
 from flows.feeds import ChannelBuilder, Feed, has_history
 from flows.listen import CHANNELS, FeedResult, channel_status, fetch_batch, store_batch
 from flows.run_lock import writer_lock
+from flows.runs import new_run_id, recorded_run
 from flows.scoring import score_mentions
 from models.errors import ConfigError, FatalError, RetryableError
-from warehouse import Warehouse, finish_run, start_run
+from warehouse import Warehouse
 
 log = logging.getLogger("brandpulse")
 
@@ -133,12 +133,10 @@ def backfill(
                               key=f"channels.{name}")
     secrets = secrets if secrets is not None else load_secrets()
     warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
-    run_id = datetime.now(UTC).strftime("backfill-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    run_id = new_run_id("backfill-")
     summary = BackfillSummary(run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(),
                               end=end.isoformat())
-    with warehouse.write() as con:
-        start_run(con, run_id, datetime.now(UTC))
-    try:
+    with recorded_run(warehouse, summary):
         matcher = BrandMatcher.from_brands(config.brands)
         for name in wanted:
             if name not in registry:
@@ -152,12 +150,6 @@ def backfill(
         if score:
             scored = score_mentions(warehouse, config.model.sentiment, config.model.batch_size, config.runner)
             summary.model, summary.scored = scored["model_version"], scored["scored"]
-    except BaseException:
-        summary.status = "failed"
-        raise
-    finally:
-        with warehouse.write() as con:
-            finish_run(con, run_id, summary.status, summary.as_dict())
     return summary
 
 

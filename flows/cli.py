@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -198,6 +196,7 @@ def import_(
 ) -> None:
     """Import mentions or survey feedback; bad rows go to the rejects table with line and reason."""
     from flows.brands import BrandMatcher
+    from flows.runs import new_run_id
     from flows.steps import import_file
     from warehouse import Warehouse
 
@@ -207,7 +206,7 @@ def import_(
             brand = cfg.brand(brand).name
         wh = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
         matcher = BrandMatcher.from_brands(cfg.brands)
-        run_id = datetime.now(UTC).strftime("import-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+        run_id = new_run_id("import-")
         failed = False
         for path in files:
             if not path.exists():

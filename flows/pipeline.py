@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +18,10 @@ from flows.config import Brand, ChannelSettings, Config, Secrets, load_config, l
 from flows.listen import CHANNELS, FeedResult, channel_status, listen_channel
 from flows.retries import transient_retries
 from flows.run_lock import writer_lock
+from flows.runs import new_run_id, recorded_run
 from flows.scoring import score_mentions
 from flows.slack_delivery import Sender, choose_sender
-from warehouse import Warehouse, finish_run, queries, start_run
+from warehouse import Warehouse, queries
 
 
 @dataclass
@@ -109,13 +109,11 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
     """One pass over the configured sources; the body of the `pipeline` flow."""
     logger = get_run_logger()
     warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    run_id = new_run_id()
     summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
     if sender is None:
         sender, destination = choose_sender(load_secrets().slack_webhook_url, Console())
-    with warehouse.write() as con:
-        start_run(con, run_id, datetime.now(UTC))
-    try:
+    with recorded_run(warehouse, summary):
         matcher = BrandMatcher.from_brands(config.brands)
         for name, channel in config.channels.items():
             if not channel.enabled:
@@ -158,12 +156,6 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
         summary.alerts_failed = alerts["failed"]
         with warehouse.write() as con:
             summary.totals = queries.summary(con)
-    except BaseException:
-        summary.status = "failed"
-        raise
-    finally:
-        with warehouse.write() as con:
-            finish_run(con, run_id, summary.status, summary.as_dict())
     return summary
 
 
