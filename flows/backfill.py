@@ -55,8 +55,7 @@ class BackfillSummary:
 def day_range(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC days `first`..`last` (both included) as `[start, end)`; ConfigError when `first` is after `last`."""
     if first > last:
-        raise ConfigError(f"the backfill range starts after it ends: --from {first} is after --to {last}",
-                          key="--from")
+        raise ConfigError(f"the backfill range starts after it ends: --from {first} is after --to {last}", key="--from")
     start = datetime.combine(first, time(0), tzinfo=UTC)
     return start, datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC)
 
@@ -129,13 +128,16 @@ def backfill(
     wanted = list(dict.fromkeys(channels)) if channels else [n for n, c in config.channels.items() if c.enabled]
     for name in wanted:
         if name not in config.channels or not config.channels[name].enabled:
-            raise ConfigError(f"channel {name!r} is not enabled in the config ([channels.{name}] enabled = true)",
-                              key=f"channels.{name}")
+            raise ConfigError(
+                f"channel {name!r} is not enabled in the config ([channels.{name}] enabled = true)",
+                key=f"channels.{name}",
+            )
     secrets = secrets if secrets is not None else load_secrets()
     warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
     run_id = new_run_id("backfill-")
-    summary = BackfillSummary(run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(),
-                              end=end.isoformat())
+    summary = BackfillSummary(
+        run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(), end=end.isoformat()
+    )
     with recorded_run(warehouse, summary):
         matcher = BrandMatcher.from_brands(config.brands)
         for name in wanted:
@@ -148,7 +150,13 @@ def backfill(
             summary.feeds.extend(r.as_dict() for r in results)
             log.info("backfill %s: %s", name, summary.channels[name])
         if score:
-            scored = score_mentions(warehouse, config.model.sentiment, config.model.batch_size, config.runner)
+            scored = score_mentions(
+                warehouse,
+                config.model.sentiment,
+                config.model.batch_size,
+                config.runner,
+                precision=config.model.precision,
+            )
             summary.model, summary.scored = scored["model_version"], scored["scored"]
     return summary
 

@@ -28,11 +28,8 @@ app = typer.Typer(
 )
 
 
-
 def _config(path: Path | None) -> Config:
     return load_config(path)
-
-
 
 
 @app.command()
@@ -75,8 +72,10 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     totals = summary.get("totals", {})
     out.rule("[bold]brandpulse run summary")
     for item in summary.get("imports", []):
-        state = "unchanged, skipped" if item["skipped_unchanged"] else (
-            f"{item['inserted']} new, {item['duplicates']} already stored, {item['rejected']} rejected"
+        state = (
+            "unchanged, skipped"
+            if item["skipped_unchanged"]
+            else (f"{item['inserted']} new, {item['duplicates']} already stored, {item['rejected']} rejected")
         )
         out.print(f"imported {Path(item['source']).name}: {state}", markup=False)
     for name, status in summary.get("channels", {}).items():
@@ -113,7 +112,7 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     out.print(f"warehouse: {summary['warehouse']}", markup=False)
     out.print("try:")
     for query in EXAMPLE_QUERIES:
-        out.print(f"  brandpulse sql \"{query}\"", highlight=False, markup=False, soft_wrap=True)
+        out.print(f'  brandpulse sql "{query}"', highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -158,11 +157,14 @@ def score(
         if not lines:
             raise ConfigError("nothing to score: give texts or --file PATH", key="score")
         name = model or cfg.model.sentiment
-        scorer = load_sentiment(None if name == "bundled" else name, batch_size=cfg.model.batch_size)
-        results = _predict_with_progress(scorer, lines)
+        scorer = load_sentiment(
+            None if name == "bundled" else name, batch_size=cfg.model.batch_size, precision=cfg.model.precision
+        )
         if taxonomy is not None:  # a --taxonomy path is relative to the current folder, like --file
             cfg.model.taxonomy = taxonomy if taxonomy.lower() in ("cx", "none") else str(Path(taxonomy).resolve())
+        # Built before scoring so the bundled model's sentiment pass also leaves the topic embeddings ready.
         topic_scorer = build_topic_scorer(cfg, scorer)
+        results = _predict_with_progress(scorer, lines)
         topics = topic_scorer.score(lines, None, results) if topic_scorer is not None else None
     except BrandpulseError as exc:
         raise fail(exc) from None
@@ -211,8 +213,9 @@ def import_(
         for path in files:
             if not path.exists():
                 raise ConfigError(f"file not found: {path}", key="import")
-            result = import_file(wh, path, matcher, run_id=run_id, default_channel=channel,
-                                 default_brand=brand, force=True)
+            result = import_file(
+                wh, path, matcher, run_id=run_id, default_channel=channel, default_brand=brand, force=True
+            )
             out.print(
                 f"{path}: {result.read} valid rows, {result.inserted} new, {result.duplicates} already stored, "
                 f"{result.rejected} rejected, {result.unmatched} matched no brand",
@@ -222,7 +225,7 @@ def import_(
                 where = f"line {reject.line}" if reject.line is not None else (reject.record_id or "?")
                 err.print(f"  rejected {where}: {reject.reason}", highlight=False, markup=False)
             if result.rejected > 20:
-                err.print(f"  … and {result.rejected - 20} more: brandpulse sql \"SELECT * FROM rejects\"")
+                err.print(f'  … and {result.rejected - 20} more: brandpulse sql "SELECT * FROM rejects"')
             failed |= result.read == 0 and result.rejected > 0
     except BrandpulseError as exc:
         raise fail(exc) from None

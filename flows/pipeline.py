@@ -74,7 +74,9 @@ def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
     from flows.scoring import cached_model
 
     # The same in-process sentiment model as the score step: its encoder remembers the embeddings it just made.
-    scorer = topic_step.build_topic_scorer(config, cached_model(config.model.sentiment, config.model.batch_size))
+    scorer = topic_step.build_topic_scorer(
+        config, cached_model(config.model.sentiment, config.model.batch_size, "cpu", config.model.precision)
+    )
     if scorer is None:
         return "", 0
     return scorer.version, topic_step.score_topics_pending(
@@ -90,7 +92,10 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
     now = datetime.now(UTC)
     # The themes encoder is loaded only if an alert has enough negatives no topic explains (bundled: already loaded).
     embedder = topic_step.lazy_theme_embedder(
-        config, sentiment_model=lambda: cached_model(config.model.sentiment, config.model.batch_size)
+        config,
+        sentiment_model=lambda: cached_model(
+            config.model.sentiment, config.model.batch_size, "cpu", config.model.precision
+        ),
     )
     outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
     report = steps.deliver(warehouse, sender, destination=destination, now=now)
@@ -131,19 +136,22 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
             logger.info("channel %s: %s", name, summary.channels[name])
         for path in config.imports.files:
             result = import_file_task(warehouse, path, matcher, run_id)
-            summary.imports.append(
-                {k: v for k, v in asdict(result).items() if k != "rejects"}
-            )
+            summary.imports.append({k: v for k, v in asdict(result).items() if k != "rejects"})
             summary.channels[f"file:{path.name}"] = "unchanged" if result.skipped_unchanged else "ok"
             if result.skipped_unchanged:
                 logger.info("%s unchanged since its last import; skipped", path.name)
             else:
                 logger.info(
                     "imported %s: %d new, %d already stored, %d rejected",
-                    path.name, result.inserted, result.duplicates, result.rejected,
+                    path.name,
+                    result.inserted,
+                    result.duplicates,
+                    result.rejected,
                 )
         # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
-        scored = score_mentions(warehouse, config.model.sentiment, config.model.batch_size, config.runner)
+        scored = score_mentions(
+            warehouse, config.model.sentiment, config.model.batch_size, config.runner, precision=config.model.precision
+        )
         summary.model, summary.scored = scored["model_version"], scored["scored"]
         logger.info("scored %d mentions with %s", summary.scored, summary.model)
         summary.topic_model, summary.topics_scored = topic_task(warehouse, config)

@@ -21,6 +21,8 @@ def rescore(config_path: str | None = None, model: str | None = None) -> dict[st
     warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
     with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
         # Scores are keyed by model version, so this adds rows and never replaces the old model's.
-        result = score_mentions(warehouse, name, config.model.batch_size, config.runner)
+        result = score_mentions(
+            warehouse, name, config.model.batch_size, config.runner, precision=config.model.precision
+        )
     get_run_logger().info("rescored %d mentions with %s", result["scored"], result["model_version"])
     return {"model": name, **result}

@@ -24,16 +24,19 @@ SCORE_CHUNK = 256
 
 
 @lru_cache(maxsize=4)
-def cached_model(name: str, batch_size: int, device: str = "cpu") -> Any:
+def cached_model(name: str, batch_size: int, device: str = "cpu", precision: str = "auto") -> Any:
     """The sentiment model, loaded once per worker process (loading costs seconds, predicting milliseconds)."""
     from models import load_sentiment
 
-    return load_sentiment(None if name == "bundled" else name, batch_size=batch_size, device=device)
+    model = None if name == "bundled" else name
+    return load_sentiment(model, batch_size=batch_size, device=device, precision=precision)
 
 
-def predict_texts(model_name: str, batch_size: int, texts: list[str], device: str = "cpu") -> list[Sentiment]:
+def predict_texts(
+    model_name: str, batch_size: int, texts: list[str], device: str = "cpu", precision: str = "auto"
+) -> list[Sentiment]:
     """Sentiments for texts with the named model; what each scoring worker runs."""
-    return list(cached_model(model_name, batch_size, device).predict(texts))
+    return list(cached_model(model_name, batch_size, device, precision).predict(texts))
 
 
 def chunked(items: list[Any], size: int) -> list[list[Any]]:
@@ -64,9 +67,11 @@ def build_task_runner(settings: RunnerSettings) -> TaskRunner:
 
 
 @task(name="predict-chunk", cache_policy=NO_CACHE)
-def predict_chunk_task(model_name: str, batch_size: int, texts: list[str], device: str = "cpu") -> list[Sentiment]:
+def predict_chunk_task(
+    model_name: str, batch_size: int, texts: list[str], device: str = "cpu", precision: str = "auto"
+) -> list[Sentiment]:
     """Score one chunk of texts on whichever worker the task runner picks."""
-    return predict_texts(model_name, batch_size, texts, device)
+    return predict_texts(model_name, batch_size, texts, device, precision)
 
 
 @flow(name="score", log_prints=True)
@@ -77,16 +82,18 @@ def score_flow(
     lock_timeout_s: float = 120.0,
     chunk: int = SCORE_CHUNK,
     device: str = "cpu",
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Score every stored mention that has no score from this model version yet; old versions' scores stay."""
     warehouse = Warehouse(Path(warehouse_path), lock_timeout_s=lock_timeout_s)
-    version = cached_model(model_name, batch_size).version
+    version = cached_model(model_name, batch_size, device, precision).version
     with warehouse.write() as con:
         pending = unscored_mentions(con, version)
     parts = chunked(pending, chunk)
     # Everything is submitted first so a Dask cluster works on all chunks at once; results are loaded in order.
     futures = [
-        predict_chunk_task.submit(model_name, batch_size, [text for _, _, text in part], device) for part in parts
+        predict_chunk_task.submit(model_name, batch_size, [text for _, _, text in part], device, precision)
+        for part in parts
     ]
     stored = 0
     for part, future in zip(parts, futures, strict=True):
@@ -97,7 +104,13 @@ def score_flow(
 
 
 def score_mentions(
-    warehouse: Warehouse, model_name: str, batch_size: int, runner: RunnerSettings, *, chunk: int = SCORE_CHUNK
+    warehouse: Warehouse,
+    model_name: str,
+    batch_size: int,
+    runner: RunnerSettings,
+    *,
+    chunk: int = SCORE_CHUNK,
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Run the `score` sub-flow on the task runner `[runner]` configures."""
     scoring = score_flow.with_options(task_runner=build_task_runner(runner))
@@ -108,4 +121,5 @@ def score_mentions(
         lock_timeout_s=warehouse.lock_timeout_s,
         chunk=chunk,
         device=runner.device,
+        precision=precision,
     )

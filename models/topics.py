@@ -58,16 +58,12 @@ class Embedder(Protocol):
 
 
 class SentimentLike(Protocol):
-    """The parts of a sentiment model the topic scorer uses (models.sentiment.SentimentModel has both)."""
+    """The part of a sentiment model the topic scorer uses (models.sentiment.SentimentModel has it)."""
 
     version: str
 
     def predict(self, texts: Sequence[str]) -> list[Sentiment]:
         """One Sentiment per text."""
-        ...
-
-    def predict_from_embeddings(self, embeddings: np.ndarray) -> list[Sentiment] | None:
-        """Sentiments from the embedder's vectors when the model is a head on that embedder, else None."""
         ...
 
 
@@ -264,7 +260,5 @@ class TopicScorer:
                 needed.append(rows[0])
         if not needed:
             return out
-        from_head = self.sentiment.predict_from_embeddings(embeddings[needed])
-        predicted = from_head if from_head is not None else self.sentiment.predict([units[k] for k in needed])
-        out.update(zip(needed, predicted, strict=True))
+        out.update(zip(needed, self.sentiment.predict([units[k] for k in needed]), strict=True))
         return out

@@ -1,1 +1,1 @@
-"""Data for the bundled sentiment model: the trained head, its metrics and model card (a package so wheels ship it)."""
+"""The bundled sentiment model: fine-tuned e5 layers, n-gram expert, metrics, model card (a package: wheels ship it)."""

@@ -100,3 +100,10 @@ def test_runner_device_is_checked(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, '[runner]\ndevice = "cuda:1"\n')).runner.device == "cuda:1"
     with pytest.raises(ConfigError, match=r"runner\.device"):
         load_config(write(tmp_path, '[runner]\ndevice = "gpu"\n'))
+
+
+def test_model_precision_is_checked(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).model.precision == "auto"
+    assert load_config(write(tmp_path, '[model]\nprecision = "fp32"\n')).model.precision == "fp32"
+    with pytest.raises(ConfigError, match=r"setting 'model\.precision'"):
+        load_config(write(tmp_path, '[model]\nprecision = "int4"\n'))

@@ -70,9 +70,6 @@ class KeywordSentiment:
             out.append(sentiment_from_probs(probs, "keyword", self.version))
         return out
 
-    def predict_from_embeddings(self, embeddings: np.ndarray) -> list[Sentiment] | None:
-        return None
-
 
 SMALL_TAXONOMY = {
     "topic": [

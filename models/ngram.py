@@ -1,0 +1,144 @@
+"""The bundled model's second expert: hashed character n-grams, TF-IDF weights and a linear layer.
+
+A character n-gram model errs differently from the transformer (it reads spelling, slang, ㅋㅋ/ㅠㅠ runs and
+Hinglish word fragments the 250k-piece vocabulary splits badly), so the bundled model multiplies the two
+experts' probabilities: log p = log p_transformer + weight · log p_ngram, renormalised. The weight is chosen on
+validation (`models/train_ngram.py`); the file can hold a separate one for text with Hangul. Hashing keeps the
+file small and needs no vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import ModelUnavailable
+from models.scores import LABELS
+
+NGRAM_FILE = "ngram.safetensors"
+NGRAM_FORMAT = "bundled-char-ngram-v2"
+N_FEATURES = 2**18  # the first half for text with Hangul, the second for the rest
+NGRAM_RANGE = (1, 4)
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def has_hangul(text: str) -> bool:
+    """Whether the text has a Hangul syllable or jamo (ㅋㅋ and ㅠㅠ count)."""
+    return HANGUL.search(text) is not None
+
+
+def ngram_counts(texts: Sequence[str]) -> object:
+    """Raw n-gram counts of lower-cased text, characters padded at word edges, hashed into N_FEATURES columns.
+
+    Text with Hangul hashes into the first half and other text into the second, so Korean's millions of distinct
+    n-grams never share a bucket with a tweet's (validation scores came out about the same as one shared space).
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    half = N_FEATURES // 2
+    hasher = HashingVectorizer(
+        analyzer="char_wb", ngram_range=NGRAM_RANGE, n_features=half, alternate_sign=False, norm=None
+    )
+    from scipy.sparse import csr_matrix
+
+    counts = hasher.transform(list(texts)).tocsr()
+    shift = np.array([0 if has_hangul(t) else half for t in texts], dtype=counts.indices.dtype)
+    indices = counts.indices + np.repeat(shift, np.diff(counts.indptr))
+    return csr_matrix((counts.data, indices, counts.indptr), shape=(len(texts), N_FEATURES))
+
+
+@dataclass
+class NgramExpert:
+    """idf (N_FEATURES,), coef (3, N_FEATURES), intercept (3,), and the fusion weights (Hangul text, the rest)."""
+
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    weight: float
+    weight_hangul: float
+
+    def weights(self, texts: Sequence[str]) -> np.ndarray:
+        """The fusion weight for each text, shape (n, 1)."""
+        return np.array([[self.weight_hangul if has_hangul(t) else self.weight] for t in texts], dtype=np.float64)
+
+    def features(self, texts: Sequence[str]) -> object:
+        """Sublinear TF-IDF rows, L2-normalised (a sparse matrix)."""
+        from sklearn.preprocessing import normalize
+
+        counts = ngram_counts(texts).astype(np.float32)
+        counts.data = 1.0 + np.log(counts.data)
+        return normalize(counts.multiply(self.idf).tocsr())
+
+    def log_probs(self, texts: Sequence[str]) -> np.ndarray:
+        """Log-probabilities over LABELS, shape (n, 3)."""
+        logits = np.asarray(self.features(texts) @ self.coef.T) + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+    def fuse(self, texts: Sequence[str], probs: np.ndarray) -> np.ndarray:
+        """The product of experts: the transformer's probabilities times this model's to the power of its weight."""
+        if not len(texts):
+            return probs
+        return fuse_log_probs(np.log(np.clip(probs, 1e-9, 1.0)), self.log_probs(texts), self.weights(texts))
+
+
+def fuse_log_probs(transformer: np.ndarray, ngram: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
+    """Fused probabilities from both experts' log-probabilities (what `NgramExpert.fuse` computes)."""
+    mixed = transformer + weight * ngram
+    mixed -= mixed.max(axis=1, keepdims=True)
+    out = np.exp(mixed)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def save_ngram(expert: NgramExpert, path: Path, metadata: Mapping[str, str]) -> None:
+    """Write the expert in fp16 (the n-gram weights) with the fusion weight in the metadata."""
+    from safetensors.numpy import save_file
+
+    tensors = {
+        "idf": np.ascontiguousarray(expert.idf, dtype=np.float16),
+        "coef": np.ascontiguousarray(expert.coef, dtype=np.float16),
+        "intercept": np.ascontiguousarray(expert.intercept, dtype=np.float32),
+    }
+    meta = {
+        "format_version": NGRAM_FORMAT,
+        "labels": ",".join(LABELS),
+        "n_features": str(N_FEATURES),
+        "ngram_range": f"{NGRAM_RANGE[0]},{NGRAM_RANGE[1]}",
+        "weight": repr(float(expert.weight)),
+        "weight_hangul": repr(float(expert.weight_hangul)),
+    }
+    save_file(tensors, str(path), metadata={**meta, **metadata})
+
+
+def load_ngram(path: Path) -> NgramExpert:
+    """The n-gram expert saved at `path`; ModelUnavailable when it is missing or of another format."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise ModelUnavailable(f"the bundled sentiment model file {path} is missing; reinstall brandpulse")
+    with safe_open(str(path), framework="numpy") as fh:
+        meta = dict(fh.metadata() or {})
+        tensors = {name: fh.get_tensor(name) for name in ("idf", "coef", "intercept")} if _fits(meta) else {}
+    if not tensors:
+        raise ModelUnavailable(f"{path} is not a {NGRAM_FORMAT} model over {LABELS} with {N_FEATURES} features")
+    return NgramExpert(
+        idf=tensors["idf"].astype(np.float32),
+        coef=tensors["coef"].astype(np.float32),
+        intercept=tensors["intercept"].astype(np.float32),
+        weight=float(meta["weight"]),
+        weight_hangul=float(meta.get("weight_hangul", meta["weight"])),
+    )
+
+
+def _fits(meta: Mapping[str, str]) -> bool:
+    """Whether a file's metadata matches this code's format, labels and hashing."""
+    return (
+        meta.get("format_version") == NGRAM_FORMAT
+        and meta.get("labels") == ",".join(LABELS)
+        and meta.get("n_features") == str(N_FEATURES)
+        and meta.get("ngram_range") == f"{NGRAM_RANGE[0]},{NGRAM_RANGE[1]}"
+    )

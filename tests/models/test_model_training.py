@@ -1,0 +1,66 @@
+"""Training helpers: near-duplicate tweet keys, per-class sampling, the metrics, length buckets and padding."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from models.train import collate, headline, length_batches, pad_ids
+from models.training_data import EN_SEEN_GROUP, EN_VAL_GROUP, Split, evaluate, sample_per_class, tweet_key
+
+
+def test_tweet_key_joins_near_duplicates_and_keeps_different_tweets_apart() -> None:
+    original = "@normanisnachos I may or may not have searched it up on google https://t.co/abc"
+    anonymised = "@user I may or may not have searched it up on Google!"
+    assert tweet_key(original) == tweet_key(anonymised)
+    assert tweet_key("Tom &amp; Jerry http://t.co/x") == tweet_key("tom & jerry")
+    assert tweet_key("I love it") != tweet_key("I hate it")
+
+
+def test_sample_per_class_takes_one_count_or_one_per_label() -> None:
+    items = [("t", label) for label in [0] * 10 + [1] * 10 + [2] * 3]
+    rng = np.random.default_rng(0)
+    labels = [items[i][1] for i in sample_per_class(items, (4, 1, 5), rng)]
+    assert labels.count(0) == 4 and labels.count(1) == 1 and labels.count(2) == 3  # only 3 positives exist
+    assert len(sample_per_class(items, 2, rng)) == 6
+
+
+def test_evaluate_reports_english_on_unseen_tweets_and_binary_korean() -> None:
+    split = Split()
+    for label in (0, 1, 2):
+        split.add(f"clean {label}", label, EN_VAL_GROUP)
+        split.add(f"seen {label}", label, EN_SEEN_GROUP)
+    split.add("좋아요", 2, "ko")
+    split.add("별로", 0, "ko")
+    for label in (0, 1, 2):
+        split.add(f"de {label}", label, "de")
+    probs = np.zeros((len(split.labels), 3))
+    labels = np.asarray(split.labels)
+    probs[np.arange(len(labels)), labels] = 1.0
+    seen = np.asarray(split.groups) == EN_SEEN_GROUP
+    probs[seen] = [0.0, 1.0, 0.0]  # wrong on the near-duplicates only
+    probs[6] = [0.3, 0.6, 0.1]  # Korean: neutral wins the argmax, but the binary convention compares the poles
+    metrics = evaluate(probs, split)
+    assert metrics["en_tweets_macro_recall"] == 1.0
+    assert metrics["en_tweets_macro_recall_with_near_duplicates"] < 1.0
+    assert metrics["ko_reviews_binary_accuracy"] == 0.5
+    assert metrics["multilingual_avg_macro_f1"] == 1.0 and set(metrics) >= {"multilingual_macro_f1_de"}
+    assert headline(metrics) == (1.0 + 0.5 + 1.0) / 3
+
+
+def test_length_batches_cover_every_example_once_with_similar_lengths() -> None:
+    lengths = [random.Random(1).randint(3, 90) for _ in range(200)]
+    batches = length_batches(lengths, 16, random.Random(0))
+    assert sorted(i for batch in batches for i in batch) == list(range(200))
+    assert max(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) <= 12
+    assert batches != length_batches(lengths, 16, random.Random(1))  # shuffled differently per epoch
+
+
+def test_padding_helpers() -> None:
+    ids, mask = pad_ids([[5, 6, 7], [8]])
+    assert ids.tolist() == [[5, 6, 7], [8, 1, 1]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    batch, mask = collate([torch.ones(2, 4, dtype=torch.bfloat16), torch.full((3, 4), 2.0)])
+    assert batch.shape == (2, 3, 4) and batch.dtype == torch.float32
+    assert mask.tolist() == [[1, 1, 0], [1, 1, 1]] and batch[0, 2].abs().sum() == 0
