@@ -47,6 +47,22 @@ def set_torch_threads(num_threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+def pad_rows(
+    rows: Sequence[Sequence[int]], pad_value: int, *, left: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows padded to the longest as a (n, width) long tensor, and the 0/1 mask of the real positions."""
+    import torch
+
+    width = max(len(row) for row in rows)
+    padded = torch.full((len(rows), width), pad_value, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        span = slice(width - len(row), width) if left else slice(0, len(row))
+        padded[i, span] = torch.tensor(row, dtype=torch.long)
+        mask[i, span] = 1
+    return padded, mask
+
+
 def run_batched(
     texts: Sequence[str],
     tokenizer: PreTrainedTokenizerBase,
@@ -94,17 +110,8 @@ def run_batched(
     with torch.inference_mode(), mixed:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            width = max(len(ids[i]) for i in chunk)
-            input_ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(chunk), width), dtype=torch.long)
-            token_types = torch.zeros((len(chunk), width), dtype=torch.long) if type_ids is not None else None
-            for row, i in enumerate(chunk):
-                n = len(ids[i])
-                span = slice(width - n, width) if left else slice(0, n)
-                input_ids[row, span] = torch.tensor(ids[i], dtype=torch.long)
-                attention[row, span] = 1
-                if token_types is not None and type_ids is not None:
-                    token_types[row, span] = torch.tensor(type_ids[i], dtype=torch.long)
+            input_ids, attention = pad_rows([ids[i] for i in chunk], pad_id, left=left)
+            token_types = pad_rows([type_ids[i] for i in chunk], 0, left=left)[0] if type_ids is not None else None
             batch = {"input_ids": input_ids, "attention_mask": attention}
             if token_types is not None:
                 batch["token_type_ids"] = token_types
@@ -259,9 +266,12 @@ class E5Encoder:
 class BundledEncoder(E5Encoder):
     """e5 plus the fine-tuned sentiment top: the lower layers run once and feed both sentiment and e5 embeddings."""
 
-    def __init__(self, folder: Path, top: TunedTop, device: str = "cpu", *, memo_size: int = 0) -> None:
+    def __init__(self, folder: Path, tuned: Path, device: str = "cpu", *, memo_size: int = 0) -> None:
+        from models.tuned_e5 import load_tuned
+
         super().__init__(folder, device, memo_size=memo_size)
-        self.top = top.to(device).eval()
+        # The top is shaped after the encoder already loaded, so the e5 weights are read from disk once.
+        self.top: TunedTop = load_tuned(tuned, self.model)[0].to(device).eval()
         # Set when topics use this encoder (models.embedders): each sentiment pass then also runs e5's own upper
         # layers on the shared lower output and memoises the embeddings, so the topic step finds them ready.
         self.share_embeddings = False
@@ -321,19 +331,15 @@ def load_bundled(
 
     `ngram=False` gives the transformer alone (what `models/train_ngram.py` fuses with).
     """
-    from transformers import BertModel
-
     from models.e5 import WEIGHTS_SHA256, ensure_e5
     from models.ngram import NGRAM_FILE, load_ngram
-    from models.tuned_e5 import TUNED_FORMAT, load_tuned, read_tuned_metadata
+    from models.tuned_e5 import TUNED_FORMAT, read_tuned_metadata
 
     path = BUNDLED_DIR / TUNED_FILE
     meta = read_tuned_metadata(path)
     if meta.get("encoder_weights_sha256") != WEIGHTS_SHA256:
         raise ModelUnavailable(f"{path} was trained on other encoder weights; retrain it (models/train.py)")
-    folder = ensure_e5(cache_dir)
-    top, _ = load_tuned(path, BertModel.from_pretrained(folder, add_pooling_layer=False))
-    encoder = BundledEncoder(folder, top, device=device, memo_size=EMBEDDING_MEMO)
+    encoder = BundledEncoder(ensure_e5(cache_dir), path, device=device, memo_size=EMBEDDING_MEMO)
     encoder.autocast = resolve_precision(precision, device)
     expert = load_ngram(BUNDLED_DIR / NGRAM_FILE) if ngram else None
     files = [path, BUNDLED_DIR / NGRAM_FILE] if ngram else [path]

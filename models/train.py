@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.sentiment import pad_rows
 from models.training_data import (
     DEFAULT_DATA,
     Split,
@@ -66,23 +67,12 @@ def encode_lower(
         task = progress.add_task(f"encoding layers 0–{upto - 1}", total=len(texts))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            input_ids, mask = pad_ids([ids[i] for i in chunk])
+            input_ids, mask = pad_rows([ids[i] for i in chunk], tokenizer.pad_token_id)
             hidden = lower_hidden(base, input_ids, mask, upto).to(torch.bfloat16)
             for row, i in enumerate(chunk):
                 out[i] = hidden[row, : len(ids[i])].clone()
             progress.advance(task, len(chunk))
     return [h for h in out if h is not None]
-
-
-def pad_ids(rows: Sequence[Sequence[int]], pad_id: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded input ids and the 0/1 attention mask (XLM-R's pad id is 1)."""
-    width = max(len(r) for r in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        input_ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, : len(r)] = 1
-    return input_ids, mask
 
 
 def collate(hidden: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,7 +7,8 @@ import random
 import numpy as np
 import torch
 
-from models.train import collate, headline, length_batches, pad_ids
+from models.sentiment import pad_rows
+from models.train import collate, headline, length_batches
 from models.training_data import EN_SEEN_GROUP, EN_VAL_GROUP, Split, evaluate, sample_per_class, tweet_key
 
 
@@ -59,8 +60,10 @@ def test_length_batches_cover_every_example_once_with_similar_lengths() -> None:
 
 
 def test_padding_helpers() -> None:
-    ids, mask = pad_ids([[5, 6, 7], [8]])
+    ids, mask = pad_rows([[5, 6, 7], [8]], 1)
     assert ids.tolist() == [[5, 6, 7], [8, 1, 1]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    ids, mask = pad_rows([[5, 6, 7], [8]], 0, left=True)
+    assert ids.tolist() == [[5, 6, 7], [0, 0, 8]] and mask.tolist() == [[1, 1, 1], [0, 0, 1]]
     batch, mask = collate([torch.ones(2, 4, dtype=torch.bfloat16), torch.full((3, 4), 2.0)])
     assert batch.shape == (2, 3, 4) and batch.dtype == torch.float32
     assert mask.tolist() == [[1, 1, 0], [1, 1, 1]] and batch[0, 2].abs().sum() == 0
