@@ -24,11 +24,17 @@ NGRAM_FORMAT = "bundled-char-ngram-v2"
 N_FEATURES = 2**18  # the first half for text with Hangul, the second for the rest
 NGRAM_RANGE = (1, 4)
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def has_hangul(text: str) -> bool:
     """Whether the text has a Hangul syllable or jamo (ㅋㅋ and ㅠㅠ count)."""
     return HANGUL.search(text) is not None
+
+
+def has_arabic(text: str) -> bool:
+    """Whether the text has a letter of the Arabic script."""
+    return ARABIC.search(text) is not None
 
 
 def ngram_counts(texts: Sequence[str]) -> object:
@@ -53,17 +59,32 @@ def ngram_counts(texts: Sequence[str]) -> object:
 
 @dataclass
 class NgramExpert:
-    """idf (N_FEATURES,), coef (3, N_FEATURES), intercept (3,), and the fusion weights (Hangul text, the rest)."""
+    """idf (N_FEATURES,), coef (3, N_FEATURES), intercept (3,), the fusion weights by script, and a label bias.
+
+    Text with Hangul takes `weight_hangul`, text in Arabic script `weight_arabic` (where the n-grams help most:
+    the subword vocabulary splits Arabic dialect spelling badly), the rest `weight`. `bias` is added to the fused
+    log-probabilities of text without Hangul: it corrects the label mix the transformer was trained on, which
+    Korean reviews with few neutral ones dominate, for tweets' balanced one.
+    """
 
     idf: np.ndarray
     coef: np.ndarray
     intercept: np.ndarray
     weight: float
     weight_hangul: float
+    weight_arabic: float | None = None  # None: the same as `weight`
+    bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def weights(self, texts: Sequence[str]) -> np.ndarray:
         """The fusion weight for each text, shape (n, 1)."""
-        return np.array([[self.weight_hangul if has_hangul(t) else self.weight] for t in texts], dtype=np.float64)
+        arabic = self.weight if self.weight_arabic is None else self.weight_arabic
+        chosen = [self.weight_hangul if has_hangul(t) else (arabic if has_arabic(t) else self.weight) for t in texts]
+        return np.array(chosen, dtype=np.float64)[:, None]
+
+    def biases(self, texts: Sequence[str]) -> np.ndarray:
+        """The log-probability bias for each text, shape (n, 3): none on text with Hangul."""
+        bias = np.asarray(self.bias, dtype=np.float64)
+        return np.array([np.zeros(3) if has_hangul(t) else bias for t in texts]).reshape(len(texts), 3)
 
     def features(self, texts: Sequence[str]) -> object:
         """Sublinear TF-IDF rows, L2-normalised (a sparse matrix)."""
@@ -83,12 +104,16 @@ class NgramExpert:
         """The product of experts: the transformer's probabilities times this model's to the power of its weight."""
         if not len(texts):
             return probs
-        return fuse_log_probs(np.log(np.clip(probs, 1e-9, 1.0)), self.log_probs(texts), self.weights(texts))
+        return fuse_log_probs(
+            np.log(np.clip(probs, 1e-9, 1.0)), self.log_probs(texts), self.weights(texts), self.biases(texts)
+        )
 
 
-def fuse_log_probs(transformer: np.ndarray, ngram: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
-    """Fused probabilities from both experts' log-probabilities (what `NgramExpert.fuse` computes)."""
-    mixed = transformer + weight * ngram
+def fuse_log_probs(
+    transformer: np.ndarray, ngram: np.ndarray, weight: float | np.ndarray, bias: float | np.ndarray = 0.0
+) -> np.ndarray:
+    """Fused probabilities from both experts' log-probabilities and a bias (what `NgramExpert.fuse` computes)."""
+    mixed = transformer + weight * ngram + bias
     mixed -= mixed.max(axis=1, keepdims=True)
     out = np.exp(mixed)
     return out / out.sum(axis=1, keepdims=True)
@@ -110,6 +135,8 @@ def save_ngram(expert: NgramExpert, path: Path, metadata: Mapping[str, str]) -> 
         "ngram_range": f"{NGRAM_RANGE[0]},{NGRAM_RANGE[1]}",
         "weight": repr(float(expert.weight)),
         "weight_hangul": repr(float(expert.weight_hangul)),
+        "weight_arabic": repr(float(expert.weight if expert.weight_arabic is None else expert.weight_arabic)),
+        "bias": ",".join(repr(float(b)) for b in expert.bias),
     }
     save_file(tensors, str(path), metadata={**meta, **metadata})
 
@@ -131,6 +158,8 @@ def load_ngram(path: Path) -> NgramExpert:
         intercept=tensors["intercept"].astype(np.float32),
         weight=float(meta["weight"]),
         weight_hangul=float(meta.get("weight_hangul", meta["weight"])),
+        weight_arabic=float(meta.get("weight_arabic", meta["weight"])),
+        bias=tuple(float(b) for b in meta.get("bias", "0,0,0").split(",")),  # type: ignore[arg-type]
     )
 
 

@@ -329,10 +329,12 @@ def load_bundled(
 ) -> SentimentModel:
     """The bundled offline model: multilingual-e5-small with fine-tuned top layers, fused with a char n-gram expert.
 
+    For text with Hangul a Korean polarity expert then settles negative vs positive (`models/polarity.py`).
     `ngram=False` gives the transformer alone (what `models/train_ngram.py` fuses with).
     """
     from models.e5 import WEIGHTS_SHA256, ensure_e5
     from models.ngram import NGRAM_FILE, load_ngram
+    from models.polarity import POLARITY_FILE, load_polarity
     from models.tuned_e5 import TUNED_FORMAT, read_tuned_metadata
 
     path = BUNDLED_DIR / TUNED_FILE
@@ -341,8 +343,16 @@ def load_bundled(
         raise ModelUnavailable(f"{path} was trained on other encoder weights; retrain it (models/train.py)")
     encoder = BundledEncoder(ensure_e5(cache_dir), path, device=device, memo_size=EMBEDDING_MEMO)
     encoder.autocast = resolve_precision(precision, device)
-    expert = load_ngram(BUNDLED_DIR / NGRAM_FILE) if ngram else None
-    files = [path, BUNDLED_DIR / NGRAM_FILE] if ngram else [path]
+    combine: Combine | None = None
+    files = [path]
+    if ngram:
+        expert, polarity = load_ngram(BUNDLED_DIR / NGRAM_FILE), load_polarity(BUNDLED_DIR / POLARITY_FILE)
+        files += [BUNDLED_DIR / NGRAM_FILE, BUNDLED_DIR / POLARITY_FILE]
+
+        def fused(texts: Sequence[str], probs: np.ndarray) -> np.ndarray:
+            return polarity.shift(texts, expert.fuse(texts, probs))
+
+        combine = fused
     return SentimentModel(
         name=BUNDLED,
         version=f"{TUNED_FORMAT}+{file_digest(*files)[:12]}" + ("" if ngram else "-transformer-only"),
@@ -355,7 +365,7 @@ def load_bundled(
         device=device,
         autocast=encoder.autocast,
         encoder=encoder,
-        combine=expert.fuse if expert is not None else None,
+        combine=combine,
     )
 
 

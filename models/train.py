@@ -115,7 +115,7 @@ def build_splits(args: argparse.Namespace) -> tuple[Split, Split, dict[str, int]
     en_train, en_val = load_english(args.data, rng, args.en_per_class)
     multi_train, multi_val = load_multilingual(args.data, rng, args.multi_per_class)
     train, val = Split(), Split()
-    for part in (ko_train, en_train, multi_train):
+    for part in (ko_train, en_train, *[multi_train] * args.multi_repeat):
         train.extend(part)
     for part in (ko_val, en_val, multi_val):
         val.extend(part)
@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ko-neutral", type=int, default=6_000, help="Korean 5–8 star reviews (neutral)")
     parser.add_argument("--en-per-class", type=int, default=7_500)
     parser.add_argument("--multi-per-class", type=int, default=10_000, help="per language and class (10k: all)")
+    parser.add_argument("--multi-repeat", type=int, default=1, help="times each multilingual tweet is seen per epoch")
+    parser.add_argument("--init-from", type=Path, default=None, help="start from this tuned.safetensors, not from e5")
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=float, default=2.0)
@@ -176,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     texts = train.texts + val.texts
     key = cache_key(texts, args.first_tuned, args.max_length, WEIGHTS_SHA256)
+    # The checkpoint also depends on where training started and how the mix repeats.
+    run_key = cache_key([key], str(args.init_from), args.multi_repeat)
     cache = work / f"hidden-{key}.pt"
     started = time.monotonic()
     if cache.is_file():
@@ -189,7 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels = torch.tensor(train.labels, dtype=torch.long)
     lengths = [h.shape[0] for h in train_hidden]
 
-    top = TunedTop.from_base(base, args.first_tuned).train()
+    if args.init_from is not None:  # warm start: a further run on top of an earlier fine-tune
+        from models.tuned_e5 import load_tuned
+
+        top = load_tuned(args.init_from, base)[0].train()
+        if top.first_tuned != args.first_tuned:
+            wrong = f"{args.init_from} tunes layers from {top.first_tuned}, not from --first-tuned {args.first_tuned}"
+            raise SystemExit(wrong)
+    else:
+        top = TunedTop.from_base(base, args.first_tuned).train()
     del base
     optimizer = torch.optim.AdamW(
         [
@@ -204,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
-    checkpoint = work / f"checkpoint-{key}.pt"
+    checkpoint = work / f"checkpoint-{run_key}.pt"
     step, best, curve = 0, (-1.0, None, None), []
     if args.resume and checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
@@ -288,8 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "commands": [*history, command],
         "seed": args.seed,
         "recipe": {
-            k: getattr(args, k.replace("-", "_"))
-            for k in ("first-tuned", "max-length", "batch-size", "epochs", "lr", "head-lr", "threads")
+            k: str(v) if isinstance(v := getattr(args, k.replace("-", "_")), Path) else v
+            for k in (
+                "first-tuned", "init-from", "ko-per-pole", "ko-neutral", "multi-repeat",
+                "max-length", "batch-size", "epochs", "lr", "head-lr", "threads",
+            )
         },
         "sizes": sizes,
         "best_step": best_step,

@@ -95,11 +95,12 @@ def load_korean(
         target = val_pool if in_validation("movie:" + movie_id, 15) else train_pool
         target.append((text, ko_label(int(rating))))
     train, val = Split(), Split()
-    for i in sample_per_class(train_pool, per_class, rng):
-        train.add(train_pool[i][0], train_pool[i][1], "ko")
     poles = [(t, lab) for t, lab in val_pool if lab != 1]  # NSMC ignores ratings 5–8
+    # Validation is drawn first, so it stays the same whatever the training sample's size.
     for i in sample_per_class(poles, val_per_pole, rng):
         val.add(poles[i][0], poles[i][1], "ko")
+    for i in sample_per_class(train_pool, per_class, rng):
+        train.add(train_pool[i][0], train_pool[i][1], "ko")
     return train, val
 
 

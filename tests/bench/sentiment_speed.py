@@ -4,7 +4,7 @@ Run from the repository root: `python tests/bench/sentiment_speed.py` (about 3 m
 side is the transformer (e5 with the tuned layers merged in, as a transformers model) called the way a first
 script would: `pipeline("text-classification")` over the list, fp32, default batching. The default side is what
 `load_sentiment()` gives: dedupe, length-sorted batches, dynamic padding, inference_mode, bf16 autocast where the
-CPU has native bf16, and the n-gram expert fused in. It prints texts/s for each, the ratio, and how often the
+CPU has native bf16, and the n-gram experts fused in. It prints texts/s for each, the ratio, and how often the
 labels agree with the naive run (the transformer-only row agrees fully: it is the same model).
 Results are recorded in docs/benchmarks.md.
 """

@@ -9,6 +9,8 @@ import pytest
 
 from models.e5 import WEIGHTS_SHA256
 from models.evaluate_bundled import read_social_posts, social_metrics
+from models.ngram import NGRAM_FILE, load_ngram
+from models.polarity import POLARITY_FILE, load_polarity
 from models.scores import LABELS
 from models.sentiment import BUNDLED_DIR, TUNED_FILE
 from models.tuned_e5 import TUNED_FORMAT, read_tuned_metadata
@@ -28,6 +30,10 @@ def test_model_files_in_git_are_small_and_match_the_encoder() -> None:
     assert meta["prefix"] == "query: "
     model_bytes = sum(p.stat().st_size for p in Path(BUNDLED_DIR).iterdir() if p.suffix == ".safetensors")
     assert model_bytes < 25 * 1024 * 1024
+    # The shipped fusion: the Korean polarity expert takes part, and the n-gram file holds its per-script weights.
+    polarity, expert = load_polarity(BUNDLED_DIR / POLARITY_FILE), load_ngram(BUNDLED_DIR / NGRAM_FILE)
+    assert polarity.weight > 0 and polarity.with_morphemes
+    assert expert.weight_arabic is not None and len(expert.bias) == 3
 
 
 @pytest.mark.bundled_model

@@ -80,6 +80,23 @@ def test_fuse_on_texts_uses_one_weight_for_hangul_and_one_for_the_rest() -> None
     assert expert.fuse([], np.zeros((0, 3))).shape == (0, 3)
 
 
+def test_arabic_script_weight_and_label_bias_survive_a_round_trip(tmp_path: Path) -> None:
+    expert = fit(toy_split(), c=10.0, seed=0)
+    expert.weight, expert.weight_hangul, expert.weight_arabic = 0.5, 1.0, 1.5
+    expert.bias = (0.0, 0.3, -0.1)
+    save_ngram(expert, tmp_path / "n.safetensors", {})
+    loaded = load_ngram(tmp_path / "n.safetensors")
+    texts = ["الخدمة سيئة جدا", "bad service", "서비스 별로"]
+    assert loaded.weights(texts).ravel().tolist() == [1.5, 0.5, 1.0]
+    assert loaded.bias == (0.0, 0.3, -0.1)
+    assert loaded.biases(texts).tolist() == [[0.0, 0.3, -0.1], [0.0, 0.3, -0.1], [0.0, 0.0, 0.0]]
+    # The bias is added to the fused log-probabilities of text without Hangul only.
+    probs = np.full((3, 3), 1 / 3)
+    loaded.weight = loaded.weight_hangul = loaded.weight_arabic = 0.0
+    fused = loaded.fuse(texts, probs)
+    assert fused[1, 1] > fused[1, 0] > fused[1, 2] and np.allclose(fused[2], 1 / 3)
+
+
 def test_files_of_another_format_or_size_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="missing"):
         load_ngram(tmp_path / "absent.safetensors")

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import gzip
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from models.sentiment import pad_rows
 from models.train import collate, headline, length_batches
-from models.training_data import EN_SEEN_GROUP, EN_VAL_GROUP, Split, evaluate, sample_per_class, tweet_key
+from models.training_data import (
+    EN_SEEN_GROUP,
+    EN_VAL_GROUP,
+    KO_FILE,
+    Split,
+    evaluate,
+    in_validation,
+    load_korean,
+    sample_per_class,
+    tweet_key,
+)
 
 
 def test_tweet_key_joins_near_duplicates_and_keeps_different_tweets_apart() -> None:
@@ -26,6 +38,22 @@ def test_sample_per_class_takes_one_count_or_one_per_label() -> None:
     labels = [items[i][1] for i in sample_per_class(items, (4, 1, 5), rng)]
     assert labels.count(0) == 4 and labels.count(1) == 1 and labels.count(2) == 3  # only 3 positives exist
     assert len(sample_per_class(items, 2, rng)) == 6
+
+
+def test_korean_validation_is_split_by_movie_and_independent_of_the_training_sample(tmp_path: Path) -> None:
+    rows = ["review_id\tmovie_id\trating\ttext"]
+    for movie in range(40):
+        for i, rating in enumerate((1, 2, 6, 9, 10, 10)):
+            rows.append(f"{movie}-{i}\t{movie}\t{rating}\t영화 {movie} 리뷰 {i}")
+    with gzip.open(tmp_path / KO_FILE, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(rows) + "\n")
+    small_train, val = load_korean(tmp_path, np.random.default_rng(1), (5, 2, 5), 3)
+    big_train, same_val = load_korean(tmp_path, np.random.default_rng(1), (50, 20, 50), 3)
+    assert val.texts == same_val.texts and sorted(val.labels) == [0, 0, 0, 2, 2, 2]  # NSMC: no 5–8 stars
+    assert len(small_train.texts) == 12 and len(big_train.texts) > len(small_train.texts)
+    val_movies = {text.split()[1] for text in val.texts}
+    assert all(in_validation(f"movie:{movie}", 15) for movie in val_movies)
+    assert not val_movies & {text.split()[1] for text in big_train.texts}
 
 
 def test_evaluate_reports_english_on_unseen_tweets_and_binary_korean() -> None:
