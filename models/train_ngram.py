@@ -7,7 +7,7 @@ Run from the repository root after `python -m models.train`: `python -m models.t
   validation tweets) and more Korean training reviews than the transformer read (the n-gram model is cheap;
   validation movies stay out): sublinear TF-IDF over hashed character 1–4-grams, multinomial logistic regression;
 - the Korean polarity expert (`models/polarity.py`) on every 1–4 star training review and as many 9–10 star ones:
-  character 1–4-grams and word 1–2-grams, binary logistic regression.
+  character 1–4-grams, word 1–2-grams and Kiwi morpheme 1–2-grams, binary logistic regression.
 Then it scores the validation split with the transformer alone and picks the weights: the one for text without
 Hangul by the English and 8-language targets, the two for Hangul text by Korean review accuracy, among the
 pairs that score the hand-written Korean social posts no worse than the transformer alone, give or take one
@@ -163,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=3.0)
     parser.add_argument("--ko-polar-per-pole", type=int, default=90_000, help="reviews per pole, polarity expert")
     parser.add_argument("--polarity-C", type=float, default=3.0)
-    parser.add_argument("--morphemes", action="store_true", help="the polarity expert also reads Kiwi morphemes")
+    parser.add_argument(
+        "--morphemes", action=argparse.BooleanOptionalAction, default=True, help="polarity expert reads Kiwi morphemes"
+    )
     parser.add_argument(
         "--social-slack", type=int, default=0, help="Korean social posts the Hangul weights may lose vs the transformer"
     )
