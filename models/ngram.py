@@ -37,6 +37,20 @@ def has_arabic(text: str) -> bool:
     return ARABIC.search(text) is not None
 
 
+def script_of(text: str) -> str:
+    """The script the fusion weighs a text by: "hangul" (any Hangul wins), "arabic" or "other"."""
+    return "hangul" if has_hangul(text) else ("arabic" if has_arabic(text) else "other")
+
+
+def tfidf_rows(counts: object, idf: np.ndarray) -> object:
+    """Sublinear TF-IDF rows of raw counts, L2-normalised (a sparse matrix), as TfidfTransformer fitted them."""
+    from sklearn.preprocessing import normalize
+
+    counts = counts.astype(np.float32)
+    counts.data = 1.0 + np.log(counts.data)
+    return normalize(counts.multiply(idf).tocsr())
+
+
 def ngram_counts(texts: Sequence[str]) -> object:
     """Raw n-gram counts of lower-cased text, characters padded at word edges, hashed into N_FEATURES columns.
 
@@ -78,8 +92,8 @@ class NgramExpert:
     def weights(self, texts: Sequence[str]) -> np.ndarray:
         """The fusion weight for each text, shape (n, 1)."""
         arabic = self.weight if self.weight_arabic is None else self.weight_arabic
-        chosen = [self.weight_hangul if has_hangul(t) else (arabic if has_arabic(t) else self.weight) for t in texts]
-        return np.array(chosen, dtype=np.float64)[:, None]
+        by_script = {"hangul": self.weight_hangul, "arabic": arabic, "other": self.weight}
+        return np.array([by_script[script_of(t)] for t in texts], dtype=np.float64)[:, None]
 
     def biases(self, texts: Sequence[str]) -> np.ndarray:
         """The log-probability bias for each text, shape (n, 3): none on text with Hangul."""
@@ -88,11 +102,7 @@ class NgramExpert:
 
     def features(self, texts: Sequence[str]) -> object:
         """Sublinear TF-IDF rows, L2-normalised (a sparse matrix)."""
-        from sklearn.preprocessing import normalize
-
-        counts = ngram_counts(texts).astype(np.float32)
-        counts.data = 1.0 + np.log(counts.data)
-        return normalize(counts.multiply(self.idf).tocsr())
+        return tfidf_rows(ngram_counts(texts), self.idf)
 
     def log_probs(self, texts: Sequence[str]) -> np.ndarray:
         """Log-probabilities over LABELS, shape (n, 3)."""

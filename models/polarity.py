@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from models.errors import ModelUnavailable
-from models.ngram import has_hangul
+from models.ngram import has_hangul, tfidf_rows
 
 POLARITY_FILE = "ko_polarity.safetensors"
 POLARITY_FORMAT = "bundled-ko-polarity-v1"
@@ -75,11 +75,7 @@ class PolarityExpert:
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """log p(positive) / p(negative) for each text, shape (n,)."""
-        from sklearn.preprocessing import normalize
-
-        counts = polarity_counts(texts, self.with_morphemes).astype(np.float32)
-        counts.data = 1.0 + np.log(counts.data)
-        features = normalize(counts.multiply(self.idf).tocsr())
+        features = tfidf_rows(polarity_counts(texts, self.with_morphemes), self.idf)
         return np.asarray(features @ self.coef).ravel() + self.intercept
 
     def shift(self, texts: Sequence[str], probs: np.ndarray) -> np.ndarray:

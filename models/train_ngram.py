@@ -30,11 +30,10 @@ from models.ngram import (
     NGRAM_FILE,
     NgramExpert,
     fuse_log_probs,
-    has_arabic,
-    has_hangul,
     load_ngram,
     ngram_counts,
     save_ngram,
+    script_of,
 )
 from models.polarity import (
     POLARITY_FILE,
@@ -220,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = val.texts + posts.texts
     set_torch_threads()
     transformer = load_bundled(precision="bf16", ngram=False).predict_probs(texts)
-    script = np.array(["hangul" if has_hangul(t) else ("arabic" if has_arabic(t) else "other") for t in texts])
+    script = np.array([script_of(t) for t in texts])
     n = len(val.texts)
 
     def score(probs: np.ndarray) -> dict[str, float]:
