@@ -78,7 +78,8 @@ class NgramExpert:
     Text with Hangul takes `weight_hangul`, text in Arabic script `weight_arabic` (where the n-grams help most:
     the subword vocabulary splits Arabic dialect spelling badly), the rest `weight`. `bias` is added to the fused
     log-probabilities of text without Hangul: it corrects the label mix the transformer was trained on, which
-    Korean reviews with few neutral ones dominate, for tweets' balanced one.
+    Korean reviews with few neutral ones dominate, for tweets' balanced one. `bias_hangul` does the same for text
+    with Hangul, chosen on the Korean social validation posts (reviews are rarely neutral, posts often are).
     """
 
     idf: np.ndarray
@@ -88,6 +89,7 @@ class NgramExpert:
     weight_hangul: float
     weight_arabic: float | None = None  # None: the same as `weight`
     bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    bias_hangul: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def weights(self, texts: Sequence[str]) -> np.ndarray:
         """The fusion weight for each text, shape (n, 1)."""
@@ -96,9 +98,9 @@ class NgramExpert:
         return np.array([by_script[script_of(t)] for t in texts], dtype=np.float64)[:, None]
 
     def biases(self, texts: Sequence[str]) -> np.ndarray:
-        """The log-probability bias for each text, shape (n, 3): none on text with Hangul."""
-        bias = np.asarray(self.bias, dtype=np.float64)
-        return np.array([np.zeros(3) if has_hangul(t) else bias for t in texts]).reshape(len(texts), 3)
+        """The log-probability bias for each text, shape (n, 3): `bias_hangul` on text with Hangul, else `bias`."""
+        bias, hangul = np.asarray(self.bias, dtype=np.float64), np.asarray(self.bias_hangul, dtype=np.float64)
+        return np.array([hangul if has_hangul(t) else bias for t in texts]).reshape(len(texts), 3)
 
     def features(self, texts: Sequence[str]) -> object:
         """Sublinear TF-IDF rows, L2-normalised (a sparse matrix)."""
@@ -147,6 +149,7 @@ def save_ngram(expert: NgramExpert, path: Path, metadata: Mapping[str, str]) -> 
         "weight_hangul": repr(float(expert.weight_hangul)),
         "weight_arabic": repr(float(expert.weight if expert.weight_arabic is None else expert.weight_arabic)),
         "bias": ",".join(repr(float(b)) for b in expert.bias),
+        "bias_hangul": ",".join(repr(float(b)) for b in expert.bias_hangul),
     }
     save_file(tensors, str(path), metadata={**meta, **metadata})
 
@@ -170,6 +173,7 @@ def load_ngram(path: Path) -> NgramExpert:
         weight_hangul=float(meta.get("weight_hangul", meta["weight"])),
         weight_arabic=float(meta.get("weight_arabic", meta["weight"])),
         bias=tuple(float(b) for b in meta.get("bias", "0,0,0").split(",")),  # type: ignore[arg-type]
+        bias_hangul=tuple(float(b) for b in meta.get("bias_hangul", "0,0,0").split(",")),  # type: ignore[arg-type]
     )
 
 

@@ -31,8 +31,11 @@ from models.training_data import (
     Split,
     evaluate,
     load_english,
+    load_ko_social_train,
     load_korean,
     load_multilingual,
+    read_ko_social,
+    without_group,
 )
 from models.tuned_e5 import TUNED_FILE, TunedTop, lower_hidden, save_tuned
 
@@ -42,9 +45,9 @@ PREFIX = "query: "
 
 
 def headline(metrics: dict[str, float]) -> float:
-    """The number checkpoints are chosen by: the mean of the three validation targets."""
-    keys = ("en_tweets_macro_recall", "multilingual_avg_macro_f1", "ko_reviews_binary_accuracy")
-    return float(np.mean([metrics[k] for k in keys]))
+    """The number checkpoints are chosen by: the mean of the validation targets (Korean social 3-class when present)."""
+    keys = ("en_tweets_macro_recall", "multilingual_avg_macro_f1", "ko_reviews_binary_accuracy", "ko_social_macro_f1")
+    return float(np.mean([metrics[k] for k in keys if k in metrics]))
 
 
 def cache_key(texts: Sequence[str], *parts: object) -> str:
@@ -114,10 +117,20 @@ def build_splits(args: argparse.Namespace) -> tuple[Split, Split, dict[str, int]
     ko_train, ko_val = load_korean(args.data, rng, (args.ko_per_pole, args.ko_neutral, args.ko_per_pole), 2000)
     en_train, en_val = load_english(args.data, rng, args.en_per_class)
     multi_train, multi_val = load_multilingual(args.data, rng, args.multi_per_class)
+    social_train = load_ko_social_train(args.ko_social, args.seed)
+    # The Korean 3-class social set is validation only: written by hand apart from the generated training posts.
+    social_val = read_ko_social() if args.ko_social else Split()
     train, val = Split(), Split()
-    for part in (ko_train, en_train, *[multi_train] * args.multi_repeat):
+    if args.ko_social:  # no generated post may be a near-copy of a hand-written evaluation post
+        from models.evaluate_bundled import read_social_posts
+
+        near = Split()
+        near.extend(social_val)
+        near.extend(read_social_posts())
+        social_train = without_group(social_train, "", near=near)
+    for part in (ko_train, social_train, en_train, *[multi_train] * args.multi_repeat):
         train.extend(part)
-    for part in (ko_val, en_val, multi_val):
+    for part in (ko_val, en_val, multi_val, social_val):
         val.extend(part)
     sizes = {
         "train_ko_reviews": len(ko_train.texts),
@@ -127,6 +140,8 @@ def build_splits(args: argparse.Namespace) -> tuple[Split, Split, dict[str, int]
         "val_en_tweets": len(en_val.texts),
         "val_multilingual_tweets": len(multi_val.texts),
     }
+    if args.ko_social:
+        sizes.update(train_ko_social_generated=len(social_train.texts), val_ko_social=len(social_val.texts))
     return train, val, sizes
 
 
@@ -140,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--first-tuned", type=int, default=6, help="layers from this one up are fine-tuned")
     parser.add_argument("--ko-per-pole", type=int, default=20_000, help="Korean negative and positive reviews each")
     parser.add_argument("--ko-neutral", type=int, default=6_000, help="Korean 5–8 star reviews (neutral)")
+    parser.add_argument(
+        "--ko-social", type=int, default=0, help="generated Korean social posts per class (models/ko_social_corpus.py)"
+    )
     parser.add_argument("--en-per-class", type=int, default=7_500)
     parser.add_argument("--multi-per-class", type=int, default=10_000, help="per language and class (10k: all)")
     parser.add_argument("--multi-repeat", type=int, default=1, help="times each multilingual tweet is seen per epoch")
@@ -302,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "recipe": {
             k: str(v) if isinstance(v := getattr(args, k.replace("-", "_")), Path) else v
             for k in (
-                "first-tuned", "init-from", "ko-per-pole", "ko-neutral", "multi-repeat",
+                "first-tuned", "init-from", "ko-per-pole", "ko-neutral", "ko-social", "en-per-class",
+                "multi-per-class", "multi-repeat",
                 "max-length", "batch-size", "epochs", "lr", "head-lr", "threads",
             )
         },

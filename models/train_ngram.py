@@ -43,13 +43,17 @@ from models.polarity import (
     save_polarity,
     shift_polarity,
 )
-from models.training_data import Split, evaluate, load_korean, tweet_key
+from models.training_data import Split, evaluate, load_korean, without_group
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 POLARITY_WEIGHTS = (0.0, 0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
-GRID_KEYS = ("other", "korean", "social", "social_binary", "en_tweets_macro_recall", "multilingual_avg_macro_f1")
+GRID_KEYS = (
+    "other", "korean", "social", "social_binary", "social3", "en_tweets_macro_recall", "multilingual_avg_macro_f1"
+)
 BIASES = (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+HANGUL_NEUTRAL_BIASES = (-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5)
+HANGUL_POSITIVE_BIASES = (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3)
 
 
 def fit(train: Split, c: float, seed: int) -> NgramExpert:
@@ -101,11 +105,14 @@ def pick_weights(
     """The fusion settings chosen on validation, and every scored setting they were chosen from.
 
     `script` says per text "hangul", "arabic" or "other". `score` maps fused probabilities to "other" (the targets
-    on text without Hangul), "korean" (review accuracy) and "social" / "social_binary" (the hand-written Korean
-    posts). One setting at a time, each keeping the ones chosen before: the weight for other text, the one for
-    Arabic script, the label bias (neutral, positive) for text without Hangul, all by "other"; then the Hangul
-    pair (n-gram weight, polarity weight) by "korean" among pairs that score the posts at least as well as the
-    transformer alone, less `slack` (social, social_binary). Smaller settings win ties.
+    on text without Hangul), "korean" (review accuracy), "social" / "social_binary" (the 55 hand-written Korean
+    posts) and, when the split has them, "social3" (macro-F1 on the Korean 3-class social validation set). One
+    setting at a time, each keeping the ones chosen before: the weight for other text, the one for Arabic script,
+    the label bias (neutral, positive) for text without Hangul, all by "other"; then the Hangul pair (n-gram
+    weight, polarity weight) by "korean" among pairs that score the posts at least as well as the transformer
+    alone, less `slack` (social, social_binary; social3 too, without slack); then the label bias for text with
+    Hangul by "social3" (it moves neutral, which review accuracy, negative vs positive, does not see). Smaller
+    settings win ties.
     """
     hangul = script == "hangul"
     logits = np.where(hangul, logits, 0.0)  # a zero logit leaves a row as it is
@@ -115,7 +122,11 @@ def pick_weights(
         weights = np.select(
             [hangul, script == "arabic"], [choice["weight_hangul"], choice["weight_arabic"]], choice["weight"]
         )[:, None]
-        bias = np.where(hangul[:, None], 0.0, np.array([0.0, choice["bias_neutral"], choice["bias_positive"]]))
+        bias = np.where(
+            hangul[:, None],
+            np.array([0.0, choice["bias_hangul_neutral"], choice["bias_hangul_positive"]]),
+            np.array([0.0, choice["bias_neutral"], choice["bias_positive"]]),
+        )
         probs = fuse_log_probs(log_transformer, log_ngram, weights, bias)
         probs = shift_polarity(probs, logits, choice["polarity_weight"])
         row = {**choice, **{k: round(v, 4) for k, v in score(probs).items()}}
@@ -126,7 +137,7 @@ def pick_weights(
         return -sum(abs(row[k]) for k in keys)
 
     choice = dict.fromkeys(("weight", "weight_arabic", "weight_hangul", "polarity_weight"), 0.0)
-    choice.update(bias_neutral=0.0, bias_positive=0.0)
+    choice.update(bias_neutral=0.0, bias_positive=0.0, bias_hangul_neutral=0.0, bias_hangul_positive=0.0)
     rows = [fused(**{**choice, "weight": w, "weight_arabic": w}) for w in WEIGHTS]
     choice["weight"] = choice["weight_arabic"] = max(rows, key=lambda r: (r["other"], -r["weight"]))["weight"]
     rows = [fused(**{**choice, "weight_arabic": w}) for w in WEIGHTS]
@@ -139,19 +150,16 @@ def pick_weights(
     alone = korean[0]  # both Hangul weights 0: the transformer alone on Korean text
     floor = (alone["social"] - slack[0] - 1e-9, alone["social_binary"] - slack[1] - 1e-9)
     allowed = [r for r in korean if r["social"] >= floor[0] and r["social_binary"] >= floor[1]]
+    if "social3" in alone:
+        allowed = [r for r in allowed if r["social3"] >= alone["social3"] - 1e-9] or allowed
     best = max(allowed, key=lambda r: (r["korean"], size(r, ("weight_hangul", "polarity_weight"))))
     choice.update(weight_hangul=best["weight_hangul"], polarity_weight=best["polarity_weight"])
+    if "social3" in alone:
+        biases = [(b1, b2) for b1 in HANGUL_NEUTRAL_BIASES for b2 in HANGUL_POSITIVE_BIASES]
+        rows = [fused(**{**choice, "bias_hangul_neutral": b1, "bias_hangul_positive": b2}) for b1, b2 in biases]
+        best = max(rows, key=lambda r: (r["social3"], size(r, ("bias_hangul_neutral", "bias_hangul_positive"))))
+        choice.update({k: best[k] for k in ("bias_hangul_neutral", "bias_hangul_positive")})
     return choice, grid
-
-
-def without_group(split: Split, group: str, near: Split | None = None) -> Split:
-    """A copy of the split without one group's examples, nor tweets that near-duplicate a text of `near`."""
-    banned = {tweet_key(text) for text in near.texts} if near is not None else set()
-    out = Split()
-    for text, label, name in zip(split.texts, split.labels, split.groups, strict=True):
-        if name != group and tweet_key(text) not in banned:
-            out.add(text, label, name)
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "korean": metrics["ko_reviews_binary_accuracy"],
             "social": social["ko_social_accuracy"],
             "social_binary": social["ko_social_binary_accuracy"],
+            **({"social3": metrics["ko_social_macro_f1"]} if "ko_social_macro_f1" in metrics else {}),
             **metrics,
         }
 
@@ -243,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     expert.weight, expert.weight_hangul = choice["weight"], choice["weight_hangul"]
     expert.weight_arabic = choice["weight_arabic"]
     expert.bias = (0.0, choice["bias_neutral"], choice["bias_positive"])
+    expert.bias_hangul = (0.0, choice["bias_hangul_neutral"], choice["bias_hangul_positive"])
     polarity.weight = choice["polarity_weight"]
     save_ngram(expert, path, {"C": str(fitted["C"]), "seed": str(train_args.seed)})
     save_polarity(polarity, polarity_path, {"C": str(polarity_fitted["C"]), "seed": str(train_args.seed)})

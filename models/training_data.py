@@ -26,6 +26,10 @@ EN_VAL_FILE = "tweets_en_val.tsv"
 MULTI_FILE = "tweets_multilingual_train.tsv"
 EN_VAL_GROUP = "en-tweeteval"  # distinct from UMSAB's "en", which counts among the 8 languages
 EN_SEEN_GROUP = "en-tweeteval-near-duplicate"
+KO_SOCIAL_VAL_FILE = REPO / "models" / "eval_data" / "ko_social_3class.tsv"
+KO_SOCIAL_VAL_GROUP = "ko-social-val"  # validation groups are "ko-social-val:<kind>"
+KO_SOCIAL_TRAIN_GROUP = "ko-social-train"
+NEUTRAL_QA_KINDS = ("question", "announcement")  # the neutral kinds the Korean neutral-recall target is about
 
 
 @dataclass
@@ -134,6 +138,16 @@ def load_english(data: Path, rng: np.random.Generator, per_class: int | Sequence
     return train, val
 
 
+def without_group(split: Split, group: str, near: Split | None = None) -> Split:
+    """A copy of the split without one group's examples, nor tweets that near-duplicate a text of `near`."""
+    banned = {tweet_key(text) for text in near.texts} if near is not None else set()
+    out = Split()
+    for text, label, name in zip(split.texts, split.labels, split.groups, strict=True):
+        if name != group and tweet_key(text) not in banned:
+            out.add(text, label, name)
+    return out
+
+
 def load_multilingual(data: Path, rng: np.random.Generator, train_per_class: int) -> tuple[Split, Split]:
     """UMSAB tweets in 8 languages: a hash split per tweet, then a balanced sample per language and class."""
     index = {name: i for i, name in enumerate(LABELS)}
@@ -151,8 +165,48 @@ def load_multilingual(data: Path, rng: np.random.Generator, train_per_class: int
     return train, val
 
 
+def read_ko_social(path: Path = KO_SOCIAL_VAL_FILE) -> Split:
+    """The hand-written Korean 3-class social validation set (label, kind, text), grouped by kind."""
+    index = {name: i for i, name in enumerate(LABELS)}
+    posts = Split()
+    for label, kind, text in read_tsv(path):
+        posts.add(text, index[label], f"{KO_SOCIAL_VAL_GROUP}:{kind}")
+    return posts
+
+
+def load_ko_social_train(per_class: int, seed: int) -> Split:
+    """Generated Korean social posts (`models/ko_social_corpus.py`): neutral and polar in the same styles."""
+    from models.ko_social_corpus import generate
+
+    index = {name: i for i, name in enumerate(LABELS)}
+    train = Split()
+    if per_class > 0:
+        for post in generate(per_class, seed):
+            train.add(post.text, index[post.label], KO_SOCIAL_TRAIN_GROUP)
+    return train
+
+
+def ko_social_metrics(probs: np.ndarray, split: Split) -> dict[str, float]:
+    """Korean social 3-class macro-F1 and accuracy, and neutral recall on questions and announcements."""
+    from sklearn.metrics import f1_score
+
+    groups = np.asarray(split.groups, dtype=object)
+    social = np.array([str(g).startswith(KO_SOCIAL_VAL_GROUP + ":") for g in groups], dtype=bool)
+    if not social.any():
+        return {}
+    y, pred = np.asarray(split.labels)[social], probs[social].argmax(1)
+    kinds = np.array([str(g).split(":", 1)[1] for g in groups[social]])
+    qa = np.isin(kinds, NEUTRAL_QA_KINDS) & (y == 1)
+    return {
+        "ko_social_macro_f1": float(f1_score(y, pred, average="macro", labels=[0, 1, 2])),
+        "ko_social_accuracy_3class": float((pred == y).mean()),
+        "ko_social_neutral_recall_qa": float((pred[qa] == 1).mean()) if qa.any() else float("nan"),
+        "ko_social_neutral_recall": float((pred[y == 1] == 1).mean()) if (y == 1).any() else float("nan"),
+    }
+
+
 def evaluate(probs: np.ndarray, split: Split) -> dict[str, float]:
-    """English macro-recall, 8-language average macro-F1, Korean NSMC binary accuracy."""
+    """English macro-recall, 8-language average macro-F1, Korean NSMC binary accuracy (and Korean social 3-class)."""
     from sklearn.metrics import accuracy_score, f1_score, recall_score
 
     y = np.asarray(split.labels)
@@ -168,11 +222,13 @@ def evaluate(probs: np.ndarray, split: Split) -> dict[str, float]:
     # Binary NSMC convention: argmax over negative vs positive only.
     ko_pred = np.where(probs[ko, 2] > probs[ko, 0], 2, 0)
     metrics["ko_reviews_binary_accuracy"] = float(accuracy_score(y[ko], ko_pred))
-    langs = sorted(set(groups[~every_en & (groups != "ko")].tolist()))
+    social = np.char.startswith(groups.astype(str), KO_SOCIAL_VAL_GROUP)
+    langs = sorted(set(groups[~every_en & (groups != "ko") & ~social].tolist()))
     per_lang = {}
     for lang in langs:
         m = groups == lang
         per_lang[lang] = float(f1_score(y[m], probs[m].argmax(1), average="macro"))
     metrics["multilingual_avg_macro_f1"] = float(np.mean(list(per_lang.values())))
     metrics.update({f"multilingual_macro_f1_{lang}": value for lang, value in per_lang.items()})
+    metrics.update(ko_social_metrics(probs, split))
     return metrics

@@ -10,8 +10,8 @@ from safetensors.numpy import save_file
 
 from models.errors import ModelUnavailable
 from models.ngram import N_FEATURES, NGRAM_FORMAT, fuse_log_probs, load_ngram, ngram_counts, save_ngram
-from models.train_ngram import fit, without_group
-from models.training_data import Split
+from models.train_ngram import fit
+from models.training_data import Split, without_group
 
 TOY = [
     ("배송 최악 ㅡㅡ 환불해줘요", 0), ("진짜 별로 ㅠㅠ 다신 안삼", 0), ("this is terrible, awful service", 0),
@@ -90,6 +90,9 @@ def test_arabic_script_weight_and_label_bias_survive_a_round_trip(tmp_path: Path
     assert loaded.weights(texts).ravel().tolist() == [1.5, 0.5, 1.0]
     assert loaded.bias == (0.0, 0.3, -0.1)
     assert loaded.biases(texts).tolist() == [[0.0, 0.3, -0.1], [0.0, 0.3, -0.1], [0.0, 0.0, 0.0]]
+    expert.bias_hangul = (0.0, 1.25, 0.1)
+    save_ngram(expert, tmp_path / "h.safetensors", {})
+    assert load_ngram(tmp_path / "h.safetensors").biases(texts).tolist()[2] == [0.0, 1.25, 0.1]
     # The bias is added to the fused log-probabilities of text without Hangul only.
     probs = np.full((3, 3), 1 / 3)
     loaded.weight = loaded.weight_hangul = loaded.weight_arabic = 0.0

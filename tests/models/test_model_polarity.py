@@ -151,3 +151,32 @@ def test_pick_weights_biases_tweets_towards_an_under_predicted_label() -> None:
     script = np.array(["other"] * 4)
     choice, _ = pick_weights(log_t, np.zeros((4, 3)), np.zeros(4), script, score)
     assert choice["bias_neutral"] > 0.0 and choice["weight_hangul"] == choice["polarity_weight"] == 0.0
+
+
+def test_pick_weights_gives_korean_posts_a_neutral_bias_by_the_social_set() -> None:
+    # Korean questions the transformer leans negative on (rows 0–2), one complaint (row 3), one tweet (row 4).
+    log_t = np.log(np.array([[0.5, 0.35, 0.15]] * 3 + [[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]))
+    truth = np.array([1, 1, 1, 0, 2])
+    script = np.array(["hangul"] * 4 + ["other"])
+
+    def score(probs: np.ndarray) -> dict[str, float]:
+        right = probs.argmax(1) == truth
+        binary = np.where(probs[3, 2] > probs[3, 0], 2, 0) == truth[3]
+        return {"other": float(right[4]), "korean": float(binary), "social": 1.0, "social_binary": 1.0,
+                "social3": float(right[:4].mean())}  # fmt: skip
+
+    choice, _ = pick_weights(log_t, np.zeros((5, 3)), np.zeros(5), script, score)
+    assert choice["bias_hangul_neutral"] > 0.0
+    assert choice["bias_neutral"] == 0.0  # the tweet was right: text without Hangul keeps no bias
+    # The smallest bias that fixes the questions wins, and it leaves the complaint negative.
+    assert choice["bias_hangul_neutral"] <= 0.5
+
+
+def test_pick_weights_leaves_hangul_unbiased_without_the_social_set() -> None:
+    log_t = np.log(np.array([[0.5, 0.35, 0.15], [0.1, 0.1, 0.8]]))
+
+    def score(probs: np.ndarray) -> dict[str, float]:
+        return {"other": 1.0, "korean": 1.0, "social": 1.0, "social_binary": 1.0}
+
+    choice, _ = pick_weights(log_t, np.zeros((2, 3)), np.zeros(2), np.array(["hangul", "other"]), score)
+    assert choice["bias_hangul_neutral"] == choice["bias_hangul_positive"] == 0.0

@@ -15,12 +15,15 @@ from models.training_data import (
     EN_SEEN_GROUP,
     EN_VAL_GROUP,
     KO_FILE,
+    KO_SOCIAL_VAL_GROUP,
     Split,
     evaluate,
     in_validation,
     load_korean,
+    read_ko_social,
     sample_per_class,
     tweet_key,
+    without_group,
 )
 
 
@@ -95,3 +98,35 @@ def test_padding_helpers() -> None:
     batch, mask = collate([torch.ones(2, 4, dtype=torch.bfloat16), torch.full((3, 4), 2.0)])
     assert batch.shape == (2, 3, 4) and batch.dtype == torch.float32
     assert mask.tolist() == [[1, 1, 0], [1, 1, 1]] and batch[0, 2].abs().sum() == 0
+
+
+def test_korean_social_set_is_scored_three_ways_and_kept_out_of_the_languages(tmp_path: Path) -> None:
+    path = tmp_path / "social.tsv"
+    rows = [("neutral", "question", "배송 언제 와요?"), ("neutral", "announcement", "내일 점검 있습니다"),
+            ("neutral", "share", "오늘 오픈했대요"), ("negative", "complaint", "로그인 안돼요"),
+            ("positive", "praise", "최고예요")]  # fmt: skip
+    path.write_text("label\tkind\ttext\n" + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    split = Split()
+    split.add("clean", 1, EN_VAL_GROUP)
+    split.add("좋아요", 2, "ko")
+    split.add("de", 1, "de")
+    split.extend(read_ko_social(path))
+    assert split.groups[-5:][0] == f"{KO_SOCIAL_VAL_GROUP}:question"
+    probs = np.zeros((len(split.labels), 3))
+    probs[np.arange(len(split.labels)), split.labels] = 1.0
+    probs[3] = [1.0, 0.0, 0.0]  # the question read as a complaint: neutral recall on questions is 0 of 1
+    metrics = evaluate(probs, split)
+    assert "multilingual_macro_f1_ko-social-val:question" not in metrics
+    assert metrics["multilingual_avg_macro_f1"] == 1.0
+    assert metrics["ko_social_neutral_recall_qa"] == 0.5 and metrics["ko_social_neutral_recall"] == 2 / 3
+    assert metrics["ko_social_accuracy_3class"] == 0.8 and 0.7 < metrics["ko_social_macro_f1"] < 0.9
+    # The checkpoint headline counts the Korean social set as a fourth target when it is there.
+    assert headline(metrics) == (1.0 + 1.0 + 1.0 + metrics["ko_social_macro_f1"]) / 4
+
+
+def test_without_group_drops_near_copies_of_evaluation_posts() -> None:
+    train, near = Split(), Split()
+    train.add("배송 언제 와요??", 1, "gen")
+    train.add("배송 언제 와요 ㅋㅋ 궁금", 1, "gen")
+    near.add("배송 언제 와요?", 1, "val")
+    assert without_group(train, "", near=near).texts == ["배송 언제 와요 ㅋㅋ 궁금"]
