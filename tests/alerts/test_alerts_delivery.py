@@ -274,7 +274,9 @@ def test_a_second_doubt_about_the_same_alert_is_parked_as_unknown(
     assert state == "unknown" and error is not None and f"alerts resend --key '{key}'" in error
 
 
-def test_resend_in_doubt_off_parks_at_the_first_doubt(fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection) -> None:
+def test_resend_in_doubt_off_parks_at_the_first_doubt(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection
+) -> None:
     [key] = queue(outbox_con)
     fake_slack.script(Reply(200, "ok", delay_s=1.5))
     sender = SlackWebhookSender(fake_slack.url, timeout=1)
