@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.webhook import WebhookClient
 
 from flows.alert_message import slack_unescape
+from listeners.base import RetryPolicy
 from models.errors import ConfigError, CredentialError
 from warehouse import outbox
 from warehouse.connection import in_transaction
@@ -563,7 +564,10 @@ def deliver_due(
         else:
             wait = result.after_seconds
             if wait is None:
-                wait = min(backoff_base_s * 2**row.attempts, max_backoff_s)
+                # The one backoff formula (listeners.base.RetryPolicy), here across runs and without jitter:
+                # runs are already spread by the schedule.
+                policy = RetryPolicy(base_delay=backoff_base_s, max_delay=max_backoff_s, jitter=0.0)
+                wait = policy.backoff(row.attempts + 1)
             # The last try lands on the horizon rather than past it.
             next_at = max(min(now + timedelta(seconds=wait), _deadline(row, horizon_hours)), now)
             outbox.mark_retry(con, row.alert_key, reason, next_at)
