@@ -59,7 +59,7 @@ def detector_settings(alerts: AlertSettings) -> DetectorSettings:
     """The preset of `[alerts]` with its overrides (a wrong value is a ConfigError naming the setting)."""
     from models.errors import ConfigError
 
-    overrides = alerts.model_dump(exclude={"preset", "slack_channel"})
+    overrides = alerts.detection_overrides()
     try:
         return settings_for(alerts.preset, **overrides)
     except ValueError as exc:

@@ -39,7 +39,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         "",
         f"- scored **{summary.get('scored', 0)}** mentions with `{_cell(summary.get('model'))}`",
         f"- alerts: {summary.get('alerts_new', 0)} new episode(s), {summary.get('alerts_sent', 0)} delivered, "
-        f"{summary.get('alerts_retry', 0)} to retry, {summary.get('alerts_failed', 0)} failed; "
+        f"{summary.get('alerts_retry', 0)} to retry, {summary.get('alerts_failed', 0)} failed, "
+        f"{summary.get('alerts_blocked', 0)} blocked, {summary.get('alerts_console', 0)} console only; "
         f"{totals.get('alerts_total', 0)} in the warehouse",
         f"- warehouse: `{_cell(summary.get('warehouse'))}`",
     ]

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from flows import cli_ops
 from flows.cli_alerts import alerts_app
-from flows.cli_common import ConfigOption, err, fail, out
+from flows.cli_common import EXIT_ALERTS_BLOCKED, ConfigOption, err, fail, out
 from flows.cli_report import export, report
 from flows.cli_topics import themes
 from flows.config import CONFIG_FILENAME, Config, load_config
@@ -50,7 +50,11 @@ def init(
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Run one pass (listen → score → load → detect → alert) as a Prefect flow and print a summary."""
+    """Run one pass (listen → score → load → detect → alert) as a Prefect flow and print a summary.
+
+    Exit status: 0 done (a failing channel is a warning in the summary), 1 an error stopped the run, 2 a
+    configuration error, 3 the run finished but Slack refused the alerts (parked as `blocked`).
+    """
     from flows.pipeline import pipeline
 
     try:
@@ -59,6 +63,8 @@ def run(config: ConfigOption = None) -> None:
     except BrandpulseError as exc:
         raise fail(exc) from None
     _print_summary(cfg, summary)
+    if summary.get("alerts_blocked"):
+        raise typer.Exit(EXIT_ALERTS_BLOCKED)
 
 
 EXAMPLE_QUERIES = (
@@ -109,10 +115,47 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
         f"{summary['alerts_retry']} to retry, {summary['alerts_failed']} failed; "
         f"{totals.get('alerts_total', 0)} in the warehouse"
     )
+    for line, style in alert_delivery_lines(summary):
+        out.print(Text(line, style=style), soft_wrap=True)
     out.print(f"warehouse: {summary['warehouse']}", markup=False)
     out.print("try:")
     for query in EXAMPLE_QUERIES:
         out.print(f'  brandpulse sql "{query}"', highlight=False, markup=False, soft_wrap=True)
+
+
+def alert_delivery_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """Lines (with a style) about deliveries that need attention: blocked, expired, unknown, console-only."""
+    lines: list[tuple[str, str]] = []
+
+    def add(count_key: str, style: str, text: str) -> None:
+        if summary.get(count_key):
+            lines.append((f"alerts: {summary[count_key]} {text}", style))
+
+    add("alerts_console", "yellow", "shown on the console only (no Slack destination: set "
+        "BRANDPULSE_SLACK_WEBHOOK_URL, or BRANDPULSE_SLACK_BOT_TOKEN with [alerts] slack_channel)")  # fmt: skip
+    add("alerts_blocked", "bold red", f"BLOCKED: {summary.get('alerts_blocked_reason') or ''}")
+    add("alerts_expired", "red", "expired past [alerts] delivery_horizon_hours; see: brandpulse sql "
+        "\"SELECT alert_key, last_error FROM alert_outbox WHERE status = 'expired'\"")  # fmt: skip
+    add("alerts_unknown", "yellow", "posted with an unknown outcome and not sent again; if they are not in "
+        "Slack: brandpulse alerts resend --unknown")  # fmt: skip
+    add("alerts_in_doubt", "yellow", "posted without an answer from Slack; the next run checks or resends them")
+    add("alerts_recovered", "", "found already in Slack after an interrupted post; not posted again")
+    only = summary.get("alerts_console_only") or []
+    if only:
+        resent = summary.get("alerts_console_resent", 0)
+        action = (
+            f"{resent} queued for Slack now ([alerts] resend_console)"
+            if resent
+            else "not sent to Slack (set [alerts] resend_console = true, or: brandpulse alerts resend --console)"
+        )
+        lines.append((f"alerts: {len(only)} went only to the console in the last [alerts] console_catchup_hours; "
+                      f"{action}:", "yellow"))  # fmt: skip
+        lines += [(f"  {item}", "") for item in only]
+    backlog = (summary.get("totals") or {}).get("alerts_by_status") or {}
+    if backlog.get("blocked") and not summary.get("alerts_blocked"):
+        lines.append((f"alerts: {backlog['blocked']} still blocked from earlier runs; after fixing Slack: "
+                      "brandpulse alerts resend --blocked", "red"))  # fmt: skip
+    return lines
 
 
 @app.command()

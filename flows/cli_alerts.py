@@ -1,4 +1,4 @@
-"""`brandpulse alerts …`: replay spike detection over stored history to tune the alert settings."""
+"""`brandpulse alerts …`: replay spike detection to tune the alert settings; re-queue alerts Slack did not take."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from rich.markup import escape
 
 from flows.alert_message import SIGNAL_NAMES
 from flows.alerting import history_days, load_series
-from flows.cli_common import err, out
+from flows.cli_common import EXIT_CONFIG, ConfigOption, err, fail, out
 from flows.config import CONFIG_FILENAME, AlertSettings, load_config
 from models.episode_lifecycle import ReplayedEpisode, replay
 from models.errors import BrandpulseError, ConfigError
 from models.spikes import Driver, Episode, detect, settings_for
-from warehouse import Warehouse
+from warehouse import Warehouse, outbox
 
-alerts_app = typer.Typer(help="Spike alerts: replay detection over stored history.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Spike alerts: replay detection over stored history; re-queue alerts for delivery.", no_args_is_help=True
+)
 
 
 def parse_when(value: str, *, end: bool = False) -> datetime:
@@ -123,7 +125,7 @@ def backtest(
         cfg = load_config(config)
         name = cfg.brand(brand).name
         alerts: AlertSettings = cfg.alerts
-        overrides = alerts.model_dump(exclude={"preset", "slack_channel"})
+        overrides = alerts.detection_overrides()
         try:
             settings = settings_for(preset or alerts.preset, **overrides)
         except ValueError as exc:
@@ -148,3 +150,44 @@ def backtest(
               markup=False)  # fmt: skip
     for replayed in episodes:
         out.print(describe(replayed), markup=False, highlight=False, soft_wrap=True)
+
+
+@alerts_app.command()
+def resend(
+    failed: Annotated[bool, typer.Option("--failed", help="Alerts Slack refused as messages (status failed).")] = False,
+    blocked: Annotated[
+        bool, typer.Option("--blocked", help="Alerts parked because the destination refused them (blocked).")
+    ] = False,
+    expired: Annotated[bool, typer.Option("--expired", help="Alerts past [alerts] delivery_horizon_hours.")] = False,
+    unknown: Annotated[
+        bool, typer.Option("--unknown", help="Posts whose outcome is unknown (may already be in Slack).")
+    ] = False,
+    console: Annotated[bool, typer.Option("--console", help="Alerts that only went to the console.")] = False,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", "-k", help="One alert by its key (repeatable), whatever its state.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Put alerts back in the delivery queue with fresh attempts and horizon; the next `brandpulse run` sends them."""
+    flags = {
+        outbox.FAILED: failed,
+        outbox.BLOCKED: blocked,
+        outbox.EXPIRED: expired,
+        outbox.UNKNOWN: unknown,
+        outbox.CONSOLE: console,
+    }
+    statuses = tuple(status for status, chosen in flags.items() if chosen)
+    if not statuses and not key:
+        err.print("say which alerts to re-queue: --failed, --blocked, --expired, --unknown, --console or --key KEY")
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        cfg = load_config(config)
+        warehouse = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
+        with warehouse.write() as con:
+            missing = [k for k in key or [] if outbox.get(con, k) is None]
+            count = outbox.requeue(con, now=datetime.now(UTC), statuses=statuses, keys=list(key or []))
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    for name in missing:
+        err.print(f"no alert with key {name!r} in the outbox", markup=False)
+    out.print(f"re-queued {count} alert(s); the next `brandpulse run` delivers them", markup=False)

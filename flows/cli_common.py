@@ -12,6 +12,13 @@ from rich.markup import escape
 from flows.config import CONFIG_FILENAME
 from models.errors import ConfigError
 
+# Exit statuses every command shares (README "Exit codes"): 0 done, 1 an error stopped the command, 2 a
+# configuration error; `run` adds 3: the pass finished but Slack refused alerts, which are parked as `blocked`.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_ALERTS_BLOCKED = 3
+
 out = Console()
 err = Console(stderr=True)
 
@@ -23,4 +30,4 @@ ConfigOption = Annotated[
 def fail(exc: BaseException) -> typer.Exit:
     """Print a brandpulse error for the user and return the exit to raise: 2 for config errors, else 1."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
+    return typer.Exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_ERROR)

@@ -118,6 +118,18 @@ class ReachAlertSettings(_Strict):
     min_followers: int | None = Field(default=None, ge=1)
 
 
+DELIVERY_SETTINGS = frozenset(
+    {
+        "slack_channel",
+        "delivery_horizon_hours",
+        "console_catchup_hours",
+        "resend_console",
+        "resend_in_doubt",
+        "slack_timeout_s",
+    }
+)
+
+
 class AlertSettings(_Strict):
     """Spike detection thresholds: a preset plus any overrides, per signal in the nested tables."""
 
@@ -135,7 +147,17 @@ class AlertSettings(_Strict):
     channel: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
     topic: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
     reach: ReachAlertSettings = Field(default_factory=ReachAlertSettings)
-    slack_channel: str | None = None
+    # Delivery (README "Alerts"; docs/reliability.md): where alerts go and how long they are worth retrying.
+    slack_channel: str | None = None  # with BRANDPULSE_SLACK_BOT_TOKEN: the channel ID (C0123ABCD) the bot posts to
+    delivery_horizon_hours: float = Field(default=48.0, gt=0, le=720)
+    console_catchup_hours: float = Field(default=24.0, ge=0, le=720)
+    resend_console: bool = False
+    resend_in_doubt: bool = True
+    slack_timeout_s: float = Field(default=30.0, gt=0, le=300)
+
+    def detection_overrides(self) -> dict[str, Any]:
+        """The settings that tune spike detection (for `settings_for`), without the delivery ones."""
+        return self.model_dump(exclude={"preset", *DELIVERY_SETTINGS})
 
 
 class SampleSettings(_Strict):
@@ -187,6 +209,7 @@ class Secrets(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRANDPULSE_", extra="ignore")
 
     slack_webhook_url: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
     x_bearer_token: SecretStr | None = None
     reddit_client_id: SecretStr | None = None
     reddit_client_secret: SecretStr | None = None

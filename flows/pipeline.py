@@ -42,6 +42,15 @@ class RunSummary:
     alerts_sent: int = 0
     alerts_retry: int = 0
     alerts_failed: int = 0
+    alerts_blocked: int = 0
+    alerts_blocked_reason: str | None = None
+    alerts_expired: int = 0
+    alerts_console: int = 0
+    alerts_unknown: int = 0
+    alerts_in_doubt: int = 0
+    alerts_recovered: int = 0
+    alerts_console_only: list[str] = field(default_factory=list)
+    alerts_console_resent: int = 0
     channels: dict[str, str] = field(default_factory=dict)
     feeds: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
@@ -85,7 +94,7 @@ def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
 
 
 @task(name="detect-and-alert", cache_policy=NO_CACHE, **transient_retries())
-def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, int]:
+def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, Any]:
     """Detect spikes, write new episodes to the outbox, deliver what is due."""
     from flows.scoring import cached_model
 
@@ -98,7 +107,7 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
         ),
     )
     outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
-    report = steps.deliver(warehouse, sender, destination=destination, now=now)
+    report = steps.deliver(warehouse, sender, destination=destination, now=now, settings=config.alerts)
     return {
         "detected": outcome.detected,
         "new": outcome.new,
@@ -107,6 +116,15 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
         "sent": report.sent,
         "retry": report.retry,
         "failed": report.failed,
+        "blocked": report.blocked,
+        "blocked_reason": report.blocked_reason,
+        "expired": report.expired,
+        "console": report.console,
+        "unknown": report.unknown,
+        "in_doubt": report.in_doubt,
+        "recovered": report.recovered,
+        "console_only": list(report.console_only),
+        "console_resent": report.console_resent,
     }
 
 
@@ -117,7 +135,14 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
     if sender is None:
-        sender, destination = choose_sender(load_secrets().slack_webhook_url, Console())
+        secrets = load_secrets()
+        sender, destination = choose_sender(
+            secrets.slack_webhook_url,
+            Console(),
+            bot_token=secrets.slack_bot_token,
+            channel=config.alerts.slack_channel,
+            timeout_s=config.alerts.slack_timeout_s,
+        )
     with recorded_run(warehouse, summary):
         matcher = BrandMatcher.from_brands(config.brands)
         for name, channel in config.channels.items():
@@ -162,6 +187,11 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
         summary.alerts_updates, summary.alerts_resolved = alerts["updates"], alerts["resolved"]
         summary.alerts_sent, summary.alerts_retry = alerts["sent"], alerts["retry"]
         summary.alerts_failed = alerts["failed"]
+        summary.alerts_blocked, summary.alerts_blocked_reason = alerts["blocked"], alerts["blocked_reason"]
+        summary.alerts_expired, summary.alerts_console = alerts["expired"], alerts["console"]
+        summary.alerts_unknown, summary.alerts_in_doubt = alerts["unknown"], alerts["in_doubt"]
+        summary.alerts_recovered = alerts["recovered"]
+        summary.alerts_console_only, summary.alerts_console_resent = alerts["console_only"], alerts["console_resent"]
         with warehouse.write() as con:
             summary.totals = queries.summary(con)
     return summary

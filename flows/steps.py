@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 # Alerting lives in flows/alerting.py; re-exported here for the pipeline's tasks.
 from flows.alerting import AlertOutcome, detect_and_enqueue, dig_in_command  # noqa: F401
 from flows.brands import BrandMatcher
-from flows.slack_delivery import DeliveryReport, Sender, deliver_due
+from flows.config import AlertSettings
+from flows.slack_delivery import DeliveryReport, Sender, console_catchup, deliver_due
 from listeners.file import FileListener, file_cursor
 from models.mention import BrandMatch, Mention, Reject
 from warehouse import (
@@ -128,7 +129,29 @@ def score_pending(
     return done
 
 
-def deliver(warehouse: Warehouse, sender: Sender, *, destination: str, now: datetime) -> DeliveryReport:
-    """Send what the outbox holds and record each outcome."""
+def deliver(
+    warehouse: Warehouse,
+    sender: Sender,
+    *,
+    destination: str,
+    now: datetime,
+    settings: AlertSettings | None = None,
+) -> DeliveryReport:
+    """Send what the outbox holds and record each outcome; a run with Slack first catches up on console-only alerts."""
+    settings = settings or AlertSettings()
     with warehouse.write() as con:
-        return deliver_due(con, sender, now=now, destination=destination)
+        listed, resent = [], 0
+        if destination != "console":
+            listed, resent = console_catchup(
+                con, now=now, hours=settings.console_catchup_hours, resend=settings.resend_console
+            )
+        report = deliver_due(
+            con,
+            sender,
+            now=now,
+            destination=destination,
+            horizon_hours=settings.delivery_horizon_hours,
+            resend_in_doubt=settings.resend_in_doubt,
+        )
+    titles = tuple(f"{row.alert_key}: {row.title or row.brand}" for row in listed)
+    return replace(report, console_only=titles, console_resent=resent)

@@ -215,6 +215,22 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE alert_outbox ADD COLUMN episode_key VARCHAR",
         ],
     ),
+    (
+        5,
+        [
+            # Delivery states beyond pending/sent/failed (sending, blocked, expired, unknown, console) need no DDL:
+            # `status` is free text. `sending_at` marks a POST whose outcome is not recorded yet; `requeued_at`
+            # restarts the delivery horizon after `alerts resend`; `in_doubt` counts automatic re-sends of a post
+            # whose outcome was unknown (at most one); `slack_ts`/`slack_channel` are what chat.postMessage returned;
+            # `console_listed_at` is when a console-only alert was listed for the first run with Slack.
+            "ALTER TABLE alert_outbox ADD COLUMN sending_at TIMESTAMPTZ",
+            "ALTER TABLE alert_outbox ADD COLUMN requeued_at TIMESTAMPTZ",
+            "ALTER TABLE alert_outbox ADD COLUMN in_doubt INTEGER DEFAULT 0",
+            "ALTER TABLE alert_outbox ADD COLUMN slack_ts VARCHAR",
+            "ALTER TABLE alert_outbox ADD COLUMN slack_channel VARCHAR",
+            "ALTER TABLE alert_outbox ADD COLUMN console_listed_at TIMESTAMPTZ",
+        ],
+    ),
 ]
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 DESCRIPTIONS: dict[int, str] = {
@@ -222,6 +238,7 @@ DESCRIPTIONS: dict[int, str] = {
     2: "mention topics, alert outbox, stopwords",
     3: "mention terms, topic scans",
     4: "alert episodes; kind and episode of each outbox message",
+    5: "outbox delivery states: sending, blocked, expired, console; slack ts",
 }
 
 _BOOKKEEPING = [

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
+import urllib.parse
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,27 +34,58 @@ class Reply:
     delay_s: float = 0.0
 
 
+CHANNEL_ID = "C0ALERTS"
+
+
 class FakeSlack:
-    """A real HTTP server on 127.0.0.1 that plays scripted Slack webhook answers, then 200 ok."""
+    """A real HTTP server on 127.0.0.1 that plays scripted Slack answers, then 200 ok.
+
+    It answers an Incoming Webhook (any path outside /api/) and, for the bot token path, the Web API methods
+    chat.postMessage and conversations.history (point WebClient's base_url at `api_url`). A post answered 200
+    lands in `channel` before any scripted delay, as in Slack, where a slow answer still means a posted message.
+    """
 
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
+        self.history_replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.channel: list[dict[str, Any]] = []
+        self.clock: Callable[[], float] = time.time
         self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                payload = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length) or b"{}"
+                if "/conversations.history" in self.path:
+                    query = urllib.parse.urlsplit(self.path).query
+                    form = dict(urllib.parse.parse_qsl(query)) | dict(urllib.parse.parse_qsl(raw.decode()))
+                    self._answer(fake.history(form))
+                    return
+                payload = json.loads(raw)
+                api = self.path.startswith("/api/")
                 with fake._lock:
                     fake.requests.append({"path": self.path, "json": payload})
                     reply = fake.replies.popleft() if fake.replies else Reply()
+                    if reply.status == 200 and reply.body == "ok":
+                        # Slack's ts is its clock at posting; tests set `clock` to their simulated time.
+                        ts = f"{fake.clock() + len(fake.channel) / 1e6:.6f}"
+                        message = {"ts": ts, "text": payload.get("text")}
+                        if payload.get("metadata"):
+                            message["metadata"] = payload["metadata"]
+                        fake.channel.append(message)
+                        if api:
+                            reply = Reply(200, json.dumps({"ok": True, "channel": CHANNEL_ID, **message}),
+                                          reply.headers, reply.delay_s)  # fmt: skip
+                self._answer(reply)
+
+            def _answer(self, reply: Reply) -> None:
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 body = reply.body.encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Type", "application/json" if body.startswith(b"{") else "text/html")
                 self.send_header("Content-Length", str(len(body)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -71,7 +104,38 @@ class FakeSlack:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/services/T0TEAM/B0HOOK/{WEBHOOK_SECRET}"
+        self.api_url = f"http://127.0.0.1:{self.port}/api/"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def history(self, form: dict[str, str]) -> Reply:
+        """conversations.history: the channel's messages since `oldest`, newest first, metadata only on request."""
+        with self._lock:
+            self.requests.append({"path": "/api/conversations.history", "form": form})
+            if self.history_replies:
+                return self.history_replies.popleft()
+            oldest = float(form.get("oldest") or 0)
+            keep_metadata = form.get("include_all_metadata") in ("1", "true", "True")
+            messages = [
+                {k: v for k, v in m.items() if k != "metadata" or keep_metadata}
+                for m in reversed(self.channel)
+                if float(m["ts"]) >= oldest
+            ]
+        return Reply(200, json.dumps({"ok": True, "messages": messages, "has_more": False}))
+
+    def posts(self) -> Counter[str]:
+        """How many POSTs carried each alert key (bot posts) or each text (webhook posts)."""
+        return Counter(
+            ((r["json"].get("metadata") or {}).get("event_payload") or {}).get("alert_key") or r["json"].get("text")
+            for r in self.requests
+            if "json" in r
+        )
+
+    def arrived(self) -> Counter[str]:
+        """How many times each alert key (or text) is in the channel."""
+        return Counter(
+            ((m.get("metadata") or {}).get("event_payload") or {}).get("alert_key") or m.get("text")
+            for m in self.channel
+        )
 
     def script(self, *replies: Reply) -> None:
         """Queue the next answers."""

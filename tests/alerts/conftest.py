@@ -12,12 +12,12 @@ from alerts_support import OUTBOX_DDL, WEBHOOK_SECRET, FakeSlack
 
 @pytest.fixture
 def outbox_con() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with just the alert_outbox table, as migrations 2 and 4 leave it."""
+    """An in-memory DuckDB with just the alert_outbox table, as migrations 2, 4 and 5 leave it."""
     from warehouse.schema import MIGRATIONS
 
     con = duckdb.connect()
     con.execute(OUTBOX_DDL)
-    for statement in dict(MIGRATIONS)[4]:
+    for statement in (*dict(MIGRATIONS)[4], *dict(MIGRATIONS)[5]):
         if statement.startswith("ALTER TABLE alert_outbox"):
             con.execute(statement)
     yield con

@@ -152,28 +152,31 @@ def test_429_with_a_short_retry_after_is_retried_in_the_run(
     assert_secret_kept(outbox_con, caplog)
 
 
-def test_500_backs_off_exponentially_then_gives_up(
+def test_500_backs_off_exponentially_capped_until_the_horizon_then_expires(
     fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
 ) -> None:
     [key] = queue(outbox_con)
     sender = SlackWebhookSender(fake_slack.url)
-    fake_slack.script(*[Reply(500, "internal_error")] * 3)
-    now = NOW
-    waits = []
-    for attempt in (1, 2, 3):
-        report = deliver_due(outbox_con, sender, now=now, destination="slack", max_attempts=3, backoff_base_s=60)
+    fake_slack.script(*[Reply(500, "internal_error")] * 20)
+    now, waits = NOW, []
+    for attempt in range(1, 10):  # eight (and more) failures in a row no longer give up: the horizon decides
+        report = deliver_due(
+            outbox_con, sender, now=now, destination="slack", backoff_base_s=60, max_backoff_s=600, horizon_hours=1
+        )
         state, attempts, next_at, error = status(outbox_con, key)
-        assert attempts == attempt
-        if attempt < 3:
-            assert report == DeliveryReport(sent=0, retry=1, failed=0)
-            assert state == "pending" and next_at is not None and "HTTP 500" in (error or "")
-            assert outbox.due(outbox_con, now) == []  # not before its time
-            waits.append((next_at - now).total_seconds())
-            now = next_at
-        else:
-            assert report == DeliveryReport(sent=0, retry=0, failed=1)
-            assert state == "failed" and error is not None and error.startswith("gave up after 3 attempts")
-    assert waits == [60, 120]
+        assert report.retry == 1 and (state, attempts) == ("pending", attempt) and "HTTP 500" in (error or "")
+        assert next_at is not None and outbox.due(outbox_con, now) == []  # not before its time
+        waits.append((next_at - now).total_seconds())
+        now = next_at
+    # 60, 120, … capped at 600, and the last wait is cut short to land on the horizon (queued at NOW, 1 h).
+    assert waits == [60, 120, 240, 480, 600, 600, 600, 600, 300]
+    assert now == NOW + H  # the final try happens right at the horizon
+    report = deliver_due(outbox_con, sender, now=now + timedelta(seconds=1), destination="slack", horizon_hours=1)
+    assert report.expired == 1 and report.retry == 0
+    state, _, next_at, error = status(outbox_con, key)
+    assert state == "expired" and next_at is None
+    assert error is not None and "delivery_horizon_hours = 1 h" in error and "HTTP 500" in error
+    assert "alerts resend --key" in error
     assert_secret_kept(outbox_con, caplog, sender)
 
 
@@ -182,10 +185,12 @@ def test_500_backs_off_exponentially_then_gives_up(
     [
         (Reply(403, "invalid_token"), "invalid_token"),
         (Reply(404, "no_service"), "no_service"),
+        (Reply(404, "channel_not_found"), "channel_not_found"),
         (Reply(410, "channel_is_archived"), "archived"),
+        (Reply(400, "no_service_id"), "no_service_id"),
     ],
 )
-def test_a_broken_webhook_fails_the_alert_and_leaves_the_rest_pending(
+def test_a_broken_webhook_blocks_every_queued_alert_in_one_run(
     fake_slack: FakeSlack,
     outbox_con: duckdb.DuckDBPyConnection,
     caplog: pytest.LogCaptureFixture,
@@ -193,18 +198,21 @@ def test_a_broken_webhook_fails_the_alert_and_leaves_the_rest_pending(
     hint: str,
 ) -> None:
     keys = queue(outbox_con, 3)
+    outbox.mark_retry(outbox_con, keys[2], "HTTP 500", NOW + 2 * H)  # backing off: not due, blocked all the same
     fake_slack.script(reply)
     report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW, destination="slack")
-    assert report == DeliveryReport(sent=0, retry=0, failed=1, deferred=2)
-    state, attempts, next_at, error = status(outbox_con, keys[0])
-    assert (state, attempts, next_at) == ("failed", 1, None)
-    assert error is not None and hint in error and WEBHOOK_SETTING in error
-    assert [status(outbox_con, k)[:2] for k in keys[1:]] == [("pending", 0)] * 2
-    assert len(fake_slack.requests) == 1
-    assert WEBHOOK_SETTING in caplog.text
-    # Once the webhook is fixed, re-queue and deliver.
-    assert outbox.requeue_failed(outbox_con) == 1
-    assert deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW + H, destination="slack").sent == 3
+    assert (report.sent, report.failed, report.blocked, report.deferred) == (0, 0, 3, 0)
+    assert report.blocked_reason is not None and hint in report.blocked_reason
+    assert "alerts resend --blocked" in report.blocked_reason
+    states = [status(outbox_con, k) for k in keys]
+    assert [(s, a) for s, a, _, _ in states] == [("blocked", 1), ("blocked", 0), ("blocked", 1)]
+    assert all(hint in (error or "") and WEBHOOK_SETTING in (error or "") for *_, error in states)
+    assert len(fake_slack.requests) == 1  # one refusal parks them all: no one-per-run trickle
+    assert deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW + H, destination="slack").sent == 0
+    # Once the webhook is fixed, `alerts resend --blocked` re-queues them all and the next run delivers them.
+    assert outbox.requeue(outbox_con, now=NOW + 2 * H, statuses=("blocked",)) == 3
+    assert deliver_due(outbox_con, SlackWebhookSender(fake_slack.url), now=NOW + 2 * H, destination="slack").sent == 3
+    assert len(fake_slack.requests) == 4
     assert_secret_kept(outbox_con, caplog)
 
 
@@ -234,16 +242,48 @@ def test_connection_refused_is_retried_later(
     assert_secret_kept(outbox_con, caplog, sender)
 
 
-def test_a_timeout_is_retried_later(
+def test_a_timeout_after_posting_is_in_doubt_and_a_webhook_resends_it_once(
     fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = queue(outbox_con, 2)
+    fake_slack.script(Reply(200, "ok", delay_s=1.5))
+    sender = SlackWebhookSender(fake_slack.url, timeout=1)
+    report = deliver_due(outbox_con, sender, now=NOW, destination="slack")
+    assert (report.in_doubt, report.retry, report.deferred) == (1, 0, 1)
+    state, attempts, _, error = status(outbox_con, keys[0])
+    assert (state, attempts) == ("sending", 1) and error is not None and "no answer within 1 s" in error
+    # The next run cannot ask a webhook, so it sends once more (a lost alert costs more than a duplicate) ...
+    report = deliver_due(outbox_con, sender, now=NOW + H, destination="slack")
+    assert report.sent == 2 and len(fake_slack.requests) == 3
+    row = outbox.get(outbox_con, keys[0])
+    assert row is not None and row.status == "sent" and row.in_doubt == 1  # flagged: may be in Slack twice
+    assert_secret_kept(outbox_con, caplog)
+
+
+def test_a_second_doubt_about_the_same_alert_is_parked_as_unknown(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection
+) -> None:
+    [key] = queue(outbox_con)
+    fake_slack.script(Reply(200, "ok", delay_s=1.5), Reply(200, "ok", delay_s=1.5))
+    sender = SlackWebhookSender(fake_slack.url, timeout=1)
+    assert deliver_due(outbox_con, sender, now=NOW, destination="slack").in_doubt == 1
+    assert deliver_due(outbox_con, sender, now=NOW + H, destination="slack").in_doubt == 1  # the one resend
+    report = deliver_due(outbox_con, sender, now=NOW + 2 * H, destination="slack")
+    assert report.unknown == 1 and len(fake_slack.requests) == 2
+    state, _, _, error = status(outbox_con, key)
+    assert state == "unknown" and error is not None and f"alerts resend --key '{key}'" in error
+
+
+def test_resend_in_doubt_off_parks_at_the_first_doubt(
+    fake_slack: FakeSlack, outbox_con: duckdb.DuckDBPyConnection
 ) -> None:
     [key] = queue(outbox_con)
     fake_slack.script(Reply(200, "ok", delay_s=1.5))
-    report = deliver_due(outbox_con, SlackWebhookSender(fake_slack.url, timeout=1), now=NOW, destination="slack")
-    assert report == DeliveryReport(sent=0, retry=1, failed=0)
-    state, attempts, _, error = status(outbox_con, key)
-    assert (state, attempts, error) == ("pending", 1, "could not reach Slack: timed out")
-    assert_secret_kept(outbox_con, caplog)
+    sender = SlackWebhookSender(fake_slack.url, timeout=1)
+    deliver_due(outbox_con, sender, now=NOW, destination="slack", resend_in_doubt=False)
+    report = deliver_due(outbox_con, sender, now=NOW + H, destination="slack", resend_in_doubt=False)
+    assert report.unknown == 1 and len(fake_slack.requests) == 1
+    assert status(outbox_con, key)[0] == "unknown"
 
 
 def test_the_sdk_debug_lines_cannot_leak_the_url(
@@ -311,9 +351,9 @@ def test_console_fallback_when_no_webhook_is_set(outbox_con: duckdb.DuckDBPyConn
     sender, destination = choose_sender(None, console)
     assert isinstance(sender, ConsoleSender) and destination == "console"
     [key] = queue(outbox_con)
-    assert deliver_due(outbox_con, sender, now=NOW, destination=destination) == DeliveryReport(1, 0, 0)
+    assert deliver_due(outbox_con, sender, now=NOW, destination=destination) == DeliveryReport(0, 0, 0, console=1)
     assert "<!channel> refund denied" in console.export_text()
-    assert status(outbox_con, key)[0] == "sent"
+    assert status(outbox_con, key)[0] == "console"  # not `sent`: it never reached Slack
     slack, name = choose_sender(SecretStr("https://hooks.slack.com/services/T/B/C"), console)
     assert isinstance(slack, SlackWebhookSender) and name == "slack"
 

@@ -100,10 +100,13 @@ def test_due_rows_and_state_changes(outbox_con: duckdb.DuckDBPyConnection) -> No
     sent = outbox.get(outbox_con, keys[0])
     assert sent is not None and (sent.status, sent.destination, sent.sent_at) == ("sent", "slack", NOW + 4 * H)
 
-    assert outbox.requeue_failed(outbox_con, keys=["nope"]) == 0
-    assert outbox.requeue_failed(outbox_con) == 1
+    assert outbox.requeue(outbox_con, now=NOW + 5 * H, keys=["nope"]) == 0
+    assert outbox.requeue(outbox_con, now=NOW + 5 * H, statuses=("failed",)) == 1
     again = outbox.get(outbox_con, keys[1])
     assert again is not None and (again.status, again.attempts) == ("pending", 0)
+    assert again.queued_at == NOW + 5 * H  # the horizon restarts from the resend
+    with pytest.raises(ValueError, match="cannot re-queue"):
+        outbox.requeue(outbox_con, now=NOW, statuses=("sent",))
 
 
 def test_times_are_stored_as_instants(outbox_con: duckdb.DuckDBPyConnection) -> None:

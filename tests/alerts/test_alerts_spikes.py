@@ -231,7 +231,7 @@ def test_presets_and_overrides() -> None:
 
 def test_settings_from_the_alerts_table_of_the_config() -> None:
     table = AlertSettings(preset="sensitive", min_count=4, p_value=1e-5, slack_channel="#cx")
-    settings = settings_for(table.preset, **table.model_dump(exclude={"preset", "slack_channel"}))
+    settings = settings_for(table.preset, **table.detection_overrides())
     assert (settings.min_count, settings.p_value, settings.min_lift) == (4, 1e-5, PRESETS["sensitive"].min_lift)
 
 

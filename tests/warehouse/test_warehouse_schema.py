@@ -149,9 +149,15 @@ def test_alert_outbox_has_exactly_the_agreed_columns(con: duckdb.DuckDBPyConnect
         ("run_id", "VARCHAR", "YES"),
         ("kind", "VARCHAR", "YES"),
         ("episode_key", "VARCHAR", "YES"),
+        ("sending_at", "TIMESTAMP WITH TIME ZONE", "YES"),
+        ("requeued_at", "TIMESTAMP WITH TIME ZONE", "YES"),
+        ("in_doubt", "INTEGER", "YES"),
+        ("slack_ts", "VARCHAR", "YES"),
+        ("slack_channel", "VARCHAR", "YES"),
+        ("console_listed_at", "TIMESTAMP WITH TIME ZONE", "YES"),
     ]
     defaults = {name: default for name, _, _, default in rows if default is not None}
-    assert defaults == {"status": "'pending'", "attempts": "0", "kind": "'alert'"}
+    assert defaults == {"status": "'pending'", "attempts": "0", "kind": "'alert'", "in_doubt": "0"}
 
 
 def test_alert_outbox_non_key_columns_can_be_updated(con: duckdb.DuckDBPyConnection) -> None:
