@@ -280,7 +280,9 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, *, ra
         writer.writerow(columns)
         writer.writerows(cells)
     else:
-        table = Table(*(safe_text(column) for column in columns))
+        table = Table()
+        for column in columns:
+            table.add_column(safe_text(column))
         for row in rows:
             # Text cells: mention text is data; no rich markup and no terminal escape sequences from it.
             table.add_row(*(safe_text(value) for value in row))
