@@ -11,15 +11,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from flows import cli_ops
 from flows.cli_alerts import alerts_app
-from flows.cli_common import EXIT_ALERTS_BLOCKED, ConfigOption, err, fail, out
+from flows.cli_common import EXIT_ALERTS_BLOCKED, ConfigOption, err, fail, out, safe_text, say
 from flows.cli_report import export, report
 from flows.cli_topics import themes
 from flows.config import CONFIG_FILENAME, Config, load_config
 from models.errors import BrandpulseError, ConfigError, FatalError
+from warehouse.safe_output import neutralise_cell, terminal_safe
 
 app = typer.Typer(
     help="brandpulse: self-hosted social listening. Listen, score sentiment, load into DuckDB, alert on spikes.",
@@ -56,9 +56,13 @@ def run(config: ConfigOption = None) -> None:
     configuration error, 3 the run finished but Slack refused the alerts (parked as `blocked`).
     """
     from flows.pipeline import pipeline
+    from warehouse import Warehouse
 
     try:
         cfg = _config(config)
+        # The file checked before the flow starts: a damaged, read-only or locked warehouse is one line here,
+        # not a flow that fails with a traceback after its first write.
+        Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, notify=say).check()
         summary = pipeline(config_path=str(config) if config else None)
     except BrandpulseError as exc:
         raise fail(exc) from None
@@ -88,21 +92,21 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
         if not name.startswith("file:"):
             # Live channels: "ok: N new", "rate-limited until T: …", "failed: reason" (one failing never stops others).
             style = "red" if status.startswith("failed") else ("yellow" if not status.startswith("ok") else None)
-            out.print(Text(f"channel {name}: {status}", style=style or ""))
+            out.print(safe_text(f"channel {name}: {status}", style=style or ""))
     out.print(f"scored {summary['scored']} mentions with {summary['model']}", markup=False)
     table = Table(title="Mentions per channel and brand", show_lines=False)
     table.add_column("brand")
     table.add_column("channel")
     table.add_column("mentions", justify="right")
     for row in totals.get("by_channel_brand", []):
-        table.add_row(Text(str(row["brand"] or "(no brand)")), Text(str(row["channel"])), str(row["mentions"]))
+        table.add_row(safe_text(row["brand"] or "(no brand)"), safe_text(row["channel"]), str(row["mentions"]))
     out.print(table)
     split = Table(title="Sentiment split")
     for column in ("brand", "negative", "neutral", "positive", "net"):
         split.add_column(column, justify="right" if column != "brand" else "left")
     for row in totals.get("sentiment_by_brand", []):
         split.add_row(
-            Text(str(row["brand"])),
+            safe_text(row["brand"]),
             f"{row['negative_share']:.0%}",
             f"{row['neutral_share']:.0%}",
             f"{row['positive_share']:.0%}",
@@ -116,7 +120,7 @@ def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
         f"{totals.get('alerts_total', 0)} in the warehouse"
     )
     for line, style in alert_delivery_lines(summary):
-        out.print(Text(line, style=style), soft_wrap=True)
+        out.print(safe_text(line, style=style), soft_wrap=True)
     out.print(f"warehouse: {summary['warehouse']}", markup=False)
     out.print("try:")
     for query in EXAMPLE_QUERIES:
@@ -266,7 +270,7 @@ def import_(
             )
             for reject in result.rejects[:20]:
                 where = f"line {reject.line}" if reject.line is not None else (reject.record_id or "?")
-                err.print(f"  rejected {where}: {reject.reason}", highlight=False, markup=False)
+                err.print(safe_text(f"  rejected {where}: {reject.reason}"), highlight=False)
             if result.rejected > 20:
                 err.print(f'  … and {result.rejected - 20} more: brandpulse sql "SELECT * FROM rejects"')
             failed |= result.read == 0 and result.rejected > 0
@@ -281,38 +285,50 @@ def import_(
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse views and tables.")],
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    raw: Annotated[
+        bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Run a read-only SQL query against the warehouse and print the result."""
+    """Run a read-only SQL query against the warehouse (no files, network or extensions) and print the result."""
     from warehouse import Warehouse, run_readonly_sql
 
     try:
         cfg = _config(config)
-        with Warehouse(cfg.warehouse.path).read() as con:
+        # Sandboxed: the query sees the warehouse only; read_csv('http://…'), INSTALL or ATTACH are refused.
+        with Warehouse(cfg.warehouse.path).read(sandboxed=True) as con:
             columns, rows = run_readonly_sql(con, query)
     except BrandpulseError as exc:
         raise fail(exc) from None
-    except Exception as exc:  # a DuckDB parser/binder error: the user's SQL, not our bug
-        err.print(f"[bold red]SQL error:[/] {escape(str(exc))}", highlight=False)
+    except Exception as exc:  # a DuckDB parser/binder/permission error: the user's SQL, not our bug
+        message = " ".join(terminal_safe(str(exc)).split())
+        err.print(f"[bold red]SQL error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    _print_rows(columns, rows, fmt)
+    _print_rows(columns, rows, fmt, raw=raw)
 
 
-def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, *, raw: bool = False) -> None:
     if fmt == "json":
+        # json.dumps writes control characters as \u001b escapes: nothing reaches the terminal raw.
         for row in rows:
             sys.stdout.write(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         import csv
 
+        # CSV is opened in spreadsheets: text cells that would run as formulas get a leading ' unless --raw.
+        cells = (row if raw else [neutralise_cell(value) for value in row] for row in rows)
+        if sys.stdout.isatty():  # a person reads it: the same control-character stripping as the table
+            cells = ([terminal_safe(v) if isinstance(v, str) else v for v in row] for row in cells)
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows(cells)
     else:
-        table = Table(*columns)
+        table = Table()
+        for column in columns:
+            table.add_column(safe_text(column))
         for row in rows:
-            # Text cells: mention text is data, and rich would otherwise read "[...]" in it as markup.
-            table.add_row(*(Text("" if value is None else str(value)) for value in row))
+            # Text cells: mention text is data; no rich markup and no terminal escape sequences from it.
+            table.add_row(*(safe_text(value) for value in row))
         out.print(table)
         out.print(f"{len(rows)} row(s)")
 
@@ -383,6 +399,8 @@ app.command("export")(export)
 app.command("rescore")(cli_ops.rescore)
 app.command("retention")(cli_ops.retention)
 app.command("backfill")(cli_ops.backfill)
+app.command("backup")(cli_ops.backup)
+app.command("restore")(cli_ops.restore)
 
 
 app.add_typer(alerts_app, name="alerts")

@@ -1,17 +1,18 @@
-"""`brandpulse rescore`, `retention` and `backfill`: operations on stored data (registered in cli.py)."""
+"""`brandpulse rescore`, `retention`, `backfill`, `backup` and `restore`: operations on stored data (see cli.py)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import ConfigOption, fail, out
+from flows.cli_common import ConfigOption, fail, out, say
 from flows.config import load_config
 from models.errors import BrandpulseError, ConfigError
 
@@ -83,3 +84,55 @@ def backfill(
         table.add_row(Text(name), Text(status, style=style))
         out.print(table)
     out.print(f"scored {result['scored']} mentions with {result['model']}", markup=False)
+
+
+def backup(
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Backup file, or a folder for it (default: backups/ beside the warehouse)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the warehouse to a backup file: checked block by block, checkpointed, copied, then read back."""
+    from warehouse import Warehouse
+    from warehouse.backup import backup as backup_warehouse
+
+    try:
+        cfg = load_config(config)
+        wh = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, notify=say)
+        result = backup_warehouse(wh, to)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    out.print(
+        f"backed up {cfg.warehouse.path} to {result.path} ({result.size / 1e6:.1f} MB, {result.mentions} mentions, "
+        f"schema version {result.schema_version}); restore with: brandpulse restore {result.path}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def restore(
+    source: Annotated[Path, typer.Argument(help="A backup file written by `brandpulse backup`.")],
+    config: ConfigOption = None,
+) -> None:
+    """Replace the warehouse by a backup; the replaced file (and its .wal) is renamed beside it, never deleted."""
+    from flows.run_lock import writer_lock
+    from warehouse import Warehouse
+    from warehouse.backup import restore as restore_warehouse
+
+    try:
+        cfg = load_config(config)
+        # The run lock keeps scheduled runs out while the file is swapped; a run that waits resumes on the backup.
+        with writer_lock(cfg.warehouse.path, timeout_s=cfg.warehouse.run_lock_timeout_s, notify=say):
+            result = restore_warehouse(Warehouse(cfg.warehouse.path), source)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    kept = f"; the replaced file is kept as {', '.join(map(str, result.set_aside))}" if result.set_aside else ""
+    out.print(
+        f"restored {result.path} from {result.source} ({result.mentions} mentions, schema version "
+        f"{result.schema_version}){kept}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -72,6 +72,9 @@ def export(
     views: Annotated[
         list[str] | None, typer.Option("--view", help="A view to export (repeatable; default: every view).")
     ] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Export the warehouse views to Parquet or CSV files for BI tools (read-only; a running pipeline waits briefly)."""
@@ -82,7 +85,7 @@ def export(
         cfg = load_config(config)
         check_export_request(fmt, views)  # a typo fails before the warehouse is opened
         with Warehouse(cfg.warehouse.path).read() as con:
-            files = export_views(con, out_dir, fmt, views)
+            files = export_views(con, out_dir, fmt, views, raw=raw)
     except BrandpulseError as exc:
         raise fail(exc) from None
     table = Table("view", "rows", "file")

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import ConfigOption, err, out
+from flows.cli_common import ConfigOption, err, out, safe_text
 from flows.config import load_config
 from models.errors import BrandpulseError, ConfigError
 
@@ -57,13 +57,13 @@ def _print_brand(brand: str, start: datetime, end: datetime, drivers: object, fo
     for column in ("topic", "mentions", "share"):
         topics.add_column(column, justify="left" if column == "topic" else "right")
     for topic, n, share in drivers.topics:  # type: ignore[attr-defined]
-        topics.add_row(Text(topic), str(n), f"{share:.0%}")
+        topics.add_row(safe_text(topic), str(n), f"{share:.0%}")
     out.print(topics)
     terms = Table(title="Terms of negative mentions, by lift over the brand's last 4 weeks")
     for column in ("term", "mentions", "share", "usual share", "lift"):
         terms.add_column(column, justify="left" if column == "term" else "right")
     for term in drivers.terms:  # type: ignore[attr-defined]
-        terms.add_row(Text(term.term), str(term.mentions), f"{term.share:.0%}", f"{term.baseline_share:.1%}",
+        terms.add_row(safe_text(term.term), str(term.mentions), f"{term.share:.0%}", f"{term.baseline_share:.1%}",
                       f"{term.lift:.1f}×")
     out.print(terms)
     if not found:
@@ -73,5 +73,5 @@ def _print_brand(brand: str, start: datetime, end: datetime, drivers: object, fo
     for column in ("theme", "mentions", "examples"):
         table.add_column(column, justify="right" if column == "mentions" else "left")
     for theme, examples in found:
-        table.add_row(Text(theme.label), str(theme.size), Text("\n".join(e[:100] for e in examples)))
+        table.add_row(safe_text(theme.label), str(theme.size), safe_text("\n".join(e[:100] for e in examples)))
     out.print(table)

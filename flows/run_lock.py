@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from models.errors import WarehouseLocked
+from warehouse.connection import WAIT_REPORT_EVERY_S
 
 log = logging.getLogger("brandpulse")
 
@@ -20,23 +22,33 @@ def run_lock_path(database: Path) -> Path:
 
 
 @contextmanager
-def writer_lock(database: Path, *, timeout_s: float) -> Iterator[None]:
+def writer_lock(
+    database: Path, *, timeout_s: float, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold the warehouse's run lock for the block; waits up to timeout_s, then raises WarehouseLocked (retryable)."""
     path = run_lock_path(database)
     path.parent.mkdir(parents=True, exist_ok=True)
+    say = notify or log.warning
     # An OS lock (flock) on its own file: released by the kernel if the holder dies, so a crash never wedges it.
     lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.info("another run is writing to %s; waiting up to %g s for it to finish", database, timeout_s)
+    started = time.monotonic()
+    slice_s = 0.0  # first a free try, so a run that finds no other run prints nothing
+    while True:
         try:
-            lock.acquire(timeout=timeout_s)
+            # Waited in slices so the waiting state is printed as often as the warehouse's own lock wait does.
+            lock.acquire(timeout=slice_s)
+            break
         except Timeout:
-            raise WarehouseLocked(
-                f"another brandpulse run held {database} for more than {timeout_s:g} s "
-                "([warehouse] run_lock_timeout_s); this run will be retried"
-            ) from None
+            waited = time.monotonic() - started
+            if waited >= timeout_s:
+                raise WarehouseLocked(
+                    f"another brandpulse run held {database} for more than {timeout_s:g} s "
+                    "([warehouse] run_lock_timeout_s); this run will be retried",
+                    path=database,
+                ) from None
+            state = "waiting" if slice_s == 0 else f"still waiting ({waited:.0f} s so far)"
+            say(f"another brandpulse run is writing to {database}; {state}, up to {timeout_s:g} s")
+            slice_s = min(WAIT_REPORT_EVERY_S, timeout_s - waited)
     try:
         yield
     finally:

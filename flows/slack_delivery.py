@@ -28,6 +28,7 @@ from models.errors import ConfigError, CredentialError
 from warehouse import outbox
 from warehouse.connection import in_transaction
 from warehouse.outbox import OutboxRow
+from warehouse.safe_output import terminal_safe
 
 WEBHOOK_SETTING = "BRANDPULSE_SLACK_WEBHOOK_URL"
 BOT_TOKEN_SETTING = "BRANDPULSE_SLACK_BOT_TOKEN"
@@ -435,8 +436,10 @@ class ConsoleSender:
 
     def send(self, row: OutboxRow) -> DeliveryResult:
         """Print the plain text; `Text` keeps `[...]` in posts from being read as rich markup."""
-        title = Text(slack_unescape(row.title or "brandpulse alert"))
-        self._console.print(Panel(Text(slack_unescape(row.text)), title=title, border_style="red", expand=False))
+        # Posts quoted in the alert could carry escape sequences (retitle the terminal, fake a prompt): stripped.
+        title = Text(terminal_safe(slack_unescape(row.title or "brandpulse alert")))
+        body = Text(terminal_safe(slack_unescape(row.text)))
+        self._console.print(Panel(body, title=title, border_style="red", expand=False))
         return Delivered()
 
     def lookup(self, row: OutboxRow) -> LookupResult:

@@ -26,6 +26,13 @@ class RateLimited(RetryableError):
 class WarehouseLocked(RetryableError):
     """Another process holds the DuckDB file; wait and retry, never drop the batch."""
 
+    def __init__(
+        self, message: str, *, path: object = None, pid: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.path = path
+        self.pid = pid
+
 
 class FatalError(BrandpulseError):
     """Retrying will not help: stop this channel, brand or run and tell the user what to fix."""
@@ -47,6 +54,27 @@ class CredentialError(FatalError):
     def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
         self.setting = setting
+
+
+class WarehouseError(FatalError):
+    """The warehouse file cannot be used as it is; the one-line message names the file, the cause and the fix."""
+
+    def __init__(self, message: str, *, path: object = None, cause: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.cause = cause
+
+
+class WarehouseCorrupt(WarehouseError):
+    """The file is truncated, not a DuckDB file, or fails a checksum: restore a backup; nothing is written to it."""
+
+
+class WarehouseNotWritable(WarehouseError):
+    """The file (or its folder) is read-only, or the path is a folder: fix permissions or the configured path."""
+
+
+class WarehouseDiskFull(WarehouseError):
+    """The disk holding the warehouse is full: free space, then run again (the failed transaction rolled back)."""
 
 
 class ModelUnavailable(FatalError):

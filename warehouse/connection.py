@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
+import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from models.errors import FatalError, WarehouseLocked
+from models.errors import (
+    BrandpulseError,
+    FatalError,
+    WarehouseCorrupt,
+    WarehouseDiskFull,
+    WarehouseError,
+    WarehouseLocked,
+    WarehouseNotWritable,
+)
 
 log = logging.getLogger("brandpulse")
 
@@ -20,9 +33,23 @@ log = logging.getLogger("brandpulse")
 # in /usr/bin/python3 (PID 1234)'. Matched on text because DuckDB raises a plain IOException for it.
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 _PID = re.compile(r"\(PID (\d+)\)")
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 _BACKOFF_START_S = 0.05
 _BACKOFF_CAP_S = 2.0
 READ_LOCK_TIMEOUT_S = 15.0
+# A writer waiting for the lock says so this often, so a run that waits minutes never looks hung.
+WAIT_REPORT_EVERY_S = 30.0
+
+# DuckDB raises IOException or plain Error with these texts; matched on text since the classes are too coarse.
+_CORRUPT = {
+    "Could not read enough bytes": "the file is truncated",
+    "not a valid DuckDB database file": "the file is not a DuckDB database (its header is damaged or missing)",
+    "Corrupt database file": "a block fails its checksum (overwritten or random bytes)",
+    "checksum": "a block fails its checksum (overwritten or random bytes)",
+    "replaying WAL": "its write-ahead log (.wal) cannot be replayed",
+}
+_NOT_WRITABLE = ("Permission denied", "Operation not permitted", "Read-only file system", "read-only mode")
+_DISK_FULL = ("No space left on device", "Disk quota exceeded")
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
@@ -34,6 +61,150 @@ def lock_holder_pid(message: str) -> int | None:
     """The PID DuckDB names as holding the lock, if it names one."""
     match = _PID.search(message)
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds the DuckDB file, as far as DuckDB's lock error and /proc tell."""
+
+    pid: int | None
+    program: str | None = None
+    since: datetime | None = None
+
+    def describe(self) -> str:
+        """'PID 4471 (/usr/bin/python3, running since 2026-12-03 08:47 UTC)', or 'another process'."""
+        if self.pid is None:
+            return "another process"
+        details = [part for part in (self.program, self.since and f"running since {self.since:%Y-%m-%d %H:%M} UTC")
+                   if part]
+        return f"PID {self.pid}" + (f" ({', '.join(details)})" if details else "")
+
+
+def _process_start(pid: int) -> datetime | None:
+    """When a local process started, from /proc (Linux); None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
+        # Field 22 of /proc/PID/stat (the 20th after the command name) is the start time in clock ticks since boot.
+        return datetime.fromtimestamp(boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def lock_holder(message: str) -> LockHolder:
+    """Parse DuckDB's 'Conflicting lock is held in PROGRAM (PID n)' and look up when that process started."""
+    match = _HOLDER.search(message)
+    if match:
+        pid = int(match.group(2))
+        return LockHolder(pid, match.group(1), _process_start(pid))
+    pid = lock_holder_pid(message)
+    return LockHolder(pid, None, _process_start(pid) if pid is not None else None)
+
+
+def restore_hint(path: Path) -> str:
+    """The exact restore command for the newest backup beside `path`, or how to restore one kept elsewhere."""
+    from warehouse.backup import default_backup_dir, newest_backup
+
+    newest = newest_backup(path)
+    if newest is not None:
+        return f"Restore the newest backup: brandpulse restore {newest}"
+    return (
+        f"No backup found in {default_backup_dir(path)}; restore one kept elsewhere with `brandpulse restore PATH` "
+        "(docs/warehouse.md, Backup and restore)"
+    )
+
+
+def translate_error(exc: BaseException, path: Path, *, writing: bool = True) -> BrandpulseError | None:
+    """The project error for a DuckDB error about the file itself, or None when it is about the query."""
+    if not isinstance(exc, duckdb.Error):
+        return None
+    message = str(exc)
+    if is_lock_conflict(exc):
+        holder = lock_holder(message)
+        return WarehouseLocked(
+            f"the warehouse {path} is locked by {holder.describe()}. Wait for it to finish (or stop it), then run "
+            "again.",
+            path=path,
+            pid=holder.pid,
+        )
+    if "Is a directory" in message:
+        return _folder_error(path)
+    for marker, cause in _CORRUPT.items():
+        if marker in message:
+            done = "nothing was written to it" if writing else "it was only read"
+            return WarehouseCorrupt(
+                f"the warehouse {path} is damaged: {cause}; {done}. {restore_hint(path)}", path=path, cause=cause
+            )
+    if any(marker in message for marker in _DISK_FULL):
+        return WarehouseDiskFull(
+            f"the disk holding the warehouse {path} is full; the last transaction was rolled back. Free space on it "
+            f"(df -h {path.parent}), then run again.",
+            path=path,
+            cause="disk full",
+        )
+    if any(marker in message for marker in _NOT_WRITABLE):
+        return WarehouseNotWritable(
+            f"cannot write the warehouse {path}: {_short(message)}; nothing was written. Make the file and its folder "
+            f"writable by this user (chmod u+w, chown) or set [warehouse] path to a writable copy.",
+            path=path,
+            cause="not writable",
+        )
+    if isinstance(exc, duckdb.IOException):
+        return WarehouseError(
+            f"cannot use the warehouse {path}: {_short(message)}", path=path, cause="I/O error"
+        )
+    return None
+
+
+def _folder_error(path: Path) -> WarehouseNotWritable:
+    """The configured warehouse path names a folder."""
+    return WarehouseNotWritable(
+        f"the warehouse path {path} is a folder, not a DuckDB file; nothing was written. Set [warehouse] path to "
+        f"a file, e.g. {path / 'brandpulse.duckdb'}",
+        path=path,
+        cause="path is a directory",
+    )
+
+
+def _short(message: str) -> str:
+    """DuckDB's message on one line, without its 'IO Error: ' prefix."""
+    return " ".join(message.split()).removeprefix("IO Error: ")
+
+
+def _fingerprint(path: Path) -> tuple[object, ...] | None:
+    """What identifies this version of the file (and its .wal): inode, size and modification time."""
+    try:
+        main = path.stat()
+    except OSError:
+        return None
+    wal = Path(f"{path}.wal")
+    wal_stat = wal.stat() if wal.exists() else None
+    return (
+        main.st_ino, main.st_size, main.st_mtime_ns,
+        None if wal_stat is None else (wal_stat.st_size, wal_stat.st_mtime_ns),
+    )
+
+
+# Files this process has verified (or written and closed cleanly) in the version it left them: unchanged since,
+# so the full read is not repeated for every short-lived connection of a run.
+_VERIFIED: dict[str, tuple[object, ...]] = {}
+_VERIFIED_LOCK = threading.Lock()
+
+
+def verify_integrity(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every column of every table once, so DuckDB checks each data block's checksum; raises duckdb.Error."""
+    # Opening already fails on a damaged header, a truncated file or damaged catalog blocks; data blocks are only
+    # read (and checked) when a query touches them, which is why a corrupt file could take a write and fail later.
+    # hash() over COLUMNS(*) forces every column to be read; count(*) or min/max would be answered from metadata.
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND NOT temporary"
+    ).fetchall()
+    for schema, table in tables:
+        quoted = '"{}"."{}"'.format(schema.replace('"', '""'), table.replace('"', '""'))
+        con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {quoted}").fetchall()
 
 
 def first_row(con: duckdb.DuckDBPyConnection) -> tuple | None:
@@ -84,6 +255,7 @@ class Warehouse:
         clock: Callable[[], float] = time.monotonic,
         read_lock_timeout_s: float | None = None,
         rng: random.Random | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
@@ -94,27 +266,38 @@ class Warehouse:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        # Warnings reach the console through logging's last-resort handler (or Prefect's) without any setup.
+        self._notify = notify or log.warning
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r})"
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection on a migrated database, closed on exit; waits up to lock_timeout_s for the lock."""
+    def write(self, *, migrate_schema: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A verified, migrated read-write connection, closed on exit; waits up to lock_timeout_s for the lock."""
         from warehouse.schema import migrate  # schema imports `transaction` from here
 
+        self._check_writable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._connect(read_only=False, timeout_s=self.lock_timeout_s)
+        clean = False
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            migrate(con)
-            yield con
+            with self._translated(writing=True):
+                # Before migrate(), the first statement that could write: a file that fails is never written.
+                self._verify(con)
+                con.execute("SET TimeZone = 'UTC'")
+                if migrate_schema:
+                    migrate(con)
+                yield con
+            clean = True
         finally:
             con.close()
+            if clean:
+                self._remember_verified()
 
     @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection, closed on exit; a missing file or an out-of-date schema is a FatalError."""
+    def read(self, *, sandboxed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection, closed on exit; `sandboxed` also cuts off files, network and extensions."""
         from warehouse.schema import SCHEMA_VERSION, current_version
 
         if not self.path.exists():
@@ -123,20 +306,99 @@ class Warehouse:
             )
         con = self._connect(read_only=True, timeout_s=self.read_lock_timeout_s)
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            version = current_version(con)
-            if version < SCHEMA_VERSION:
-                raise FatalError(
-                    f"the warehouse {self.path} is at schema version {version}, this brandpulse needs "
-                    f"{SCHEMA_VERSION}: run `brandpulse run` (or any command that writes) once to upgrade it"
-                )
-            yield con
+            with self._translated(writing=False):
+                # A sandboxed connection in this process locks the shared instance's settings; it is UTC already.
+                if first_row(con.execute("SELECT current_setting('TimeZone')")) != ("UTC",):
+                    con.execute("SET TimeZone = 'UTC'")
+                version = current_version(con)
+                if version < SCHEMA_VERSION:
+                    raise FatalError(
+                        f"the warehouse {self.path} is at schema version {version}, this brandpulse needs "
+                        f"{SCHEMA_VERSION}: run `brandpulse run` (or any command that writes) once to upgrade it"
+                    )
+                if sandboxed:
+                    sandbox(con)
+                yield con
         finally:
             con.close()
 
+    def check(self, *, writing: bool = True) -> None:
+        """What write() checks first, writing nothing: the path is a writable file that reads back whole."""
+        if writing or self.path.is_dir():
+            self._check_writable()
+        if not self.path.exists():
+            if writing:
+                return  # write() creates it
+            raise FatalError(f"no warehouse at {self.path}")
+        con = self._connect(read_only=True, timeout_s=self.lock_timeout_s if writing else self.read_lock_timeout_s)
+        try:
+            with self._translated(writing=False):
+                verify_integrity(con)
+        finally:
+            con.close()
+        self._remember_verified()
+
+    def _check_writable(self) -> None:
+        """Refuse before DuckDB opens the file: a folder, a file marked read-only, or a folder we cannot write."""
+        if self.path.is_dir():
+            raise _folder_error(self.path)
+        if self.path.exists():
+            mode = self.path.stat().st_mode
+            # No write bit at all means someone marked it read-only on purpose; root would write it anyway.
+            if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(self.path, os.W_OK):
+                raise WarehouseNotWritable(
+                    f"the warehouse {self.path} is read-only (mode {stat.filemode(mode)}); nothing was written. "
+                    f"Make it writable (chmod u+w {self.path}) or set [warehouse] path to a writable copy.",
+                    path=self.path,
+                    cause="read-only file",
+                )
+        folder = next((p for p in (self.path.parent, *self.path.parent.parents) if p.exists()), None)
+        if folder is not None and not os.access(folder, os.W_OK):
+            # DuckDB writes a .wal beside the file: a read-only folder fails the first commit, not the open.
+            raise WarehouseNotWritable(
+                f"the folder {folder} of the warehouse {self.path} is not writable by this user; nothing was "
+                "written. Make it writable or set [warehouse] path to a writable folder.",
+                path=self.path,
+                cause="read-only folder",
+            )
+
+    def _verify(self, con: duckdb.DuckDBPyConnection, *, always: bool = False) -> None:
+        """Read the whole file once per process, and again whenever something else changed it since."""
+        key = str(self.path.resolve())
+        current = _fingerprint(self.path)
+        with _VERIFIED_LOCK:
+            if not always and current is not None and _VERIFIED.get(key) == current:
+                return
+        verify_integrity(con)
+
+    def forget_verified(self) -> None:
+        """Make the next write() read the whole file again (after it was replaced, e.g. by a restore)."""
+        with _VERIFIED_LOCK:
+            _VERIFIED.pop(str(self.path.resolve()), None)
+
+    def _remember_verified(self) -> None:
+        """Record the file as this process verified or left it."""
+        current = _fingerprint(self.path)
+        if current is not None:
+            with _VERIFIED_LOCK:
+                _VERIFIED[str(self.path.resolve())] = current
+
+    @contextmanager
+    def _translated(self, *, writing: bool) -> Iterator[None]:
+        """Re-raise DuckDB errors about the file (damage, disk full, permissions) as one-line project errors."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            translated = translate_error(exc, self.path, writing=writing)
+            if translated is None or isinstance(translated, WarehouseLocked):
+                raise
+            raise translated from exc
+
     def _connect(self, *, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
         """Open the file, retrying lock conflicts with exponential backoff and jitter until timeout_s."""
-        deadline = self._clock() + timeout_s
+        started = self._clock()
+        deadline = started + timeout_s
+        next_report = started
         attempt = 0
         while True:
             try:
@@ -150,22 +412,43 @@ class Warehouse:
                     f"cannot open {self.path} {mode} while this process holds a {other} connection to it; "
                     "use that connection or close it first"
                 ) from exc
-            except duckdb.IOException as exc:
+            except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
-                    raise
-                pid = lock_holder_pid(str(exc))
-                remaining = deadline - self._clock()
+                    translated = translate_error(exc, self.path, writing=not read_only)
+                    raise (translated or exc) from exc
+                holder = lock_holder(str(exc))
+                now = self._clock()
+                remaining = deadline - now
                 if remaining <= 0:
-                    locked = WarehouseLocked(
-                        f"the warehouse {self.path} is locked by another process"
-                        f"{f' (PID {pid})' if pid is not None else ''}; gave up after {timeout_s:g} s. "
-                        "Wait for that process to finish (or stop it), then run again."
+                    raise WarehouseLocked(
+                        f"the warehouse {self.path} is locked by {holder.describe()}; gave up after {timeout_s:g} s. "
+                        "Wait for that process to finish (or stop it), then run again.",
+                        path=self.path,
+                        pid=holder.pid,
+                    ) from exc
+                if now >= next_report:
+                    waited = now - started
+                    state = "waiting" if attempt == 0 else f"still waiting ({waited:.0f} s so far)"
+                    self._notify(
+                        f"warehouse {self.path} is locked by {holder.describe()}; {state}, up to {timeout_s:g} s"
                     )
-                    locked.path = self.path  # type: ignore[attr-defined]
-                    locked.pid = pid  # type: ignore[attr-defined]
-                    raise locked from exc
-                if attempt == 0:
-                    log.info("warehouse %s is locked by PID %s; waiting up to %g s", self.path, pid, timeout_s)
+                    next_report += WAIT_REPORT_EVERY_S
                 delay = min(_BACKOFF_CAP_S, _BACKOFF_START_S * 2**attempt) * self._rng.uniform(0.5, 1.0)
                 self._sleep(min(delay, remaining))
                 attempt += 1
+
+
+# Set on connections that run a user's SQL: no file or network access, no extension downloads, and locked so the
+# query itself cannot turn them back on (DuckDB applies them to the whole database instance of this process).
+SANDBOX_SETTINGS = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET lock_configuration = true",
+)
+
+
+def sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """Cut a connection off from files, the network and extension downloads, for running a user's SQL."""
+    for statement in SANDBOX_SETTINGS:
+        con.execute(statement)

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from models.errors import ConfigError
+from warehouse.safe_output import neutralise_sql
 from warehouse.views import VIEW_NAMES
 
 FORMATS: dict[str, str] = {
@@ -38,10 +39,22 @@ def check_export_request(fmt: str, views: list[str] | None) -> list[str]:
     return chosen
 
 
+def csv_select(con: duckdb.DuckDBPyConnection, view: str) -> str:
+    """SELECT of a view whose text cells cannot run as spreadsheet formulas; other columns keep their types."""
+    columns = con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
+    parts = []
+    for name, column_type, *_ in columns:
+        quoted = '"{}"'.format(str(name).replace('"', '""'))
+        # Only text can start with '=' etc.; numbers, dates and booleans are written as they are (a negative
+        # score stays the number -0.4, not the text "'-0.4"). Lists and structs print from '[' or '{'.
+        parts.append(f"{neutralise_sql(quoted)} AS {quoted}" if column_type == "VARCHAR" else quoted)
+    return f"SELECT {', '.join(parts)} FROM {view}"
+
+
 def export_views(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, fmt: str, views: list[str] | None = None
+    con: duckdb.DuckDBPyConnection, out_dir: Path, fmt: str, views: list[str] | None = None, *, raw: bool = False
 ) -> list[ExportedFile]:
-    """Write each view to OUT_DIR/<view>.<fmt>; a file appears whole or not at all."""
+    """Write each view to OUT_DIR/<view>.<fmt>; CSV text cells are formula-neutralised unless `raw`."""
     chosen = check_export_request(fmt, views)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -51,7 +64,8 @@ def export_views(
         # COPY takes no parameters for its file name; the view name is checked against VIEW_NAMES above and the
         # path has its quotes doubled, so neither can end the string literal.
         quoted = str(tmp).replace("'", "''")
-        rows = con.execute(f"COPY (SELECT * FROM {view}) TO '{quoted}' {FORMATS[fmt]}").fetchall()
+        select = csv_select(con, view) if fmt == "csv" and not raw else f"SELECT * FROM {view}"
+        rows = con.execute(f"COPY ({select}) TO '{quoted}' {FORMATS[fmt]}").fetchall()
         tmp.replace(target)
         written.append(ExportedFile(view, target, int(rows[0][0]) if rows else 0))
     return written
