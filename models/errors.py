@@ -49,6 +49,10 @@ class CredentialError(FatalError):
         self.setting = setting
 
 
+class AccessDenied(FatalError):
+    """A server refused (401/403) a channel that sends no credential: the address or the server's policy is wrong."""
+
+
 class ModelUnavailable(FatalError):
     """A sentiment model cannot be loaded (offline hub id, missing package, bad folder)."""
 
