@@ -12,6 +12,8 @@ from filelock import FileLock, Timeout
 from models.errors import WarehouseLocked
 
 log = logging.getLogger("brandpulse")
+# Run-lock files this process holds now: a run inside `writer_lock` knows no other run is alive.
+_HELD: set[Path] = set()
 
 
 def run_lock_path(database: Path) -> Path:
@@ -37,7 +39,29 @@ def writer_lock(database: Path, *, timeout_s: float) -> Iterator[None]:
                 f"another brandpulse run held {database} for more than {timeout_s:g} s "
                 "([warehouse] run_lock_timeout_s); this run will be retried"
             ) from None
+    _HELD.add(path.resolve())
     try:
         yield
+    finally:
+        _HELD.discard(path.resolve())
+        lock.release()
+
+
+@contextmanager
+def no_other_run(database: Path) -> Iterator[bool]:
+    """True for the block when no other run can be alive: this process holds the run lock, or it was free."""
+    path = run_lock_path(database)
+    if path.resolve() in _HELD:
+        yield True
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False  # a live process holds it: its `running` row is real
+        return
+    try:
+        yield True  # held for the block, so no run can start while its caller tidies up
     finally:
         lock.release()

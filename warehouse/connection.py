@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from models.errors import FatalError, WarehouseLocked
+from models.mention import DateLimits
 
 log = logging.getLogger("brandpulse")
 
@@ -84,8 +85,11 @@ class Warehouse:
         clock: Callable[[], float] = time.monotonic,
         read_lock_timeout_s: float | None = None,
         rng: random.Random | None = None,
+        dates: DateLimits | None = None,
     ) -> None:
         self.path = Path(path)
+        # The `[warehouse]` created_at range that loads through this warehouse enforce (`load_mentions(dates=...)`).
+        self.dates = dates or DateLimits()
         self.lock_timeout_s = lock_timeout_s
         # Readers wait briefly: a writer's connection lasts seconds, and a person at a prompt should not hang.
         self.read_lock_timeout_s = (

@@ -271,15 +271,36 @@ def finish_run(
     summary: dict[str, Any],
     *,
     finished_at: datetime | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Record a run's outcome and its summary (as JSON); a run never started is recorded as well."""
+    """Record a run's outcome, why (partial, failed), and its summary (as JSON); a run never started is recorded too."""
     finished = finished_at or datetime.now(UTC)
     con.execute(
-        """INSERT INTO runs (run_id, started_at, finished_at, status, summary) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (run_id) DO UPDATE
-        SET finished_at = excluded.finished_at, status = excluded.status, summary = excluded.summary""",
-        [run_id, finished, finished, status, _json(summary)],
+        """INSERT INTO runs (run_id, started_at, finished_at, status, summary, reason) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status,
+        summary = excluded.summary, reason = excluded.reason""",
+        [run_id, finished, finished, status, _json(summary), reason],
     )
+
+
+def abandon_runs(con: duckdb.DuckDBPyConnection, *, except_run: str, now: datetime, reason: str) -> list[str]:
+    """Mark every other `running` run `abandoned` with finished_at and reason; the caller knows they are dead."""
+    rows = con.execute(
+        """UPDATE runs SET status = 'abandoned', finished_at = ?, reason = ?
+        WHERE status = 'running' AND run_id <> ? RETURNING run_id""",
+        [now, reason, except_run],
+    ).fetchall()
+    return sorted(str(run_id) for (run_id,) in rows)
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest runs, newest first: id, status, start, finish and reason."""
+    cursor = con.execute(
+        "SELECT run_id, status, started_at, finished_at, reason FROM runs ORDER BY started_at DESC LIMIT ?",
+        [int(limit)],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], scored_at: datetime) -> int:
