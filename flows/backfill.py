@@ -133,7 +133,9 @@ def backfill(
                 key=f"channels.{name}",
             )
     secrets = secrets if secrets is not None else load_secrets()
-    warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
+    warehouse = Warehouse(
+        config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s, dates=config.warehouse.date_limits()
+    )
     run_id = new_run_id("backfill-")
     summary = BackfillSummary(
         run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(), end=end.isoformat()

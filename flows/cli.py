@@ -14,7 +14,17 @@ from rich.table import Table
 
 from flows import cli_ops
 from flows.cli_alerts import alerts_app
-from flows.cli_common import EXIT_ALERTS_BLOCKED, ConfigOption, err, fail, out, safe_text, say
+from flows.cli_common import (
+    EXIT_ALERTS_BLOCKED,
+    EXIT_ERROR,
+    EXIT_PARTIAL,
+    ConfigOption,
+    err,
+    fail,
+    out,
+    safe_text,
+    say,
+)
 from flows.cli_report import export, report
 from flows.cli_topics import themes
 from flows.config import CONFIG_FILENAME, Config, load_config
@@ -52,8 +62,9 @@ def init(
 def run(config: ConfigOption = None) -> None:
     """Run one pass (listen → score → load → detect → alert) as a Prefect flow and print a summary.
 
-    Exit status: 0 done (a failing channel is a warning in the summary), 1 an error stopped the run, 2 a
-    configuration error, 3 the run finished but Slack refused the alerts (parked as `blocked`).
+    Exit status: 0 done, 1 an error stopped the run, 2 a configuration error, 3 partial (a source — an import
+    file, a channel — failed; the rest of the pass still ran), 4 the run finished but Slack refused the alerts
+    (parked as `blocked`).
     """
     from flows.pipeline import pipeline
     from warehouse import Warehouse
@@ -63,12 +74,23 @@ def run(config: ConfigOption = None) -> None:
         # The file checked before the flow starts: a damaged, read-only or locked warehouse is one line here,
         # not a flow that fails with a traceback after its first write.
         Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, notify=say).check()
+        cfg.require_brands("brandpulse run")  # here too, so the error is one line, not a failed flow run
         summary = pipeline(config_path=str(config) if config else None)
     except BrandpulseError as exc:
         raise fail(exc) from None
     _print_summary(cfg, summary)
+    if summary.get("status") == "partial":
+        failed = summary.get("failed_sources", [])
+        err.print(
+            f"[yellow]partial run:[/] {len(failed)} source(s) failed ({escape(terminal_safe(', '.join(failed)))}); "
+            "everything else was imported, scored and alerted on. Fix what the lines above name; the next run "
+            "retries them.",
+            highlight=False,
+        )
     if summary.get("alerts_blocked"):
         raise typer.Exit(EXIT_ALERTS_BLOCKED)
+    if summary.get("status") == "partial":
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 EXAMPLE_QUERIES = (
@@ -78,14 +100,25 @@ EXAMPLE_QUERIES = (
 )
 
 
+def _edited(count: int) -> str:
+    """ "N edited, " when a re-import changed stored text, else nothing (the usual case stays short)."""
+    return f"{count} edited, " if count else ""
+
+
 def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     totals = summary.get("totals", {})
     out.rule("[bold]brandpulse run summary")
     for item in summary.get("imports", []):
+        if item.get("error"):
+            out.print(safe_text(f"import {Path(item['source']).name}: failed: {item['error']}", style="red"))
+            continue
         state = (
             "unchanged, skipped"
             if item["skipped_unchanged"]
-            else (f"{item['inserted']} new, {item['duplicates']} already stored, {item['rejected']} rejected")
+            else (
+                f"{item['inserted']} new, {_edited(item.get('edited', 0))}{item['duplicates']} already stored, "
+                f"{item['rejected']} rejected"
+            )
         )
         out.print(f"imported {Path(item['source']).name}: {state}", markup=False)
     for name, status in summary.get("channels", {}).items():
@@ -173,7 +206,7 @@ def serve(
     from flows.schedules import serve_deployments
 
     try:
-        _config(config)
+        _config(config).require_brands("brandpulse serve")
     except BrandpulseError as exc:
         raise fail(exc) from None
     # The pipeline every N minutes, the report daily and retention weekly (flows/schedules.py).
@@ -243,7 +276,10 @@ def import_(
     channel: Annotated[str, typer.Option(help="Channel for rows without a channel column.")] = "file",
     config: ConfigOption = None,
 ) -> None:
-    """Import mentions or survey feedback; bad rows go to the rejects table with line and reason."""
+    """Import mentions or survey feedback; bad rows go to the rejects table with line and reason.
+
+    A file that cannot be read is reported and skipped, the others are imported: exit status 3 (partial).
+    """
     from flows.brands import BrandMatcher
     from flows.runs import new_run_id
     from flows.steps import import_file
@@ -253,19 +289,23 @@ def import_(
         cfg = _config(config)
         if brand is not None:
             brand = cfg.brand(brand).name
-        wh = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
+        wh = Warehouse(
+            cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, dates=cfg.warehouse.date_limits()
+        )
         matcher = BrandMatcher.from_brands(cfg.brands)
         run_id = new_run_id("import-")
-        failed = False
+        failed: list[str] = []
         for path in files:
-            if not path.exists():
-                raise ConfigError(f"file not found: {path}", key="import")
             result = import_file(
                 wh, path, matcher, run_id=run_id, default_channel=channel, default_brand=brand, force=True
             )
+            if result.error is not None:
+                err.print(safe_text(f"{path}: failed: {result.error}", style="red"))
+                failed.append(str(path))
+                continue
             out.print(
-                f"{path}: {result.read} valid rows, {result.inserted} new, {result.duplicates} already stored, "
-                f"{result.rejected} rejected, {result.unmatched} matched no brand",
+                f"{path}: {result.read} valid rows, {result.inserted} new, {_edited(result.edited)}"
+                f"{result.duplicates} already stored, {result.rejected} rejected, {result.unmatched} matched no brand",
                 markup=False,
             )
             for reject in result.rejects[:20]:
@@ -273,12 +313,52 @@ def import_(
                 err.print(safe_text(f"  rejected {where}: {reject.reason}"), highlight=False)
             if result.rejected > 20:
                 err.print(f'  … and {result.rejected - 20} more: brandpulse sql "SELECT * FROM rejects"')
-            failed |= result.read == 0 and result.rejected > 0
+            if result.read == 0 and result.rejected > 0:
+                failed.append(str(path))  # every row was rejected: nothing of this file got in
     except BrandpulseError as exc:
         raise fail(exc) from None
     out.print(f"warehouse: {cfg.warehouse.path}", markup=False)
     if failed:
-        raise typer.Exit(1)
+        # Nothing imported at all is a failure; some files in and some not is partial.
+        raise typer.Exit(EXIT_ERROR if len(failed) == len(files) else EXIT_PARTIAL)
+
+
+@app.command()
+def runs(
+    limit: Annotated[int, typer.Option(help="How many of the newest runs to show.", min=1)] = 20,
+    config: ConfigOption = None,
+) -> None:
+    """The newest runs with their status (completed, partial, failed, abandoned, running) and why."""
+    from flows.run_lock import no_other_run
+    from warehouse import Warehouse, recent_runs
+
+    try:
+        cfg = _config(config)
+        with Warehouse(cfg.warehouse.path).read() as con:
+            rows = recent_runs(con, limit)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    with no_other_run(cfg.warehouse.path) as alone:
+        pass
+    table = Table("run", "status", "started", "finished", "reason")
+    for row in rows:
+        status, reason = str(row["status"]), row["reason"] or ""
+        if status == "running" and alone:
+            # Nothing holds the run lock, so this run's process is gone; the next run marks it abandoned.
+            status, reason = "running?", "no live process holds the run lock: the next run marks it abandoned"
+        style = {"failed": "red", "abandoned": "red", "partial": "yellow", "running?": "yellow"}.get(status, "")
+        table.add_row(
+            safe_text(row["run_id"]),
+            safe_text(status, style=style),
+            _when(row["started_at"]),
+            _when(row["finished_at"]),
+            safe_text(reason),
+        )
+    out.print(table)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
 
 
 @app.command()
@@ -333,12 +413,12 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, *, ra
         out.print(f"{len(rows)} row(s)")
 
 
-# Every query takes (since, brand, brand): a NULL brand means every brand. Shares are of scored mentions.
+# Every query takes (since, until, brand, brand): a NULL brand means every brand. Shares are of scored mentions.
 _TREND_MEASURES = (
     "sum(mentions) AS mentions, round(sum(negative) / nullif(sum(scored), 0), 3) AS negative_share, "
     "round(sum(net_sentiment * scored) / nullif(sum(scored), 0), 3) AS net_sentiment"
 )
-_TREND_FILTER = "WHERE day >= ? AND (CAST(? AS VARCHAR) IS NULL OR brand = ?)"
+_TREND_FILTER = "WHERE day BETWEEN ? AND ? AND (CAST(? AS VARCHAR) IS NULL OR brand = ?)"
 TREND_QUERIES = {
     "channel": f"SELECT brand, channel, {_TREND_MEASURES} FROM sentiment_daily {_TREND_FILTER} "
     "GROUP BY ALL ORDER BY brand, mentions DESC",
@@ -351,7 +431,7 @@ TREND_QUERIES = {
     "round(sum(mentions) / sum(sum(mentions)) OVER (), 3) AS share_of_voice, "
     "round(sum(negative) / nullif(sum(scored), 0), 3) AS negative_share, "
     "round(sum(net_sentiment * scored) / nullif(sum(scored), 0), 3) AS net_sentiment FROM share_of_voice "
-    "WHERE day >= ? GROUP BY brand) WHERE (CAST(? AS VARCHAR) IS NULL OR brand = ?) ORDER BY mentions DESC",
+    "WHERE day BETWEEN ? AND ? GROUP BY brand) WHERE (CAST(? AS VARCHAR) IS NULL OR brand = ?) ORDER BY mentions DESC",
     "topic": f"SELECT brand, topic, {_TREND_MEASURES} FROM topic_daily {_TREND_FILTER} "
     "GROUP BY ALL ORDER BY brand, mentions DESC, topic",
 }
@@ -365,9 +445,10 @@ def trends(
     config: ConfigOption = None,
 ) -> None:
     """Sentiment trends as a terminal table, over the last N days of stored data."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from warehouse import Warehouse
+    from warehouse.report_queries import latest_plausible_day
 
     if by not in TREND_QUERIES:
         err.print(f"[red]--by must be one of {', '.join(TREND_QUERIES)}[/]")
@@ -376,11 +457,16 @@ def trends(
         cfg = _config(config)
         brand_name = cfg.brand(brand).name if brand is not None else None
         with Warehouse(cfg.warehouse.path).read() as con:
-            newest = con.execute("SELECT max(day) FROM sentiment_daily").fetchone()[0]
+            # Days after tomorrow are broken dates (stored before the load-time check): never the window's end.
+            newest = con.execute(
+                "SELECT max(day) FROM sentiment_daily WHERE day <= ?", [latest_plausible_day()]
+            ).fetchone()[0]
             if newest is None:
                 raise FatalError("the warehouse has no scored mentions yet: run `brandpulse run` first")
-            since = newest - timedelta(days=days - 1)
-            cursor = con.execute(TREND_QUERIES[by], [since, brand_name, brand_name])
+            if days < 1:
+                raise ConfigError(f"--days must be at least 1, got {days}", key="--days")
+            since = newest - timedelta(days=min(days, (newest - date.min).days + 1) - 1)
+            cursor = con.execute(TREND_QUERIES[by], [since, newest, brand_name, brand_name])
             columns = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
     except BrandpulseError as exc:

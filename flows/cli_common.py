@@ -14,12 +14,15 @@ from flows.config import CONFIG_FILENAME
 from models.errors import ConfigError
 from warehouse.safe_output import terminal_safe
 
-# Exit statuses every command shares (README "Exit codes"): 0 done, 1 an error stopped the command, 2 a
-# configuration error; `run` adds 3: the pass finished but Slack refused alerts, which are parked as `blocked`.
+# Exit statuses every command shares (README "Exit codes"): 0 done; 1 an error stopped the command (nothing done,
+# or the run stopped); 2 a configuration or usage error (fix the setting the message names); 3 partial: some
+# sources (an import file, a channel) failed and are named in the output, everything else was done; `run` adds 4:
+# the pass finished but Slack refused the alerts, which are parked as `blocked` (wins over 3 when both happen).
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
-EXIT_ALERTS_BLOCKED = 3
+EXIT_PARTIAL = 3
+EXIT_ALERTS_BLOCKED = 4
 
 out = Console()
 err = Console(stderr=True)

@@ -69,7 +69,7 @@ def backfill(
     try:
         first, last = _day(start, "--from").date(), _day(end, "--to").date()
         day_range(first, last)
-        load_config(config)
+        load_config(config).require_brands("brandpulse backfill")
         result = backfill_flow(
             config_path=str(config) if config else None, start=first.isoformat(), end=last.isoformat(),
             channels=list(channel) if channel else None,

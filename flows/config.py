@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import ConfigError
+from models.mention import EARLIEST_DATE, FUTURE_TOLERANCE_HOURS, DateLimits
 
 CONFIG_FILENAME = "brandpulse.toml"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,13 @@ class WarehouseSettings(_Strict):
     run_lock_timeout_s: float = Field(default=3600.0, gt=0)
     # Mention text and raw payloads older than this many days are dropped by `brandpulse retention`; None keeps all.
     retention_days: int | None = Field(default=None, ge=1)
+    # Every channel's mentions must be dated from earliest_date to now + future_tolerance_hours; others are rejected.
+    earliest_date: date = EARLIEST_DATE
+    future_tolerance_hours: float = Field(default=FUTURE_TOLERANCE_HOURS, ge=0, le=24 * 366)
+
+    def date_limits(self) -> DateLimits:
+        """The accepted `created_at` range, for `Warehouse(..., dates=...)`."""
+        return DateLimits(self.earliest_date, self.future_tolerance_hours)
 
 
 class RunnerSettings(_Strict):
@@ -193,6 +202,16 @@ class Config(_Strict):
                         f"brands.{index}.competitors: {competitor!r} is not the name of a [[brands]] entry"
                     )
         return self
+
+    def require_brands(self, command: str) -> None:
+        """ConfigError when no [[brands]] are configured: `command` would run and silently match nothing."""
+        if not self.brands:
+            raise ConfigError(
+                f"no brands configured, so `{command}` would match nothing: add a [[brands]] table with a name "
+                'and terms, e.g. [[brands]] name = "Acme" terms = ["acme"]',
+                key="brands",
+                file=self.source,
+            )
 
     def brand(self, name: str) -> Brand:
         """The brand with this name (case-insensitive), or ConfigError."""

@@ -60,6 +60,7 @@ class FeedResult:
     fetched: int = 0
     inserted: int = 0
     duplicates: int = 0
+    edited: int = 0
     unmatched: int = 0
     rejected: int = 0
     cursor: str | None = None
@@ -135,8 +136,11 @@ def store_batch(
     result.notes = list(batch.notes)
     if kept or batch.rejects or batch.cursor is not None:
         with warehouse.write() as con:
-            loaded = load_mentions(con, kept, matches, run_id=run_id, cursor=batch.cursor, rejects=batch.rejects)
+            loaded = load_mentions(
+                con, kept, matches, run_id=run_id, cursor=batch.cursor, rejects=batch.rejects, dates=warehouse.dates
+            )
         result.inserted, result.duplicates, result.rejected = loaded.inserted, loaded.duplicates, loaded.rejects
+        result.edited = loaded.edited
     result.cursor = batch.cursor.value if batch.cursor is not None else previous
     if batch.error is not None:
         result.outcome = _outcome(batch.error)
@@ -179,6 +183,7 @@ def channel_status(results: Sequence[FeedResult]) -> str:
         f"{count} {label}"
         for count, label in (
             (sum(r.duplicates for r in results), "already stored"),
+            (sum(r.edited for r in results), "edited"),
             (sum(r.rejected for r in results), "rejected"),
             (sum(r.unmatched for r in results), "not matching the brand terms"),
         )

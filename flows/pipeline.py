@@ -21,6 +21,7 @@ from flows.run_lock import writer_lock
 from flows.runs import new_run_id, recorded_run
 from flows.scoring import score_mentions
 from flows.slack_delivery import Sender, choose_sender
+from models.errors import RetryableError
 from warehouse import Warehouse, queries
 
 
@@ -54,16 +55,28 @@ class RunSummary:
     channels: dict[str, str] = field(default_factory=dict)
     feeds: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
-    status: str = "completed"
+    status: str = "completed"  # "partial" when a source failed and everything else ran
+    failed_sources: list[str] = field(default_factory=list)  # "hackernews", "file:missing.jsonl"
+    reason: str | None = None  # for a partial run: which sources failed and why
+
+    def source_failed(self, source: str, why: str) -> None:
+        """Record one source's failure: the run goes on and ends `partial`."""
+        self.failed_sources.append(source)
+        self.status = "partial"
+        self.reason = "; ".join(filter(None, [self.reason, f"{source}: {why}"]))[:2000]
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
         return asdict(self)
 
 
+# Outcomes of a source that count as its failure for the run's exit status; rate-limited is planned throttling.
+FAILED_OUTCOMES = frozenset({"failed", "unavailable"})
+
+
 @task(name="import-file", cache_policy=NO_CACHE, **transient_retries())
 def import_file_task(warehouse: Warehouse, path: Path, matcher: BrandMatcher, run_id: str) -> steps.ImportResult:
-    """Import one configured file into the warehouse."""
+    """Import one configured file into the warehouse; an unreadable file comes back with `error` set."""
     return steps.import_file(warehouse, path, matcher, run_id=run_id)
 
 
@@ -74,7 +87,16 @@ def listen_task(
     """Fetch one live channel for one brand from its cursors and load what really matches the brand."""
     # Secrets are read here, not passed in, so they never become task parameters Prefect could record.
     secrets: Secrets = load_secrets()
-    return listen_channel(warehouse, name, settings, secrets, brand, matcher, run_id=run_id)
+    try:
+        return listen_channel(warehouse, name, settings, secrets, brand, matcher, run_id=run_id)
+    except RetryableError:
+        raise  # a warehouse lock that outlasted its retries is the run's problem, not this channel's
+    except Exception as exc:
+        # A bug in one listener must not stop the other channels, the scoring and the alerts: it is recorded as
+        # this channel's failure (with the traceback in the debug log), and the run ends "partial".
+        get_run_logger().debug("channel %s failed", name, exc_info=True)
+        reason = f"{name}: unexpected {type(exc).__name__}: {exc}"[:500] + " (a bug: please report it with the log)"
+        return [FeedResult(channel=name, brand=brand.name, scope="*", outcome="failed", reason=reason)]
 
 
 @task(name="score-topics", cache_policy=NO_CACHE)
@@ -131,7 +153,9 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
 def run_once(config: Config, *, sender: Sender | None = None, destination: str | None = None) -> RunSummary:
     """One pass over the configured sources; the body of the `pipeline` flow."""
     logger = get_run_logger()
-    warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
+    warehouse = Warehouse(
+        config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s, dates=config.warehouse.date_limits()
+    )
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
     if sender is None:
@@ -158,18 +182,26 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
             ]
             summary.feeds.extend(r.as_dict() for r in results)
             summary.channels[name] = channel_status(results)
+            if any(r.outcome in FAILED_OUTCOMES for r in results):
+                summary.source_failed(name, summary.channels[name])
             logger.info("channel %s: %s", name, summary.channels[name])
         for path in config.imports.files:
             result = import_file_task(warehouse, path, matcher, run_id)
             summary.imports.append({k: v for k, v in asdict(result).items() if k != "rejects"})
+            if result.error is not None:
+                summary.channels[f"file:{path.name}"] = f"failed: {result.error}"
+                summary.source_failed(f"file:{path.name}", result.error)
+                logger.warning("import %s failed: %s", path.name, result.error)
+                continue
             summary.channels[f"file:{path.name}"] = "unchanged" if result.skipped_unchanged else "ok"
             if result.skipped_unchanged:
                 logger.info("%s unchanged since its last import; skipped", path.name)
             else:
                 logger.info(
-                    "imported %s: %d new, %d already stored, %d rejected",
+                    "imported %s: %d new, %d edited, %d already stored, %d rejected",
                     path.name,
                     result.inserted,
+                    result.edited,
                     result.duplicates,
                     result.rejected,
                 )
@@ -201,6 +233,7 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
 def pipeline(config_path: str | None = None) -> dict[str, Any]:
     """One pass: import/listen, score, load, detect spikes, deliver alerts."""
     config = load_config(Path(config_path) if config_path else None)
+    config.require_brands("brandpulse run")
     # Overlapping runs (a slow pass, a manual run beside the schedule) take turns instead of fighting for the file.
     with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
         summary = run_once(config).as_dict()

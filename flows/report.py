@@ -90,11 +90,19 @@ def resolve_period(newest: date | None, start: date | None, end: date | None, da
         if newest is None:
             raise FatalError("the warehouse has no mentions of these brands yet: run `brandpulse run` first")
         end = newest
-    if start is None:
-        return Period.ending(end, days)
-    if end < start:
+    if start is not None and end < start:
         raise ConfigError(f"--to {end} is before --from {start}", key="--to")
-    return Period(start, end)
+    try:
+        period = Period.ending(end, days) if start is None else Period(start, end)
+        # The report also reads the period before this one and the instant after it: both must be real dates.
+        period.previous().start_at, period.end_at
+    except OverflowError:
+        raise ConfigError(
+            f"the report period ({start or f'{days} days'} to {end}) runs past the dates this tool can handle; "
+            "give --from/--to between the years 2 and 9998",
+            key="--to",
+        ) from None
+    return period
 
 
 def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from models.errors import WarehouseLocked
 from warehouse.connection import WAIT_REPORT_EVERY_S
 
 log = logging.getLogger("brandpulse")
+# Run-lock files this process holds now: a run inside `writer_lock` knows no other run is alive.
+_HELD: set[Path] = set()
 
 
 def run_lock_path(database: Path) -> Path:
@@ -49,7 +51,29 @@ def writer_lock(
             state = "waiting" if slice_s == 0 else f"still waiting ({waited:.0f} s so far)"
             say(f"another brandpulse run is writing to {database}; {state}, up to {timeout_s:g} s")
             slice_s = min(WAIT_REPORT_EVERY_S, timeout_s - waited)
+    _HELD.add(path.resolve())
     try:
         yield
+    finally:
+        _HELD.discard(path.resolve())
+        lock.release()
+
+
+@contextmanager
+def no_other_run(database: Path) -> Iterator[bool]:
+    """True for the block when no other run can be alive: this process holds the run lock, or it was free."""
+    path = run_lock_path(database)
+    if path.resolve() in _HELD:
+        yield True
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False  # a live process holds it: its `running` row is real
+        return
+    try:
+        yield True  # held for the block, so no run can start while its caller tidies up
     finally:
         lock.release()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from warehouse import Warehouse, finish_run, start_run
+from flows.run_lock import no_other_run
+from warehouse import Warehouse, abandon_runs, finish_run, start_run
+
+log = logging.getLogger("brandpulse")
+ABANDONED_REASON = (
+    "its process stopped (killed, crashed or the machine went down) before it finished; found by run {run_id}. "
+    "What it had stored is kept (loads are transactional); the next runs pick up from the saved cursors"
+)
 
 
 class RunRecord(Protocol):
@@ -29,14 +37,27 @@ def new_run_id(prefix: str = "") -> str:
 
 @contextmanager
 def recorded_run(warehouse: Warehouse, summary: RunRecord) -> Iterator[None]:
-    """Start the run's `runs` row, and finish it with the summary; an exception marks it failed and propagates."""
-    with warehouse.write() as con:
-        start_run(con, summary.run_id, datetime.now(UTC))
+    """Start the run's `runs` row, and finish it with the summary; an exception marks it failed and propagates.
+
+    Rows left `running` by runs whose process died are marked `abandoned` first, when the run lock shows that no
+    other run is alive. A summary's optional `reason` (why a run was partial) is recorded with it.
+    """
+    now = datetime.now(UTC)
+    with no_other_run(warehouse.path) as alone, warehouse.write() as con:
+        if alone:
+            why = ABANDONED_REASON.format(run_id=summary.run_id)
+            dead = abandon_runs(con, except_run=summary.run_id, now=now, reason=why)
+            if dead:
+                log.warning("marked %d run(s) abandoned, their process died: %s", len(dead), ", ".join(dead))
+        start_run(con, summary.run_id, now)
+    reason: str | None = None
     try:
         yield
-    except BaseException:
+    except BaseException as exc:
         summary.status = "failed"
+        reason = f"{type(exc).__name__}: {exc}"[:500]
         raise
     finally:
         with warehouse.write() as con:
-            finish_run(con, summary.run_id, summary.status, summary.as_dict())
+            why = reason or getattr(summary, "reason", None)
+            finish_run(con, summary.run_id, summary.status, summary.as_dict(), reason=why)

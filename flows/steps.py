@@ -14,6 +14,7 @@ from flows.brands import BrandMatcher
 from flows.config import AlertSettings
 from flows.slack_delivery import DeliveryReport, Sender, console_catchup, deliver_due
 from listeners.file import FileListener, file_cursor
+from models.errors import FatalError
 from models.mention import BrandMatch, Mention, Reject
 from warehouse import (
     Warehouse,
@@ -39,7 +40,9 @@ class ImportResult:
     duplicates: int = 0
     rejected: int = 0
     unmatched: int = 0
+    edited: int = 0
     skipped_unchanged: bool = False
+    error: str | None = None  # why the file could not be read at all (missing, a directory, unreadable)
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -72,9 +75,19 @@ def import_file(
     default_brand: str | None = None,
     force: bool = False,
 ) -> ImportResult:
-    """Load one CSV/JSONL file: valid rows with their brand matches, bad rows into `rejects`, cursor with the data."""
+    """Load one CSV/JSONL file: valid rows with their brand matches, bad rows into `rejects`, cursor with the data.
+
+    A file that cannot be read at all (missing, a directory, no permission, unsupported type) is this source's
+    failure: `result.error` says why and nothing is stored; warehouse errors still raise.
+    """
     result = ImportResult(source=str(path))
-    cursor = file_cursor(path)
+    try:
+        cursor = file_cursor(path)
+        listener = FileListener(path, default_channel=default_channel)
+    except FatalError as exc:
+        result.error = str(exc)
+        log.warning("import %s failed: %s", path, result.error)
+        return result
     if not force:
         with warehouse.write() as con:
             if get_cursor(con, cursor.channel, cursor.scope) == cursor.value:
@@ -82,7 +95,7 @@ def import_file(
                 return result
     batch: list[Mention] = []
     matches: dict[tuple[str, str], list[BrandMatch]] = {}
-    for item in FileListener(path, default_channel=default_channel).read():
+    for item in listener.read():
         if isinstance(item, Reject):
             result.rejects.append(item)
             continue
@@ -97,11 +110,15 @@ def import_file(
             result.unmatched += 1
         batch.append(item)
         matches[item.key] = brands
-    result.rejected = len(result.rejects)
     # One transaction for the rows, their matches, the rejects and the cursor: a crash leaves none of them.
     with warehouse.write() as con:
-        loaded = load_mentions(con, batch, matches, run_id=run_id, cursor=cursor, rejects=result.rejects)
-    result.inserted, result.duplicates = loaded.inserted, loaded.duplicates
+        loaded = load_mentions(
+            con, batch, matches, run_id=run_id, cursor=cursor, rejects=result.rejects, dates=warehouse.dates,
+            source=str(path),
+        )
+    result.inserted, result.duplicates, result.edited = loaded.inserted, loaded.duplicates, loaded.edited
+    result.rejects.extend(loaded.refused)  # rows dated out of range, rejected by the load
+    result.rejected = len(result.rejects)
     return result
 
 

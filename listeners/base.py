@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from models.errors import BrandpulseError, CredentialError, FatalError, RateLimited, RetryableError
+from models.errors import AccessDenied, BrandpulseError, CredentialError, FatalError, RateLimited, RetryableError
 from models.mention import CursorUpdate, Reject
 
 T = TypeVar("T")
@@ -136,11 +136,20 @@ def error_for_status(
     if status == 408 or status >= 500:
         return RetryableError(f"{channel}: the platform had a transient problem ({label})", retry_after=wait)
     if status in (401, 403):
+        if credential_setting is None:
+            # Channels without a credential (Hacker News, Mastodon, RSS): blaming one would send the user hunting
+            # for a setting that does not exist.
+            return AccessDenied(
+                f"{channel}: {label}: the server refused access; this channel sends no credential, so check the "
+                "address in its [channels] settings, or whether the server blocks this client"
+            )
         # Name the setting so the user knows what to fix; the value itself must never reach a message or a log.
-        where = f"the credential in {credential_setting}" if credential_setting else "the channel's credential"
         problem = "was rejected" if status == 401 else "is not allowed to use this endpoint"
-        fix = f"; check {credential_setting} in the environment" if credential_setting else ""
-        return CredentialError(f"{channel}: {label}: {where} {problem}{fix}", setting=credential_setting)
+        return CredentialError(
+            f"{channel}: {label}: the credential in {credential_setting} {problem}; "
+            f"check {credential_setting} in the environment",
+            setting=credential_setting,
+        )
     return FatalError(f"{channel}: the platform refused the request ({label}); retrying will not help")
 
 
@@ -394,13 +403,50 @@ def http_request(
     return response
 
 
-def json_body(response: Any, *, channel: str) -> Any:
-    """The decoded JSON of a response; a body that is not JSON (a proxy's HTML page) is a transient failure."""
+def json_body(
+    response: Any, *, channel: str, expect: type[list] | type[dict] | None = None, items: str | None = None
+) -> Any:
+    """The decoded JSON of a 200 response, checked for the expected shape; junk is a FatalError for the channel.
+
+    `expect=list` wants a JSON array, `expect=dict` an object; `items="hits"` also wants that key to hold an array.
+    """
+    where = getattr(getattr(response, "url", None), "path", "") or "the response"
+    status = getattr(response, "status_code", 200)
     try:
-        return response.json()
+        body = response.json()
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
-        path = getattr(getattr(response, "url", None), "path", "") or "the response"
-        raise RetryableError(f"{channel}: {path} did not return JSON ({type(exc).__name__})") from exc
+        # A 200 with an HTML page or garbage is a wrong address or a broken server, not a blip: retrying within the
+        # run would only repeat it, and reading it as "no new posts" would hide the failure (the next run tries again).
+        raise FatalError(
+            f"{channel}: {where} answered HTTP {status} with a body that is not JSON ({type(exc).__name__}); "
+            "check the channel's address, or whether a proxy answers in its place"
+        ) from None
+    problem = _shape_problem(body, expect, items)
+    if problem is not None:
+        raise FatalError(
+            f"{channel}: {where} answered HTTP {status} with JSON of the wrong shape ({problem}); "
+            "check that the channel's address points at the right kind of server"
+        )
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(str(key) for key in list(value)[:5])
+        return f"an object with keys {keys}" if keys else "an empty object"
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def _shape_problem(body: Any, expect: type[list] | type[dict] | None, items: str | None) -> str | None:
+    """Why `body` is not the expected shape, or None when it is."""
+    wanted = dict if items is not None else expect
+    if wanted is list and not isinstance(body, list):
+        return f"expected an array, got {_json_kind(body)}"
+    if wanted is dict and not isinstance(body, dict):
+        return f"expected an object, got {_json_kind(body)}"
+    if items is not None and not isinstance(body.get(items), list):
+        return f"expected an object with an array {items!r}, got {_json_kind(body)}"
+    return None
 
 
 def parse_timestamp(value: Any) -> datetime:

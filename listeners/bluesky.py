@@ -162,8 +162,8 @@ class BlueskyListener:
                 setting=PASSWORD_SETTING,
             )
         raise_for_status(response, channel=CHANNEL, credential_setting=PASSWORD_SETTING)
-        body = json_body(response, channel=CHANNEL)
-        token = body.get("accessJwt") if isinstance(body, dict) else None
+        body = json_body(response, channel=CHANNEL, expect=dict)
+        token = body.get("accessJwt")
         if not isinstance(token, str) or not token:
             raise CredentialError(
                 f"{CHANNEL}: login returned no access token; check {PASSWORD_SETTING}", setting=PASSWORD_SETTING
@@ -191,11 +191,9 @@ class BlueskyListener:
                 params={**params, "cursor": token} if token else params,
                 headers=headers,
             )
-            body = json_body(response, channel=CHANNEL)
-            posts = body.get("posts") if isinstance(body, dict) else None
-            if not isinstance(posts, list):
-                posts = []
-            cursor = body.get("cursor") if isinstance(body, dict) else None
+            body = json_body(response, channel=CHANNEL, items="posts")
+            posts = body["posts"]
+            cursor = body.get("cursor")
             # The API can hand back a cursor with an empty last page; stop there rather than spend a call.
             next_token = str(cursor) if cursor and posts else None
             return Page(posts, next_token, newest_value(_indexed_at(p) for p in posts))

@@ -59,12 +59,27 @@ def file_format(path: Path) -> tuple[FileFormat, bool]:
     return SUFFIXES[suffix], compressed
 
 
+def unreadable_file(path: Path) -> FatalError:
+    """The error for an import file that cannot be read at all, saying what is wrong with it and what to do."""
+    path = Path(path)
+    if not path.exists():
+        problem = "not found"
+    elif path.is_dir():
+        problem = "is a directory, not a CSV/JSONL file"
+    else:
+        problem = "cannot be read (check its permissions)"
+    return FatalError(f"import file {path} {problem}: fix the path, or remove it from [imports] files")
+
+
 def file_cursor(path: Path) -> CursorUpdate:
     """A cursor for an import file: the sha256 of its bytes, so an unchanged file can be skipped."""
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with Path(path).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        raise unreadable_file(path) from None
     return CursorUpdate(channel="file", scope=str(Path(path).resolve()), value=digest.hexdigest())
 
 
@@ -84,7 +99,7 @@ class FileListener:
     def read(self) -> Iterator[Mention | Reject]:
         """Yield a Mention for every good row and a Reject (line number + reason) for every bad one, in order."""
         if not self.path.is_file():
-            raise FatalError(f"import file not found: {self.path}")
+            raise unreadable_file(self.path)
         lines = self._physical_lines()
         try:
             if self.format == "csv":

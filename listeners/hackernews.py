@@ -130,11 +130,9 @@ class HackerNewsListener:
             response = http_request(
                 self.client, "GET", f"{self.host}{SEARCH_PATH}", channel=CHANNEL, params={**params, "page": page_no}
             )
-            body = json_body(response, channel=CHANNEL)
-            hits = body.get("hits") if isinstance(body, dict) else None
-            if not isinstance(hits, list):
-                hits = []
-            pages = body.get("nbPages") if isinstance(body, dict) else None
+            body = json_body(response, channel=CHANNEL, items="hits")
+            hits = body["hits"]
+            pages = body.get("nbPages")
             more = hits and isinstance(pages, int) and page_no + 1 < pages
             return Page(hits, str(page_no + 1) if more else None, newest_value(_created_at_i(h) for h in hits))
 

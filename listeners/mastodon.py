@@ -19,7 +19,7 @@ from listeners.base import (
     paginate,
     parse_timestamp,
 )
-from models.errors import CredentialError, FatalError, RecordError
+from models.errors import AccessDenied, FatalError, RecordError
 from models.mention import Mention, Reject, mention_from_dict
 
 CHANNEL = "mastodon"
@@ -150,14 +150,14 @@ class MastodonListener:
                 response = http_request(
                     self.client, "GET", token or first_url, channel=CHANNEL, params=None if token else first_params
                 )
-            except CredentialError:
+            except AccessDenied:
                 # We send no credential: a 401/403 means the instance hides its timelines from visitors.
                 raise FatalError(
                     f"{CHANNEL}: {self.instance} does not show hashtag timelines without an account (HTTP 401/403); "
                     "remove it from [channels.mastodon] instances"
                 ) from None
-            body = json_body(response, channel=CHANNEL)
-            statuses = body if isinstance(body, list) else []
+            # A timeline is an array; anything else (an error object, a non-Mastodon server) fails the feed.
+            statuses = json_body(response, channel=CHANNEL, expect=list)
             link = response.links.get(rel, {}).get("url") if statuses else None
             return Page(statuses, self._same_origin(link), newest_value(_local_id(s) for s in statuses))
 

@@ -77,6 +77,10 @@ class WarehouseDiskFull(WarehouseError):
     """The disk holding the warehouse is full: free space, then run again (the failed transaction rolled back)."""
 
 
+class AccessDenied(FatalError):
+    """A server refused (401/403) a channel that sends no credential: the address or the server's policy is wrong."""
+
+
 class ModelUnavailable(FatalError):
     """A sentiment model cannot be loaded (offline hub id, missing package, bad folder)."""
 

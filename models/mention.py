@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -135,6 +136,33 @@ def mention_from_dict(data: dict[str, Any], *, source: str | None = None, line: 
             for err in exc.errors()
         )
         raise RecordError(problems, source=source, line=line) from None
+
+
+EARLIEST_DATE = date(2006, 1, 1)  # before the first tweet: anything older is a broken export or a parser default
+FUTURE_TOLERANCE_HOURS = 24.0  # clock skew and time-zone slips, not posts from next year
+
+
+@dataclass(frozen=True)
+class DateLimits:
+    """The `created_at` range a stored mention must fall in (`[warehouse] earliest_date`, `future_tolerance_hours`)."""
+
+    earliest: date = EARLIEST_DATE
+    future_tolerance_hours: float = FUTURE_TOLERANCE_HOURS
+
+    def problem(self, created_at: datetime, now: datetime) -> str | None:
+        """Why `created_at` cannot be stored (a reason for `rejects`), or None when it is in range."""
+        if created_at < datetime.combine(self.earliest, time(), tzinfo=UTC):
+            return (
+                f"created_at {created_at.isoformat()} is before {self.earliest.isoformat()}, the earliest accepted "
+                "date ([warehouse] earliest_date); fix the date in the source"
+            )
+        latest = now + timedelta(hours=self.future_tolerance_hours)
+        if created_at > latest:
+            return (
+                f"created_at {created_at.isoformat()} is more than {self.future_tolerance_hours:g} h in the future "
+                "([warehouse] future_tolerance_hours); fix the date in the source"
+            )
+        return None
 
 
 def utcnow() -> datetime:

@@ -6,10 +6,12 @@ from warehouse import queries
 from warehouse.connection import Warehouse, is_lock_conflict, transaction
 from warehouse.load import (
     LoadResult,
+    abandon_runs,
     finish_run,
     get_cursor,
     load_mentions,
     load_scores,
+    recent_runs,
     save_rejects,
     start_run,
     unscored_mentions,
@@ -32,6 +34,7 @@ __all__ = [
     "LoadResult",
     "SqlRefused",
     "Warehouse",
+    "abandon_runs",
     "create_views",
     "current_version",
     "example_negative_posts",
@@ -45,6 +48,7 @@ __all__ = [
     "negative_by_channel",
     "newest_mention_time",
     "queries",
+    "recent_runs",
     "run_readonly_sql",
     "save_rejects",
     "start_run",

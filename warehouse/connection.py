@@ -26,6 +26,7 @@ from models.errors import (
     WarehouseLocked,
     WarehouseNotWritable,
 )
+from models.mention import DateLimits
 
 log = logging.getLogger("brandpulse")
 
@@ -256,8 +257,11 @@ class Warehouse:
         read_lock_timeout_s: float | None = None,
         rng: random.Random | None = None,
         notify: Callable[[str], None] | None = None,
+        dates: DateLimits | None = None,
     ) -> None:
         self.path = Path(path)
+        # The `[warehouse]` created_at range that loads through this warehouse enforce (`load_mentions(dates=...)`).
+        self.dates = dates or DateLimits()
         self.lock_timeout_s = lock_timeout_s
         # Readers wait briefly: a writer's connection lasts seconds, and a person at a prompt should not hang.
         self.read_lock_timeout_s = (

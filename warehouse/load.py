@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from models.mention import BrandMatch, CursorUpdate, Mention, Reject
+from models.mention import BrandMatch, CursorUpdate, DateLimits, Mention, Reject
 from models.scores import Sentiment
 from warehouse.connection import first_row, transaction
 
@@ -73,17 +74,26 @@ _REJECT_SCHEMA = pa.schema(
 )
 
 ScoreItem = tuple[tuple[str, str], Sentiment]
+# What was derived from a mention's text: an edit drops these so the new text is scored again by the usual
+# "no score / no scan for this model version" queries (there is no second path for edited mentions).
+DERIVED_TABLES = ("scores", "mention_topics", "mention_terms", "topic_scans")
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load stored: new mentions, ones already there (or repeated in the batch), matches, scores, rejects."""
+    """What one load stored: new mentions, ones already there (or repeated in the batch), matches, scores, rejects.
+
+    `edited` counts stored mentions whose text changed (kept in `mention_edits`); `refused` holds the Rejects made
+    here for mentions dated outside the accepted range (they are in `rejects` too).
+    """
 
     inserted: int
     duplicates: int
     matches: int
     scores: int
     rejects: int = 0
+    edited: int = 0
+    refused: tuple[Reject, ...] = ()
 
 
 def load_mentions(
@@ -95,9 +105,17 @@ def load_mentions(
     cursor: CursorUpdate | None = None,
     scores: Sequence[ScoreItem] = (),
     rejects: Sequence[Reject] = (),
+    dates: DateLimits | None = None,
+    source: str | None = None,
 ) -> LoadResult:
-    """Store mentions, their brand matches, optional scores and rejects, and advance the cursor, in ONE transaction."""
+    """Store mentions, their brand matches, optional scores and rejects, and advance the cursor, in ONE transaction.
+
+    Every channel's mentions pass here, so this is where `created_at` is checked against `dates`: a mention outside
+    the range becomes a reject (from `source`, default its channel) instead of a row. A stored mention that comes
+    back with different text is an edit: the new text replaces the old, which is kept in `mention_edits`.
+    """
     now = datetime.now(UTC)
+    limits = dates or DateLimits()
     unique: dict[tuple[str, str], Mention] = {}
     for mention in mentions:
         # Duplicates inside one batch collapse onto the first occurrence, like ones already stored.
@@ -105,10 +123,21 @@ def load_mentions(
     unknown = [key for key in (matches or {}) if key not in unique]
     if unknown:
         raise ValueError(f"brand matches given for mentions not in this batch: {unknown[:5]}")
-    inserted = matched = scored = rejected = 0
+    refused = tuple(
+        _date_reject(mention, reason, source)
+        for mention in unique.values()
+        if (reason := limits.problem(mention.created_at, now)) is not None
+    )
+    refused_keys = {(str(reject.channel), str(reject.record_id)) for reject in refused}
+    for key in refused_keys:
+        del unique[key]
+    matches = {key: found for key, found in (matches or {}).items() if key not in refused_keys}
+    scores = [item for item in scores if item[0] not in refused_keys]
+    inserted = matched = scored = rejected = edited = 0
     with transaction(con):
         if unique:
             with _registered(con, _mentions_table(unique.values(), run_id, now)) as batch:
+                edited = _apply_edits(con, batch, unique, matches, run_id, now)
                 inserted = _count(
                     con.execute(
                         f"""INSERT INTO mentions ({_columns(_MENTION_SCHEMA)})
@@ -116,7 +145,7 @@ def load_mentions(
                         ON CONFLICT DO NOTHING"""
                     )
                 )
-        match_rows = _match_table(matches or {})
+        match_rows = _match_table(matches)
         if match_rows.num_rows:
             with _registered(con, match_rows) as batch:
                 matched = _count(
@@ -128,8 +157,8 @@ def load_mentions(
                 )
         if scores:
             scored = _insert_scores(con, scores, now)
-        if rejects:
-            rejected = _insert_rejects(con, rejects, run_id, now)
+        if rejects or refused:
+            rejected = _insert_rejects(con, [*rejects, *refused], run_id, now)
         if cursor is not None:
             # Saved last and in the same transaction: if anything above failed, the cursor stays where it was.
             con.execute(
@@ -138,7 +167,52 @@ def load_mentions(
                 SET value = excluded.value, updated_at = excluded.updated_at, run_id = excluded.run_id""",
                 [cursor.channel, cursor.scope, cursor.value, now, run_id],
             )
-    return LoadResult(inserted, len(mentions) - inserted, matched, scored, rejected)
+    duplicates = len(mentions) - len(refused) - inserted - edited
+    return LoadResult(inserted, duplicates, matched, scored, rejected, edited, refused)
+
+
+def _date_reject(mention: Mention, reason: str, source: str | None) -> Reject:
+    """A Reject for a mention dated outside the accepted range, with its file line when it came from a file."""
+    line = (mention.raw or {}).get("_line")
+    return Reject(
+        source=source or mention.channel,
+        reason=reason,
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+        channel=mention.channel,
+        record_id=mention.id,
+        payload=_json(mention.raw) if mention.raw is not None else mention.text,
+    )
+
+
+def _apply_edits(
+    con: duckdb.DuckDBPyConnection,
+    batch: str,
+    unique: Mapping[tuple[str, str], Mention],
+    matches: Mapping[tuple[str, str], Sequence[BrandMatch]],
+    run_id: str | None,
+    now: datetime,
+) -> int:
+    """Turn stored mentions that came back with new text into edits (in the caller's transaction); return how many."""
+    # Text blanked by retention ('') is not an edit: re-importing an old file must not bring dropped words back.
+    changed = con.execute(
+        f"""SELECT m.channel, m.id, m.text FROM {batch} b JOIN mentions m ON m.channel = b.channel AND m.id = b.id
+        WHERE m.text <> b.text AND m.text <> ''"""
+    ).fetchall()
+    for channel, mention_id, old_text in changed:
+        new = unique[(channel, mention_id)]
+        digest = hashlib.sha256(new.text.encode("utf-8")).hexdigest()
+        con.execute(
+            "INSERT INTO mention_edits VALUES (?, ?, ?, ?, ?, ?)", [channel, mention_id, old_text, digest, now, run_id]
+        )
+        con.execute(
+            "UPDATE mentions SET text = ?, lang = ?, raw = ?, run_id = ? WHERE channel = ? AND id = ?",
+            [new.text, new.lang, None if new.raw is None else _json(new.raw), run_id, channel, mention_id],
+        )
+        # Scores, topics and terms of the old text must not stand for the new one: dropped, the mention is
+        # pending again. Its brand matches are replaced when the caller gives the new text's matches.
+        for table in (*DERIVED_TABLES, *(("mention_brands",) if (channel, mention_id) in matches else ())):
+            con.execute(f"DELETE FROM {table} WHERE channel = ? AND id = ?", [channel, mention_id])
+    return len(changed)
 
 
 def load_scores(
@@ -197,15 +271,36 @@ def finish_run(
     summary: dict[str, Any],
     *,
     finished_at: datetime | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Record a run's outcome and its summary (as JSON); a run never started is recorded as well."""
+    """Record a run's outcome, why (partial, failed), and its summary (as JSON); a run never started is recorded too."""
     finished = finished_at or datetime.now(UTC)
     con.execute(
-        """INSERT INTO runs (run_id, started_at, finished_at, status, summary) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (run_id) DO UPDATE
-        SET finished_at = excluded.finished_at, status = excluded.status, summary = excluded.summary""",
-        [run_id, finished, finished, status, _json(summary)],
+        """INSERT INTO runs (run_id, started_at, finished_at, status, summary, reason) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status,
+        summary = excluded.summary, reason = excluded.reason""",
+        [run_id, finished, finished, status, _json(summary), reason],
     )
+
+
+def abandon_runs(con: duckdb.DuckDBPyConnection, *, except_run: str, now: datetime, reason: str) -> list[str]:
+    """Mark every other `running` run `abandoned` with finished_at and reason; the caller knows they are dead."""
+    rows = con.execute(
+        """UPDATE runs SET status = 'abandoned', finished_at = ?, reason = ?
+        WHERE status = 'running' AND run_id <> ? RETURNING run_id""",
+        [now, reason, except_run],
+    ).fetchall()
+    return sorted(str(run_id) for (run_id,) in rows)
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest runs, newest first: id, status, start, finish and reason."""
+    cursor = con.execute(
+        "SELECT run_id, status, started_at, finished_at, reason FROM runs ORDER BY started_at DESC LIMIT ?",
+        [int(limit)],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], scored_at: datetime) -> int:

@@ -72,12 +72,24 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def newest_day(con: duckdb.DuckDBPyConnection, brands: list[str] | None = None) -> date | None:
-    """The UTC day of the newest mention of these brands (of any brand if None)."""
+def latest_plausible_day(today: date | None = None) -> date:
+    """Tomorrow (UTC): a stored mention dated later is a broken date, never the end of a default period."""
+    return (today or datetime.now(UTC).date()) + timedelta(days=1)
+
+
+def newest_day(
+    con: duckdb.DuckDBPyConnection, brands: list[str] | None = None, *, today: date | None = None
+) -> date | None:
+    """The UTC day of the newest mention of these brands (of any brand if None), ignoring days after tomorrow."""
+    # Rows older than the load-time date check (or written by hand) may say 9999-12-31: they must not become the
+    # report's last day, whose next day Python cannot even represent.
+    until = latest_plausible_day(today)
     if brands is None:
-        row = con.execute("SELECT max(day) FROM mentions_scored").fetchall()
+        row = con.execute("SELECT max(day) FROM mentions_scored WHERE day <= ?", [until]).fetchall()
     else:
-        row = con.execute("SELECT max(day) FROM mentions_scored WHERE list_contains(?, brand)", [brands]).fetchall()
+        row = con.execute(
+            "SELECT max(day) FROM mentions_scored WHERE list_contains(?, brand) AND day <= ?", [brands, until]
+        ).fetchall()
     return row[0][0] if row else None
 
 

@@ -231,6 +231,23 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE alert_outbox ADD COLUMN console_listed_at TIMESTAMPTZ",
         ],
     ),
+    (
+        6,
+        [
+            # A re-imported (channel, id) with different text: the mention keeps the latest text, the old one is
+            # kept here with the run that brought the new one (scores, topics and terms of the old text are dropped).
+            """CREATE TABLE mention_edits (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                old_text VARCHAR NOT NULL,
+                new_text_sha256 VARCHAR NOT NULL,
+                edited_at TIMESTAMPTZ NOT NULL,
+                run_id VARCHAR
+            )""",
+            # Why a run ended as it did: the sources that failed in a partial run, or why it was marked abandoned.
+            "ALTER TABLE runs ADD COLUMN reason VARCHAR",
+        ],
+    ),
 ]
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 DESCRIPTIONS: dict[int, str] = {
@@ -239,6 +256,7 @@ DESCRIPTIONS: dict[int, str] = {
     3: "mention terms, topic scans",
     4: "alert episodes; kind and episode of each outbox message",
     5: "outbox delivery states: sending, blocked, expired, console; slack ts",
+    6: "mention edits; the reason a run ended as it did",
 }
 
 _BOOKKEEPING = [
@@ -287,15 +305,18 @@ def migrate(
                 f"the warehouse is at schema version {version}, newer than this brandpulse ({latest}): "
                 "upgrade brandpulse before writing to it"
             )
+        # Every listed version not yet recorded, not only those above the newest: versions written on parallel
+        # branches (5 and 6) may reach a file in either order, and a gap in the list is simply skipped.
+        applied = {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
         for step_version, statements in steps:
-            if version < step_version <= goal:
+            if step_version not in applied and step_version <= goal:
                 for statement in statements:
                     con.execute(statement)
                 con.execute(
                     "INSERT INTO schema_version VALUES (?, ?, current_timestamp)",
                     [step_version, DESCRIPTIONS.get(step_version)],
                 )
-                version = step_version
+                version = max(version, step_version)
         # Views read tables of the newest schema, so a partial (targeted) migration leaves them out.
         if version == SCHEMA_VERSION:
             _ensure_views(con)

@@ -228,7 +228,7 @@ def test_a_blocked_run_summary_and_exit_code() -> None:
     assert lines == [("alerts: 3 BLOCKED: HTTP 404 no_service", "bold red")]
     backlog = alert_delivery_lines({"totals": {"alerts_by_status": {"blocked": 2}}})
     assert "brandpulse alerts resend --blocked" in backlog[0][0]
-    assert EXIT_ALERTS_BLOCKED == 3
+    assert EXIT_ALERTS_BLOCKED == 4
 
 
 def test_delivery_refuses_a_connection_inside_a_transaction(outbox_con: duckdb.DuckDBPyConnection) -> None:

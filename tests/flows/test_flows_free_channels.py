@@ -15,7 +15,7 @@ from flows.channel_hackernews import build_hackernews_feeds
 from flows.channel_mastodon import build_mastodon_feeds, hashtags_for
 from flows.channel_rss import build_rss_feeds, feed_url
 from flows.config import Brand, ChannelSettings, Secrets
-from flows.listen import CHANNELS, listen_feed
+from flows.listen import CHANNELS, channel_status, listen_channel, listen_feed
 from listeners.bluesky import LOGIN_PATH, SEARCH_PATH
 from listeners.hackernews import SEARCH_PATH as HN_PATH
 from models.errors import ConfigError, CredentialError
@@ -159,3 +159,40 @@ def test_owned_review_feed_keeps_reviews_that_do_not_name_the_brand(api: FakeApi
     not_owned = build_rss_feeds(settings(feeds=[f"{api.url}/reviews"]), NO_SECRETS, ACME)[0]
     other = listen_feed(warehouse, not_owned, "Acme", BrandMatcher.from_brands([ACME]), run_id="r2")
     assert (other.inserted, other.unmatched) == (0, 2)  # reviews that never say "Acme" are not Acme's elsewhere
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html>we are down</html>", "not JSON"),
+        ({"error": "This method requires an authenticated user"}, "expected an array, got an object with keys error"),
+    ],
+)
+def test_mastodon_junk_200_is_a_channel_failure_with_the_reason(
+    api: FakeApi, warehouse: Warehouse, body: object, reason: str
+) -> None:
+    api.route("/api/v1/timelines/tag/acme", Reply(200, body))
+    results = listen_channel(
+        warehouse,
+        "mastodon",
+        settings(instances=[api.url], hashtags={"Acme": ["acme"]}),
+        NO_SECRETS,
+        ACME,
+        BrandMatcher.from_brands([ACME]),
+        run_id="r1",
+    )
+    assert [(r.outcome, r.inserted) for r in results] == [("failed", 0)]
+    status = channel_status(results)
+    assert status.startswith("failed: mastodon: /api/v1/timelines/tag/acme answered HTTP 200") and reason in status
+    assert len(api.requests) == 1  # junk is not retried within the run: the next run tries again
+
+
+def test_hackernews_403_does_not_blame_a_credential(api: FakeApi, warehouse: Warehouse) -> None:
+    api.route(HN_PATH, Reply(403, b"Forbidden"))
+    results = listen_channel(
+        warehouse, "hackernews", settings(host=api.url), NO_SECRETS, Brand(name="Acme", terms=["acme"]),
+        BrandMatcher.from_brands([ACME]), run_id="r1",
+    )
+    status = channel_status(results)
+    assert status.startswith("failed: hackernews: HTTP 403 Forbidden: the server refused access")
+    assert "credential in" not in status and "BRANDPULSE_" not in status and "sends no credential" in status

@@ -72,3 +72,31 @@ def test_run_summary_line_counts_updates_and_resolved_notes(capsys: pytest.Captu
     _print_summary(parse_config({}), summary)
     printed = " ".join(capsys.readouterr().out.split())
     assert "alerts: 1 new episode(s), 2 update(s), 1 resolved note(s), 4 delivered" in printed
+
+
+def test_missing_and_directory_imports_fail_alone_and_the_run_is_partial(
+    prefect_harness: None, sample_config: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.cli_common import EXIT_PARTIAL
+
+    folder = sample_config.parent
+    (folder / "a-folder.jsonl").mkdir()
+    text = sample_config.read_text(encoding="utf-8").replace(
+        'files = ["mentions.jsonl", "survey.csv"]', 'files = ["missing.jsonl", "a-folder.jsonl", "mentions.jsonl"]'
+    )
+    sample_config.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--config", str(sample_config)])
+    assert result.exit_code == EXIT_PARTIAL, result.output
+    printed = " ".join(result.output.split())
+    assert "import missing.jsonl: failed" in printed and "import a-folder.jsonl: failed" in printed
+    assert "partial run: 2 source(s) failed" in printed and "Traceback" not in result.output
+    db = folder / "wh.duckdb"
+    after = counts(db)
+    assert after["mentions"] == sum(1 for _ in (folder / "mentions.jsonl").open())  # the good file is in
+    assert after["scores"] == after["mentions"] and after["alert_outbox"] == 1  # scored and alerted
+    with duckdb.connect(str(db), read_only=True) as con:
+        status, reason = con.execute("SELECT status, reason FROM runs").fetchone()
+    assert status == "partial" and "file:missing.jsonl" in reason and "file:a-folder.jsonl" in reason

@@ -22,7 +22,7 @@ from listeners.base import (
     retry_after_seconds,
     transport_errors,
 )
-from models.errors import BrandpulseError, CredentialError, FatalError, RateLimited, RetryableError
+from models.errors import AccessDenied, BrandpulseError, CredentialError, FatalError, RateLimited, RetryableError
 from models.mention import CursorUpdate
 
 NOW = 1_795_600_000.0  # 2026-11-23T…Z, a fixed "now" so header maths is exact
@@ -149,9 +149,12 @@ def test_auth_failures_name_the_setting_never_the_token(status: int) -> None:
     assert token not in str(error) and "secret" not in str(error)
 
 
-def test_auth_failure_without_setting_is_still_a_credential_error() -> None:
-    error = error_for_status(401, {}, channel="rss", now=NOW)
-    assert isinstance(error, CredentialError) and error.setting is None
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_failure_without_a_credential_blames_no_credential(status: int) -> None:
+    error = error_for_status(status, {}, channel="hackernews", now=NOW)
+    assert isinstance(error, AccessDenied) and not isinstance(error, CredentialError)
+    assert "sends no credential" in str(error) and "check the address" in str(error)
+    assert "credential in" not in str(error) and "BRANDPULSE_" not in str(error)
 
 
 @pytest.mark.parametrize("status", [400, 404, 410, 422])

@@ -12,7 +12,7 @@ from helpers.free_api_server import FakeApi, Reply, fixture_json, serve
 
 from listeners.base import RetryPolicy
 from listeners.bluesky import LOGIN_PATH, SEARCH_PATH, BlueskyListener, post_to_mention
-from models.errors import CredentialError, RecordError, RetryableError
+from models.errors import CredentialError, FatalError, RecordError
 from models.mention import Mention, Reject
 
 POSTS = fixture_json("bluesky_search.json")["posts"]
@@ -93,19 +93,13 @@ def test_anonymous_search_refused_is_a_credential_error(api: FakeApi) -> None:
 
 def test_ratelimit_reset_header_and_html_body(api: FakeApi) -> None:
     reset = str(int(datetime.now(UTC).timestamp()) + 30)
-    api.route(
-        SEARCH_PATH,
-        [
-            Reply(429, b"", {"ratelimit-reset": reset}),
-            Reply(200, b"<html>maintenance</html>"),
-            Reply(200, {"posts": []}),
-        ],
-    )
+    api.route(SEARCH_PATH, [Reply(429, b"", {"ratelimit-reset": reset}), Reply(200, {"posts": []})])
     slept: list[float] = []
     with httpx.Client(timeout=5) as client:
         listener = BlueskyListener(client, host=api.url, policy=RetryPolicy(jitter=0), sleep=slept.append)
         assert list(listener.search("acme")) == []
-    assert 25 <= slept[0] <= 30 and slept[1] == 2.0  # the reset time, then backoff after the non-JSON page
+    assert len(slept) == 1 and 25 <= slept[0] <= 30  # the reset time
+    # A 200 with an HTML page is junk, not "no posts": the feed fails with the reason, without retrying.
     api.route(SEARCH_PATH, Reply(200, b"<html>maintenance</html>"))
-    with httpx.Client(timeout=5) as client, pytest.raises(RetryableError, match="did not return JSON"):
+    with httpx.Client(timeout=5) as client, pytest.raises(FatalError, match="not JSON"):
         list(BlueskyListener(client, host=api.url, sleep=lambda s: None).search("acme"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -263,3 +264,66 @@ def test_bulk_load_is_fast(con: duckdb.DuckDBPyConnection) -> None:
     assert (result.inserted, result.matches, result.scores) == (n, n, n)
     # Row-by-row inserts manage a few thousand rows a second here; Arrow does this in well under a second.
     assert elapsed < 5.0, elapsed
+
+
+@pytest.mark.parametrize(
+    ("when", "reason"),
+    [
+        (datetime(9999, 12, 31, tzinfo=UTC), "in the future ([warehouse] future_tolerance_hours)"),
+        (datetime(2126, 1, 1, tzinfo=UTC), "in the future"),
+        (datetime(1, 1, 1, tzinfo=UTC), "before 2006-01-01, the earliest accepted date ([warehouse] earliest_date)"),
+        (datetime(2005, 12, 31, 23, 59, tzinfo=UTC), "before 2006-01-01"),
+    ],
+)
+def test_mentions_dated_out_of_range_are_rejected_with_the_reason(
+    con: duckdb.DuckDBPyConnection, when: datetime, reason: str
+) -> None:
+    bad = mention("x", "bad", "acme from another age", when, raw={"_line": 7})
+    result = load_mentions(con, [*_batch(2), bad], {bad.key: brand("Acme")}, run_id="r1", source="old.jsonl")
+    assert (result.inserted, result.duplicates, result.rejects) == (2, 0, 1)
+    assert [r.record_id for r in result.refused] == ["bad"]
+    row = con.execute("SELECT source, line, channel, record_id, reason FROM rejects").fetchone()
+    assert row is not None and row[:4] == ("old.jsonl", 7, "x", "bad") and reason in row[4]
+    assert count(con, "mention_brands") == 0  # its brand match went with it
+
+
+def test_date_limits_are_configurable_and_a_day_ahead_is_tolerated(con: duckdb.DuckDBPyConnection) -> None:
+    from models.mention import DateLimits
+
+    soon = datetime.now(UTC) + timedelta(hours=20)
+    assert load_mentions(con, [mention("x", "soon", when=soon)]).inserted == 1
+    strict = DateLimits(earliest=datetime(2020, 1, 1).date(), future_tolerance_hours=1)
+    result = load_mentions(con, [mention("x", "later", when=soon), mention("x", "2019", when=T0.replace(year=2019))],
+                           dates=strict)
+    assert (result.inserted, result.rejects) == (0, 2)
+
+
+def test_reimport_with_edited_text_is_stored_as_an_edit(con: duckdb.DuckDBPyConnection) -> None:
+    old = mention("x", "1", "acme delivery was fine", T0, lang="en")
+    load_mentions(con, [old], {old.key: brand("Acme")}, run_id="r1")
+    load_scores(con, [(old.key, sentiment("positive", 0.8))])
+    con.execute("INSERT INTO mention_terms VALUES ('x', '1', 'en', 'delivery')")
+    con.execute("INSERT INTO topic_scans VALUES ('x', '1', 't1', 0, NULL, now())")
+    new = mention("x", "1", "acme delivery was late, globex was faster", T0, lang="en")
+    result = load_mentions(con, [new], {new.key: brand("Acme") + brand("Globex")}, run_id="r2")
+    assert (result.inserted, result.edited, result.duplicates) == (0, 1, 0)
+    assert con.execute("SELECT text, run_id FROM mentions").fetchall() == [(new.text, "r2")]
+    edit = con.execute("SELECT channel, id, old_text, new_text_sha256, run_id FROM mention_edits").fetchall()
+    assert edit == [("x", "1", old.text, hashlib.sha256(new.text.encode()).hexdigest(), "r2")]
+    # The old text's score, terms and topic scan are gone: the mention is pending for scoring again.
+    assert unscored_mentions(con, "v1") == [("x", "1", new.text)]
+    assert count(con, "mention_terms") == count(con, "topic_scans") == 0
+    assert sorted(b for (b,) in con.execute("SELECT brand FROM mention_brands").fetchall()) == ["Acme", "Globex"]
+    # The same text again is "already stored": nothing written.
+    again = load_mentions(con, [new], {new.key: brand("Acme")}, run_id="r3")
+    assert (again.inserted, again.edited, again.duplicates) == (0, 0, 1)
+    assert count(con, "mention_edits") == 1
+    assert con.execute("SELECT run_id FROM mentions").fetchall() == [("r2",)]
+
+
+def test_text_dropped_by_retention_is_not_brought_back_as_an_edit(con: duckdb.DuckDBPyConnection) -> None:
+    load_mentions(con, [mention("x", "1", "acme old words", T0)])
+    con.execute("UPDATE mentions SET text = ''")
+    result = load_mentions(con, [mention("x", "1", "acme old words", T0)])
+    assert (result.edited, result.duplicates) == (0, 1)
+    assert con.execute("SELECT text FROM mentions").fetchall() == [("",)]

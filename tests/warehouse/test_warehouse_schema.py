@@ -11,7 +11,7 @@ from wh_helpers import brand, count, mention
 
 from models.errors import FatalError
 from warehouse import SCHEMA_VERSION, VIEW_NAMES, Warehouse, current_version, load_mentions, migrate, transaction
-from warehouse.schema import MIGRATIONS
+from warehouse.schema import DESCRIPTIONS, MIGRATIONS
 
 TABLES = {
     "mentions",
@@ -19,6 +19,7 @@ TABLES = {
     "scores",
     "mention_topics",
     "mention_terms",
+    "mention_edits",
     "topic_scans",
     "cursors",
     "runs",
@@ -204,3 +205,23 @@ def test_days_are_utc_whatever_the_session_time_zone(con: duckdb.DuckDBPyConnect
     day, hour = con.execute("SELECT day, hour FROM mentions_scored").fetchone()
     assert str(day) == "2024-01-01"
     assert hour == datetime(2024, 1, 1, 23, tzinfo=UTC)
+
+
+def test_a_gap_in_the_versions_is_skipped_and_filled_later(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "gap.duckdb"))
+    first = [(1, ["CREATE TABLE a (x INTEGER)"]), (3, ["CREATE TABLE c (z INTEGER)"])]
+    assert migrate(con, migrations=first) == 3
+    # Version 2 written on another branch arrives after 3 was applied: it is still applied, once.
+    both = [first[0], (2, ["CREATE TABLE b (y INTEGER)"]), first[1]]
+    assert migrate(con, migrations=both) == 3
+    assert migrate(con, migrations=both) == 3
+    assert {"a", "b", "c"} <= _tables(con)
+    assert [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()] == [1, 2, 3]
+    con.close()
+
+
+def test_version_6_adds_mention_edits_and_run_reasons(con: duckdb.DuckDBPyConnection) -> None:
+    assert 6 in DESCRIPTIONS and "mention edits" in DESCRIPTIONS[6]
+    columns = {name for (name,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'")
+               .fetchall()}
+    assert "reason" in columns
