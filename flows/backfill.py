@@ -3,7 +3,7 @@
 `backfill(config, start, end)` is the plain function (tested without Prefect); the `backfill` flow holds the
 warehouse's run lock around it like the pipeline does. For each enabled channel (or the ones asked for) × brand it
 calls `fetch_range(start, end)` on the feeds that have it (flows/feeds.py), re-checks the brand terms and stores
-each batch with its rejects in one transaction exactly like the live path (`flows.listen.store_batch`), but never
+each batch with its rejects in one transaction exactly like the live path (`flows.steps.listen.store_batch`), but never
 moves a live cursor: loads are idempotent, so running a range twice adds nothing.
 """
 
@@ -19,12 +19,12 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.brands import BrandMatcher
-from flows.config import Config, Secrets, load_config, load_secrets
 from flows.feeds import ChannelBuilder, Feed, has_history
-from flows.listen import CHANNELS, FeedResult, channel_status, fetch_batch, store_batch
-from flows.run_lock import writer_lock
-from flows.runs import new_run_id, recorded_run
-from flows.scoring import score_mentions
+from flows.runtime.config import Config, Secrets, load_config, load_secrets
+from flows.runtime.run_lock import writer_lock
+from flows.runtime.runs import new_run_id, recorded_run
+from flows.steps.listen import CHANNELS, FeedResult, channel_status, fetch_batch, store_batch
+from flows.steps.score import score_mentions
 from models.errors import ConfigError, FatalError, RetryableError
 from warehouse import Warehouse
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flows.config import Brand
+from flows.runtime.config import Brand
 from models.errors import ConfigError
 
 X_QUERY_MAX_CHARS = 512  # recent search on the Basic tier; Pro and full-archive search allow 1,024

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from flows.config import Brand
+from flows.runtime.config import Brand
 from models.mention import BrandMatch
 
 

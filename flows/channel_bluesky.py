@@ -8,8 +8,8 @@ from typing import Any
 
 from flows.brand_queries import plain_terms
 from flows.channel_http import ClientFactory, HttpFeed, make_http_client
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import StrictOptions, channel_options, require_secret, scope_for
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.bluesky import CHANNEL, PASSWORD_SETTING, PDS_HOST, PUBLIC_HOST, BlueskyListener
 from models.errors import ConfigError
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from flows.brand_queries import plain_terms
 from flows.channel_http import ClientFactory, HttpHistoryFeed, make_http_client
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import StrictOptions, channel_options, scope_for
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.hackernews import CHANNEL, DEFAULT_HOST, HackerNewsListener
 
 

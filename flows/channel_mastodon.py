@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from flows.channel_http import ClientFactory, HttpFeed, make_http_client
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import StrictOptions, channel_options, scope_for
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.mastodon import CHANNEL, MastodonListener, normalise_instance
 from models.errors import ConfigError
 

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from flows.brand_queries import REDDIT_QUERY_MAX_CHARS, reddit_query
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import (
     Feed,
     ListenerFeed,
@@ -19,6 +18,7 @@ from flows.feeds import (
     require_secret,
     scope_for,
 )
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.base import RetryPolicy
 from models.mention import Mention
 

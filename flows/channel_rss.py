@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.brand_queries import plain_terms
 from flows.channel_http import ClientFactory, HttpFeed, make_http_client
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import StrictOptions, channel_options, scope_for
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.rss import CHANNEL, RssListener
 from models.errors import ConfigError
 

@@ -11,7 +11,6 @@ import requests
 from pydantic import Field
 
 from flows.brand_queries import X_QUERY_MAX_CHARS, x_query
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import (
     Feed,
     ListenerFeed,
@@ -21,6 +20,7 @@ from flows.feeds import (
     require_secret,
     scope_for,
 )
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.base import RetryPolicy
 from models.errors import CredentialError
 from models.mention import Mention

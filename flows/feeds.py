@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from flows.config import Brand, ChannelSettings, Secrets
+from flows.runtime.config import Brand, ChannelSettings, Secrets
 from listeners.base import newest_cursor
 from listeners.fetch_report import FetchReport
 from models.errors import BrandpulseError, ConfigError, CredentialError, FatalError, RetryableError

@@ -11,18 +11,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.console import Console
 
-from flows import steps, topic_step
-from flows.artifacts import publish_run_artifacts
+from flows.alerts.slack import Sender, choose_sender
 from flows.brands import BrandMatcher
-from flows.config import Brand, ChannelSettings, Config, Secrets, load_config, load_secrets
-from flows.listen import CHANNELS, FeedResult, channel_status, listen_channel
-from flows.retries import transient_retries
-from flows.run_lock import writer_lock
-from flows.runs import new_run_id, recorded_run
-from flows.scoring import score_mentions
-from flows.slack_delivery import Sender, choose_sender
+from flows.runtime.artifacts import publish_run_artifacts
+from flows.runtime.config import Brand, ChannelSettings, Config, Secrets, load_config, load_secrets
+from flows.runtime.retries import transient_retries
+from flows.runtime.run_lock import writer_lock
+from flows.runtime.runs import new_run_id, recorded_run
+from flows.steps import imports as steps
+from flows.steps import topics as topic_step
+from flows.steps.listen import CHANNELS, FeedResult, channel_status, listen_channel
+from flows.steps.score import score_mentions
 from models.errors import RetryableError
-from warehouse import Warehouse, queries
+from warehouse import Warehouse
+from warehouse.queries import pipeline as queries
 
 
 @dataclass
@@ -102,7 +104,7 @@ def listen_task(
 @task(name="score-topics", cache_policy=NO_CACHE)
 def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
     """Score CX topics, their aspect sentiment and the terms of every mention this topic model has not seen."""
-    from flows.scoring import cached_model
+    from flows.steps.score import cached_model
 
     # The same in-process sentiment model as the score step: its encoder remembers the embeddings it just made.
     scorer = topic_step.build_topic_scorer(
@@ -118,7 +120,7 @@ def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
 @task(name="detect-and-alert", cache_policy=NO_CACHE, **transient_retries())
 def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, Any]:
     """Detect spikes, write new episodes to the outbox, deliver what is due."""
-    from flows.scoring import cached_model
+    from flows.steps.score import cached_model
 
     now = datetime.now(UTC)
     # The themes encoder is loaded only if an alert has enough negatives no topic explains (bundled: already loaded).

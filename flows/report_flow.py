@@ -10,8 +10,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.config import load_config
-from flows.report import DEFAULT_DAYS, ReportResult, default_report_path, write_report
+from flows.report.render import DEFAULT_DAYS, ReportResult, default_report_path, write_report
+from flows.runtime.config import load_config
 from warehouse import Warehouse
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.config import load_config
-from flows.run_lock import writer_lock
-from flows.scoring import score_mentions
+from flows.runtime.config import load_config
+from flows.runtime.run_lock import writer_lock
+from flows.steps.score import score_mentions
 from warehouse import Warehouse
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.config import load_config
-from flows.retries import transient_retries
-from flows.run_lock import writer_lock
+from flows.runtime.config import load_config
+from flows.runtime.retries import transient_retries
+from flows.runtime.run_lock import writer_lock
 from warehouse import Warehouse
 from warehouse.retention import RetentionResult, drop_text_before
 

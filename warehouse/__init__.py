@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from warehouse import queries
 from warehouse.connection import Warehouse, is_lock_conflict, transaction
 from warehouse.load import (
     LoadResult,
@@ -16,7 +15,8 @@ from warehouse.load import (
     start_run,
     unscored_mentions,
 )
-from warehouse.queries import (
+from warehouse.queries import pipeline as queries
+from warehouse.queries.pipeline import (
     SqlRefused,
     example_negative_posts,
     hourly_counts,

@@ -191,7 +191,7 @@ def view_statements() -> list[str]:
                 b.baseline_mentions,
                 bz.baseline_docs,
                 CAST(b.baseline_mentions AS DOUBLE) / bz.baseline_docs AS baseline_share,
-                -- Share here ÷ share in the baseline, the baseline smoothed by one mention (models.terms.lift).
+                -- Share here ÷ share in the baseline, the baseline smoothed by one mention (models.text.terms.lift).
                 (CAST(s.mentions AS DOUBLE) / z.docs)
                     / ((b.baseline_mentions + 1.0) / (bz.baseline_docs + 1.0)) AS lift
             FROM selection s

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from alerts_support import FakeSlack, fill_warehouse
 
-from flows.alerting import detect_and_enqueue, simple_top_terms
-from flows.config import parse_config
-from flows.slack_delivery import SlackWebhookSender, deliver_due
-from warehouse import Warehouse, alert_episodes, outbox
+from flows.alerts.enqueue import detect_and_enqueue, simple_top_terms
+from flows.alerts.slack import SlackWebhookSender, deliver_due
+from flows.runtime.config import parse_config
+from warehouse import Warehouse
+from warehouse.alerts import episodes as alert_episodes
+from warehouse.alerts import outbox
 
 START = datetime(2024, 4, 1, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -10,8 +10,8 @@ import pytest
 from alerts_support import fill_warehouse
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.cli_alerts import parse_when
+from flows.cli.alerts import parse_when
+from flows.cli.main import app
 
 START = datetime(2024, 4, 1, tzinfo=UTC)
 SPIKE = START + timedelta(days=15, hours=9)

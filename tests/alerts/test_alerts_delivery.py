@@ -13,8 +13,8 @@ from rich.console import Console
 from slack_sdk.webhook import WebhookClient
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
-from flows.alert_message import AlertContext, ExamplePost, RenderedAlert, render_alert
-from flows.slack_delivery import (
+from flows.alerts.message import AlertContext, ExamplePost, RenderedAlert, render_alert
+from flows.alerts.slack import (
     WEBHOOK_SETTING,
     ConsoleSender,
     Delivered,
@@ -26,9 +26,9 @@ from flows.slack_delivery import (
     classify_response,
     deliver_due,
 )
+from models.alerts.spikes import Episode, HourCount, detect_negative_spikes, settings_for
 from models.errors import CredentialError
-from models.spikes import Episode, HourCount, detect_negative_spikes, settings_for
-from warehouse import outbox
+from warehouse.alerts import outbox
 
 NOW = datetime(2024, 5, 1, 13, tzinfo=UTC)
 START = datetime(2024, 5, 1, 9, tzinfo=UTC)

@@ -13,8 +13,7 @@ from rich.console import Console
 from test_alerts_delivery import NOW, queue
 from typer.testing import CliRunner
 
-from flows.config import AlertSettings
-from flows.slack_delivery import (
+from flows.alerts.slack import (
     BOT_TOKEN_SETTING,
     ConsoleSender,
     SlackBotSender,
@@ -22,9 +21,11 @@ from flows.slack_delivery import (
     choose_sender,
     deliver_due,
 )
-from flows.steps import deliver
+from flows.runtime.config import AlertSettings
+from flows.steps.imports import deliver
 from models.errors import ConfigError
-from warehouse import Warehouse, outbox
+from warehouse import Warehouse
+from warehouse.alerts import outbox
 
 H = timedelta(hours=1)
 API = {"ok": False}
@@ -196,7 +197,7 @@ def test_console_alerts_are_listed_then_sent_once_by_the_first_run_with_slack(
 
 
 def test_alerts_resend_cli_requeues_and_prints_how_many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.cli import app
+    from flows.cli.main import app
 
     db = tmp_path / "wh.duckdb"
     config = tmp_path / "brandpulse.toml"
@@ -221,8 +222,8 @@ def test_alerts_resend_cli_requeues_and_prints_how_many(tmp_path: Path, monkeypa
 
 
 def test_a_blocked_run_summary_and_exit_code() -> None:
-    from flows.cli import alert_delivery_lines
-    from flows.cli_common import EXIT_ALERTS_BLOCKED
+    from flows.cli.common import EXIT_ALERTS_BLOCKED
+    from flows.cli.main import alert_delivery_lines
 
     lines = alert_delivery_lines({"alerts_blocked": 3, "alerts_blocked_reason": "HTTP 404 no_service", "totals": {}})
     assert lines == [("alerts: 3 BLOCKED: HTTP 404 no_service", "bold red")]

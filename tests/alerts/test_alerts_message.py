@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from flows.alert_message import (
+from flows.alerts.message import (
     HEADER_LIMIT,
     POST_LIMIT,
     SECTION_LIMIT,
@@ -24,9 +24,9 @@ from flows.alert_message import (
     slack_unescape,
     truncate,
 )
-from flows.slack_delivery import ConsoleSender, Delivered
-from models.spikes import Episode
-from warehouse.outbox import OutboxRow
+from flows.alerts.slack import ConsoleSender, Delivered
+from models.alerts.spikes import Episode
+from warehouse.alerts.outbox import OutboxRow
 
 START = datetime(2024, 5, 1, 9, tzinfo=UTC)
 EVIL = "<!channel> @here @Everyone look <script>alert(1)</script> & <@U123|boss> <https://evil.example|click>"

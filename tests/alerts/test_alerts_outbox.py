@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import duckdb
 import pytest
 
-from flows.alert_message import RenderedAlert
-from warehouse import outbox
+from flows.alerts.message import RenderedAlert
+from warehouse.alerts import outbox
 
 NOW = datetime(2024, 5, 1, 13, tzinfo=UTC)
 START = datetime(2024, 5, 1, 9, tzinfo=UTC)

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from models.count_tests import binomial_upper_tail, negbin_upper_tail
-from models.spikes import (
+from models.alerts.spikes import (
     SIGNAL_CHANNEL_VOLUME,
     SIGNAL_HIGH_REACH,
     SIGNAL_NEGATIVE_SHARE,
@@ -21,6 +20,7 @@ from models.spikes import (
     detect,
     settings_for,
 )
+from models.alerts.tails import binomial_upper_tail, negbin_upper_tail
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from flows.config import AlertSettings
-from models.errors import ConfigError
-from models.spikes import (
+from flows.runtime.config import AlertSettings
+from models.alerts.spikes import (
     PRESETS,
     SIGNAL_NEGATIVE_VOLUME,
     DetectorSettings,
@@ -20,6 +19,7 @@ from models.spikes import (
     poisson_upper_tail,
     settings_for,
 )
+from models.errors import ConfigError
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)
 H = timedelta(hours=1)

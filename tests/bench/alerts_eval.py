@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.spikes import PRESETS, BrandSeries, DetectorSettings, HourCount, detect
+from models.alerts.spikes import PRESETS, BrandSeries, DetectorSettings, HourCount, detect
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

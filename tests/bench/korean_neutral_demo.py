@@ -5,7 +5,7 @@ generator (`examples/generate_sample.py`) picks a sentiment for every mention be
 Acme mentions carry a known label; this scores their texts through `load_sentiment()` (the path `brandpulse run`
 uses) and prints, per language, the share written neutral vs labelled neutral, questions labelled neutral, and
 3-class agreement. The sample texts are never training data (the Korean social corpus is written independently,
-`models/ko_social_corpus.py`), so this is a check on text the model has not seen. Results: docs/benchmarks.md.
+`models/training/ko_social_corpus.py`), so this is a check on text the model has not seen. Results: docs/benchmarks.md.
 """
 
 from __future__ import annotations

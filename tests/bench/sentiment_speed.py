@@ -24,8 +24,8 @@ import torch
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from models.sentiment import BUNDLED_DIR, TUNED_FILE, load_bundled, set_torch_threads  # noqa: E402
-from models.training_data import DEFAULT_DATA, EN_VAL_FILE, MULTI_FILE, read_tsv  # noqa: E402
+from models.sentiment.loader import BUNDLED_DIR, TUNED_FILE, load_bundled, set_torch_threads  # noqa: E402
+from models.training.data import DEFAULT_DATA, EN_VAL_FILE, MULTI_FILE, read_tsv  # noqa: E402
 
 
 def corpus(data: Path, size: int, seed: int) -> list[str]:
@@ -34,7 +34,8 @@ def corpus(data: Path, size: int, seed: int) -> list[str]:
     if (data / EN_VAL_FILE).is_file():
         texts += [row[-1] for row in read_tsv(data / EN_VAL_FILE)]
         texts += [row[-1] for row in read_tsv(data / MULTI_FILE)]
-    posts = (REPO / "models" / "eval_data" / "ko_social_posts.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    posts_file = REPO / "models" / "training" / "eval_data" / "ko_social_posts.tsv"
+    posts = posts_file.read_text(encoding="utf-8").splitlines()[1:]
     texts += [line.split("\t", 1)[1] for line in posts]
     sample = REPO / "examples" / "sample_mentions.jsonl"
     if sample.is_file():
@@ -49,8 +50,8 @@ def merged_model() -> tuple[object, object]:
     from transformers import AutoTokenizer, BertModel, BertPreTrainedModel
     from transformers.modeling_outputs import SequenceClassifierOutput
 
-    from models.e5 import ensure_e5
-    from models.tuned_e5 import load_tuned, mean_pool
+    from models.sentiment.e5 import ensure_e5
+    from models.sentiment.tuned_e5 import load_tuned, mean_pool
 
     folder = ensure_e5()
     base = BertModel.from_pretrained(folder, add_pooling_layer=False)

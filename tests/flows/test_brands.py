@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from flows.brands import BrandMatcher
-from flows.config import Brand
+from flows.runtime.config import Brand
 
 MATCHER = BrandMatcher.from_brands(
     [

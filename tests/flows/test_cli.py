@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.config import load_config
+from flows.cli.main import app
+from flows.runtime.config import load_config
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import load_config, load_secrets, parse_config
+from flows.runtime.config import load_config, load_secrets, parse_config
 from models.errors import ConfigError
 
 
@@ -26,7 +26,7 @@ def test_embedded_demo_defaults_when_no_config(tmp_path: Path, monkeypatch: pyte
 
 
 def test_init_template_is_a_valid_config() -> None:
-    template = Path(__file__).parents[2] / "flows" / "init_template.toml"
+    template = Path(__file__).parents[2] / "flows" / "cli" / "init_template.toml"
     config = load_config(template)
     assert config.brand("acme").competitors == ["Globex"]
     assert config.alerts.preset == "balanced"

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from flows.backfill import NO_HISTORY, backfill, backfill_flow, day_range
 from flows.channel_reddit import search_history
-from flows.cli import app
-from flows.config import load_config
+from flows.cli.main import app
+from flows.runtime.config import load_config
 from models.errors import ConfigError
 from models.mention import CursorUpdate, Mention
 from warehouse import Warehouse, load_mentions

@@ -14,8 +14,8 @@ from flows.channel_bluesky import SessionCache, build_bluesky_feeds
 from flows.channel_hackernews import build_hackernews_feeds
 from flows.channel_mastodon import build_mastodon_feeds, hashtags_for
 from flows.channel_rss import build_rss_feeds, feed_url
-from flows.config import Brand, ChannelSettings, Secrets
-from flows.listen import CHANNELS, channel_status, listen_channel, listen_feed
+from flows.runtime.config import Brand, ChannelSettings, Secrets
+from flows.steps.listen import CHANNELS, channel_status, listen_channel, listen_feed
 from listeners.bluesky import LOGIN_PATH, SEARCH_PATH
 from listeners.hackernews import SEARCH_PATH as HN_PATH
 from models.errors import ConfigError, CredentialError

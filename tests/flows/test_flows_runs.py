@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.runs import new_run_id, recorded_run
+from flows.runtime.runs import new_run_id, recorded_run
 from warehouse import Warehouse
 
 
@@ -50,7 +50,7 @@ def test_a_failing_run_is_marked_failed_and_the_error_propagates(tmp_path: Path)
 def test_a_dead_run_is_marked_abandoned_by_the_next_run(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from flows.run_lock import writer_lock
+    from flows.runtime.run_lock import writer_lock
     from warehouse import start_run
 
     warehouse = Warehouse(tmp_path / "w.duckdb")
@@ -71,7 +71,7 @@ def test_a_live_run_holding_the_lock_is_not_abandoned(tmp_path: Path) -> None:
     import sys
     from datetime import UTC, datetime
 
-    from flows.run_lock import run_lock_path
+    from flows.runtime.run_lock import run_lock_path
     from warehouse import start_run
 
     warehouse = Warehouse(tmp_path / "w.duckdb")
@@ -100,7 +100,7 @@ def test_brandpulse_runs_shows_abandoned_and_partial_runs(tmp_path: Path, monkey
 
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from flows.cli.main import app
     from warehouse import finish_run, start_run
 
     monkeypatch.chdir(tmp_path)

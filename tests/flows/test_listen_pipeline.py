@@ -10,10 +10,10 @@ import pytest
 from helpers.listen_server import FakeApi, Reply, fake_api
 
 from flows.brands import BrandMatcher
-from flows.config import Brand, ChannelSettings, Secrets
 from flows.feeds import ListenBatch
-from flows.listen import FeedResult, channel_status, listen_channel
 from flows.pipeline import pipeline
+from flows.runtime.config import Brand, ChannelSettings, Secrets
+from flows.steps.listen import FeedResult, channel_status, listen_channel
 from models.errors import RateLimited
 from models.mention import CursorUpdate, Mention
 from warehouse import Warehouse
@@ -165,8 +165,8 @@ def test_an_unknown_channel_key_is_a_config_error_naming_it(tmp_path: Path) -> N
 
 
 def test_the_cli_summary_prints_each_live_channel_status(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows.cli import _print_summary
-    from flows.config import parse_config
+    from flows.cli.main import _print_summary
+    from flows.runtime.config import parse_config
 
     summary = {
         "channels": {"x": "ok: 2 new", "reddit": "failed: reddit: BRANDPULSE_REDDIT_CLIENT_ID is not set",

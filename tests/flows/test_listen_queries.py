@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.brand_queries import plain_terms, reddit_query, x_query
-from flows.config import Brand
+from flows.runtime.config import Brand
 from models.errors import ConfigError
 
 ACME = Brand(

@@ -62,8 +62,8 @@ def test_pipeline_twice_loads_once_and_alerts_once(
 
 
 def test_run_summary_line_counts_updates_and_resolved_notes(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows.cli import _print_summary
-    from flows.config import parse_config
+    from flows.cli.main import _print_summary
+    from flows.runtime.config import parse_config
 
     summary = {
         "scored": 0, "model": "tiny", "alerts_new": 1, "alerts_updates": 2, "alerts_resolved": 1, "alerts_sent": 4,
@@ -79,8 +79,8 @@ def test_missing_and_directory_imports_fail_alone_and_the_run_is_partial(
 ) -> None:
     from typer.testing import CliRunner
 
-    from flows.cli import app
-    from flows.cli_common import EXIT_PARTIAL
+    from flows.cli.common import EXIT_PARTIAL
+    from flows.cli.main import app
 
     folder = sample_config.parent
     (folder / "a-folder.jsonl").mkdir()

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from flows.config import parse_config
+from flows.runtime.config import parse_config
 from listeners.file import FileListener
 from models.mention import Mention, Reject
 

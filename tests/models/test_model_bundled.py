@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.e5 import WEIGHTS_SHA256
-from models.evaluate_bundled import read_social_posts, social_metrics
-from models.ngram import NGRAM_FILE, load_ngram
-from models.polarity import POLARITY_FILE, load_polarity
 from models.scores import LABELS
-from models.sentiment import BUNDLED_DIR, TUNED_FILE
-from models.tuned_e5 import TUNED_FORMAT, read_tuned_metadata
+from models.sentiment.e5 import WEIGHTS_SHA256
+from models.sentiment.loader import BUNDLED_DIR, TUNED_FILE
+from models.sentiment.ngram import NGRAM_FILE, load_ngram
+from models.sentiment.polarity import POLARITY_FILE, load_polarity
+from models.sentiment.tuned_e5 import TUNED_FORMAT, read_tuned_metadata
+from models.training.evaluate_bundled import read_social_posts, social_metrics
 
 OBVIOUS = {
     "정말 최악이에요 환불해주세요": "negative",

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from model_helpers import SyntheticE5, write_e5s1
 
-from models import e5
 from models.errors import ModelUnavailable
-from models.sentiment import E5_PREFIX as E5_QUERY
+from models.sentiment import e5
+from models.sentiment.loader import E5_PREFIX as E5_QUERY
 
 
 @pytest.fixture

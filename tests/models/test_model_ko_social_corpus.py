@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from models import ko_social_corpus as corpus
-from models.ko_social_corpus import KINDS, LABELS, SocialPost, generate, josa, main
+from models.training import ko_social_corpus as corpus
+from models.training.ko_social_corpus import KINDS, LABELS, SocialPost, generate, josa, main
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.errors import ModelUnavailable
-from models.labels import label_map
+from models.sentiment.labels import label_map
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import pytest
 from safetensors.numpy import save_file
 
 from models.errors import ModelUnavailable
-from models.ngram import N_FEATURES, NGRAM_FORMAT, fuse_log_probs, load_ngram, ngram_counts, save_ngram
-from models.train_ngram import fit
-from models.training_data import Split, without_group
+from models.sentiment.ngram import N_FEATURES, NGRAM_FORMAT, fuse_log_probs, load_ngram, ngram_counts, save_ngram
+from models.training.data import Split, without_group
+from models.training.train_ngram import fit
 
 TOY = [
     ("배송 최악 ㅡㅡ 환불해줘요", 0), ("진짜 별로 ㅠㅠ 다신 안삼", 0), ("this is terrible, awful service", 0),

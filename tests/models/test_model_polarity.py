@@ -9,7 +9,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from models.errors import ModelUnavailable
-from models.polarity import (
+from models.sentiment.polarity import (
     POLARITY_FEATURES,
     POLARITY_FORMAT,
     load_polarity,
@@ -19,8 +19,8 @@ from models.polarity import (
     save_polarity,
     shift_polarity,
 )
-from models.train_ngram import fit_polarity, pick_weights
-from models.training_data import Split
+from models.training.data import Split
+from models.training.train_ngram import fit_polarity, pick_weights
 
 REVIEWS = [
     ("배송 최악 ㅡㅡ 환불해줘요", 0), ("진짜 별로 ㅠㅠ 다신 안삼", 0), ("노잼 시간 아까움", 0), ("어이없네 돈 버림", 0),

@@ -13,7 +13,7 @@ import torch
 import models
 from models.errors import ModelUnavailable
 from models.scores import LABELS, Sentiment
-from models.sentiment import SentimentModel, load_sentiment
+from models.sentiment.loader import SentimentModel, load_sentiment
 
 SCHEMES = {
     "label3": {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.sentiment import pad_rows
-from models.train import collate, headline, length_batches
-from models.training_data import (
+from models.sentiment.loader import pad_rows
+from models.training.data import (
     EN_SEEN_GROUP,
     EN_VAL_GROUP,
     KO_FILE,
@@ -25,6 +24,7 @@ from models.training_data import (
     tweet_key,
     without_group,
 )
+from models.training.train import collate, headline, length_batches
 
 
 def test_tweet_key_joins_near_duplicates_and_keeps_different_tweets_apart() -> None:

@@ -12,8 +12,8 @@ from safetensors.torch import save_file
 from transformers import BertConfig, BertModel
 
 from models.errors import ModelUnavailable
-from models.sentiment import resolve_precision, run_batched
-from models.tuned_e5 import (
+from models.sentiment.loader import resolve_precision, run_batched
+from models.sentiment.tuned_e5 import (
     TUNED_FORMAT,
     TunedTop,
     load_tuned,

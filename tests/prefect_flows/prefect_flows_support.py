@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 
 from flows.brands import BrandMatcher
-from flows.config import Config, load_config
-from flows.steps import import_file
+from flows.runtime.config import Config, load_config
+from flows.steps.imports import import_file
 from warehouse import Warehouse
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from flows.artifacts import channel_rows, channel_warnings, summary_markdown
-from flows.cli import app
+from flows.cli.main import app
+from flows.runtime.artifacts import channel_rows, channel_warnings, summary_markdown
 
 SUMMARY = {
     "run_id": "r1",

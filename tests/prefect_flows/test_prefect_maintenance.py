@@ -9,10 +9,10 @@ import pytest
 from helpers.sample import START, write_sample
 from prefect_flows_support import count, load_sample, model_copy_with_new_version, rows
 
-from flows.config import RunnerSettings
 from flows.rescore import rescore
 from flows.retention import retention, retention_cutoff
-from flows.scoring import score_mentions
+from flows.runtime.config import RunnerSettings
+from flows.steps.score import score_mentions
 from warehouse import Warehouse
 
 AGGREGATES = {

@@ -13,9 +13,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect_flows_support import count, rows
 
-from flows.artifacts import CHANNELS_KEY, SUMMARY_KEY, WARNINGS_KEY
 from flows.pipeline import alert_task, import_file_task, pipeline
-from flows.retries import is_retryable_state
+from flows.runtime.artifacts import CHANNELS_KEY, SUMMARY_KEY, WARNINGS_KEY
+from flows.runtime.retries import is_retryable_state
 
 
 @pytest.fixture

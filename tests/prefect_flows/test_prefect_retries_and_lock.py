@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from prefect import flow, task
 
-from flows.retries import transient_retries
-from flows.run_lock import run_lock_path, writer_lock
+from flows.runtime.retries import transient_retries
+from flows.runtime.run_lock import run_lock_path, writer_lock
 from models.errors import CredentialError, RateLimited, WarehouseLocked
 
 

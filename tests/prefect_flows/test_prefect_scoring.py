@@ -10,8 +10,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 from prefect_flows_support import load_sample, rows
 
-from flows.config import RunnerSettings
-from flows.scoring import build_task_runner, chunked, score_mentions
+from flows.runtime.config import RunnerSettings
+from flows.steps.score import build_task_runner, chunked, score_mentions
 
 SCORES = "SELECT channel, id, model_version, label, round(score, 6) FROM scores ORDER BY channel, id"
 

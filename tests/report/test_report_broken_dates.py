@@ -9,11 +9,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.report import resolve_period
+from flows.cli.main import app
+from flows.report.render import resolve_period
 from models.errors import ConfigError
 from warehouse import VIEW_NAMES, Warehouse
-from warehouse import report_queries as rq
+from warehouse.queries import report as rq
 
 runner = CliRunner()
 BROKEN = {

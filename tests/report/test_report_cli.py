@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.main import app
 
 runner = CliRunner()
 

@@ -13,11 +13,11 @@ from report_support import _sentiment
 from rich.console import Console
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.slack_delivery import ConsoleSender
+from flows.alerts.slack import ConsoleSender
+from flows.cli.main import app
 from models.mention import BrandMatch, Mention
 from warehouse import Warehouse, load_mentions, load_scores
-from warehouse.outbox import OutboxRow
+from warehouse.alerts.outbox import OutboxRow
 from warehouse.safe_output import neutralise_cell, terminal_safe
 
 runner = CliRunner()

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from warehouse import Warehouse
-from warehouse import report_queries as rq
-from warehouse.report_queries import Period
+from warehouse.queries import report as rq
+from warehouse.queries.report import Period
 
 # The report period of these tests: Nov 10-11; the previous period is Nov 8-9.
 PERIOD = Period(date(2026, 11, 10), date(2026, 11, 11))

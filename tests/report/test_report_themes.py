@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from report_support import _sentiment, build_small_warehouse
 
-from flows.config import parse_config
-from flows.report import write_report
+from flows.report.render import write_report
+from flows.runtime.config import parse_config
 from models.mention import BrandMatch, Mention
 from warehouse import load_mentions, load_scores
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from models.embedders import load_embedder
-from models.taxonomy import load_taxonomy
-from models.topics import TopicScorer
+from models.text.embedders import load_embedder
+from models.text.taxonomy import load_taxonomy
+from models.text.topics import TopicScorer
 
 
 def test_builtin_taxonomy_with_the_bundled_model_one_encoder_pass() -> None:

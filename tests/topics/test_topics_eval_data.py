@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from models.eval_topics import DEFAULT_FILES, read_examples
-from models.taxonomy import load_taxonomy
+from models.text.taxonomy import load_taxonomy
+from models.training.eval_topics import DEFAULT_FILES, read_examples
 
 SENTIMENTS = {"negative", "neutral", "positive"}
 

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 from topics_fakes import KeywordEmbedder, KeywordSentiment, small_taxonomy
 
-from models.topics import TopicScorer, calibrated
+from models.text.topics import TopicScorer, calibrated
 
 
 def scorer(**options: object) -> TopicScorer:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from topics_fakes import KeywordEmbedder, KeywordSentiment, small_taxonomy
 
-from flows.topic_step import find_emerging_themes, negative_drivers, score_topics_pending
+from flows.steps.topics import find_emerging_themes, negative_drivers, score_topics_pending
 from models.mention import BrandMatch, Mention
 from models.scores import sentiment_from_probs
-from models.topics import TopicScorer
+from models.text.topics import TopicScorer
 from warehouse import Warehouse, load_mentions, load_scores
 
 DAY = datetime(2024, 1, 8, 9, tzinfo=UTC)  # a Monday

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.clauses import split_clauses
-from models.korean import guess_lang
-from models.terms import brand_stop_terms, extract_terms, lift, rank_terms_by_lift
+from models.text.clauses import split_clauses
+from models.text.korean import guess_lang
+from models.text.terms import brand_stop_terms, extract_terms, lift, rank_terms_by_lift
 
 BRAND = ["Acme", "#acme", "@acmehelp", "애크미"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.themes import communities, emerging_themes
+from models.text.themes import communities, emerging_themes
 
 
 def burst(seed: int = 3) -> tuple[np.ndarray, list[list[str]]]:

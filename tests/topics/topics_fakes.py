@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.scores import Sentiment, sentiment_from_probs
-from models.taxonomy import Taxonomy, parse_taxonomy
+from models.text.taxonomy import Taxonomy, parse_taxonomy
 
 # Each group is one axis of the fake embedding space: texts sharing a group point the same way.
 GROUPS: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 from wh_helpers import count, mention
 
-from flows.cli import app
+from flows.cli.main import app
 from models.errors import WarehouseCorrupt
 from warehouse import Warehouse, load_mentions
 from warehouse.backup import backup, newest_backup, restore

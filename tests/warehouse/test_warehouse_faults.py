@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 from wh_helpers import count, mention
 
-from flows.cli import app
-from flows.run_lock import writer_lock
+from flows.cli.main import app
+from flows.runtime.run_lock import writer_lock
 from models.errors import (
     WarehouseCorrupt,
     WarehouseDiskFull,
@@ -275,7 +275,7 @@ def test_the_run_lock_wait_reports_too(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
     said: list[str] = []
     code = (
-        "import sys, time; from flows.run_lock import writer_lock\n"
+        "import sys, time; from flows.runtime.run_lock import writer_lock\n"
         "from pathlib import Path\n"
         "with writer_lock(Path(sys.argv[1]), timeout_s=5):\n"
         "    print('held', flush=True); time.sleep(60)\n"

@@ -1,0 +1,1 @@
+"""Alerts in a run: detect and queue them, render the message, deliver to Slack or the console."""

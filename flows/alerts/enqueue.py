@@ -1,0 +1,387 @@
+"""Alerting in a run: load each brand's hourly counts, detect episodes, queue alerts, updates and resolved notes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from flows.alerts.message import AlertContext, ExamplePost, render_alert
+from flows.runtime.config import AlertSettings, Brand, Config
+from models.alerts.episodes import Action, plan
+from models.alerts.spikes import (
+    BrandSeries,
+    Detection,
+    DetectorSettings,
+    Episode,
+    HourCount,
+    ReachPost,
+    detect,
+    settings_for,
+)
+from models.errors import BrandpulseError
+from warehouse import Warehouse, transaction
+from warehouse.alerts import episodes as alert_episodes
+from warehouse.alerts import outbox
+from warehouse.alerts.episodes import StoredEpisode
+from warehouse.queries import alerts as alert_queries
+from warehouse.queries import pipeline as queries
+
+log = logging.getLogger("brandpulse")
+
+DETECT_LOOKBACK_DAYS = 7
+# Top terms compare the episode's negative posts with the brand's negative posts of the week before.
+TERMS_BASELINE_DAYS = 7
+MAX_TERMS = 8
+# Emerging themes in an alert: only with at least this many negatives no topic explains, the newest few hundred.
+THEME_MIN_SIZE = 3
+MAX_THEMES = 3
+MAX_THEME_ROWS = 300
+THEME_BASELINE_DAYS = 28
+_HOUR = timedelta(hours=1)
+
+
+@dataclass
+class AlertOutcome:
+    """What detection and queueing did in one pass."""
+
+    detected: int = 0
+    new: int = 0
+    updates: int = 0
+    resolved: int = 0
+    delivery: object | None = None
+    keys: list[str] = field(default_factory=list)
+
+
+def detector_settings(alerts: AlertSettings) -> DetectorSettings:
+    """The preset of `[alerts]` with its overrides (a wrong value is a ConfigError naming the setting)."""
+    from models.errors import ConfigError
+
+    overrides = alerts.detection_overrides()
+    try:
+        return settings_for(alerts.preset, **overrides)
+    except ValueError as exc:
+        raise ConfigError(f"invalid alert settings: {exc}", key="alerts") from None
+
+
+def history_days(settings: DetectorSettings) -> int:
+    """Days of counts before the evaluated period that the baselines need."""
+    return max(settings.baseline_days, 7 * settings.baseline_weeks)
+
+
+def load_series(
+    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, settings: DetectorSettings
+) -> BrandSeries | None:
+    """A brand's hourly counts (overall, per channel, per topic) and high-reach posts in [start, end), or None."""
+    first = alert_queries.first_mention_time(con, brand)
+    if first is None or first >= end:
+        return None
+    # Hours before the brand's first mention are not "zero mentions": they are before we listened.
+    start = max(start, first.replace(minute=0, second=0, microsecond=0))
+    hours = [HourCount(h, t, n) for h, t, n in queries.hourly_counts(con, brand, start, end)]
+    if not hours:
+        return None
+    channels = {
+        name: [HourCount(h, t, n) for h, t, n in rows]
+        for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="channel").items()
+    }
+    topics = {
+        name: [HourCount(h, t, n) for h, t, n in rows]
+        for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="topic").items()
+    }
+    posts = [
+        ReachPost(at, followers, channel, mid)
+        for at, followers, channel, mid in alert_queries.negative_reach_posts(
+            con, brand, start, end, min_followers=settings.reach.min_followers
+        )
+    ]
+    return BrandSeries(brand, hours, channels, topics, posts)
+
+
+def detection_window(newest: datetime, now: datetime, lookback_days: int) -> tuple[datetime, datetime]:
+    """(evaluate_from, end): counts are half-open, so `end` is the hour boundary after the newest mention."""
+    end = min(newest, now).replace(minute=0, second=0, microsecond=0) + _HOUR
+    return end - timedelta(days=lookback_days), end
+
+
+def detect_and_enqueue(
+    warehouse: Warehouse,
+    config: Config,
+    *,
+    run_id: str,
+    now: datetime,
+    lookback_days: int = DETECT_LOOKBACK_DAYS,
+    theme_embedder: Callable[[], Any | None] | None = None,
+) -> AlertOutcome:
+    """Detect each brand's episodes over its stored counts and queue what to send, episode state with it.
+
+    `theme_embedder` returns the sentence encoder for an alert's emerging themes (called only when a message has
+    enough unexplained negatives); without it messages show no themes.
+    """
+    settings = detector_settings(config.alerts)
+    outcome = AlertOutcome()
+    for brand in config.brands:
+        with warehouse.write() as con:
+            newest = queries.newest_mention_time(con, brand.name)
+            if newest is None:
+                continue
+            evaluate_from, end = detection_window(newest, now, lookback_days)
+            series = load_series(con, brand.name, evaluate_from - timedelta(days=history_days(settings)), end, settings)
+        if series is None:
+            continue
+        detection = detect(series, settings)
+        episodes = detection.episodes(evaluate_from=evaluate_from)
+        outcome.detected += len(episodes)
+        with warehouse.write() as con, transaction(con):
+            states = alert_episodes.for_brand(con, brand.name, since=evaluate_from - timedelta(days=1))
+            actions = plan(episodes, states, judged_until=end, settings=settings)
+            for action in actions:
+                _apply(
+                    con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome,
+                    theme_embedder=theme_embedder,
+                )
+    return outcome
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    action: Action,
+    brand: Brand,
+    detection: Detection,
+    settings: DetectorSettings,
+    *,
+    run_id: str,
+    now: datetime,
+    outcome: AlertOutcome,
+    theme_embedder: Callable[[], Any | None] | None = None,
+) -> None:
+    """Queue the action's message (if any) and store the episode's new state in the same transaction."""
+    state = action.state
+    episode = action.episode if action.episode is not None else _episode_from_state(state)  # type: ignore[arg-type]
+    if action.kind == "refresh":
+        assert isinstance(state, StoredEpisode)
+        alert_episodes.save(con, _stored(episode, state, now=now, run_id=run_id))
+        return
+    previous = state.notified_observed if state is not None else None
+    context = build_context(con, brand, episode, theme_embedder=theme_embedder if action.kind != "resolved" else None)
+    rendered = render_alert(episode, context, kind=action.kind, previous_observed=previous)
+    queued = outbox.enqueue(
+        con,
+        action.message_key,
+        brand.name,
+        episode.signal,
+        episode.start,
+        episode.end,
+        episode.observed,
+        episode.expected,
+        episode.p_value,
+        rendered,
+        run_id=run_id,
+        now=now,
+        kind=action.kind,
+        of_episode=action.episode_key,
+    )
+    if action.kind == "alert":
+        stored = _stored(episode, None, now=now, run_id=run_id, key=action.episode_key)
+        alert_episodes.save(con, stored)
+        if queued:
+            outcome.new += 1
+            outcome.keys.append(action.message_key)
+        else:
+            log.info("episode %s overlaps an alert already queued; not sent again", action.episode_key)
+        return
+    assert isinstance(state, StoredEpisode)
+    if action.kind == "update":
+        alert_episodes.save(
+            con,
+            replace(
+                _stored(episode, state, now=now, run_id=run_id),
+                notified_observed=float(episode.observed),
+                updates=state.updates + 1,
+            ),
+        )
+        outcome.updates += int(queued)
+    else:
+        current = _stored(episode, state, now=now, run_id=run_id)
+        ended = replace(current, status=alert_episodes.RESOLVED, resolved_at=now)
+        alert_episodes.save(con, ended)
+        outcome.resolved += int(queued)
+    if queued:
+        outcome.keys.append(action.message_key)
+
+
+def _stored(
+    episode: Episode, state: StoredEpisode | None, *, now: datetime, run_id: str, key: str | None = None
+) -> StoredEpisode:
+    """The episode's row as it should be stored now; a stored key, status and notification count are kept."""
+    if state is None:
+        return StoredEpisode(
+            episode_key=key or episode.key,
+            brand=episode.brand,
+            signal=episode.signal,
+            signals=episode.signals or (episode.signal,),
+            window_start=episode.start,
+            window_end=episode.end,
+            # Found after it ended (a backfill, a first run): the alert says so and no resolved note follows.
+            status=alert_episodes.OPEN if episode.open else alert_episodes.RESOLVED,
+            observed=float(episode.observed),
+            expected=episode.expected,
+            share=episode.share,
+            usual_share=episode.usual_share,
+            peak_hour=episode.peak_hour,
+            detected_at=episode.detected_at,
+            notified_observed=float(episode.observed),
+            updates=0,
+            opened_at=now,
+            updated_at=now,
+            resolved_at=None if episode.open else now,
+            run_id=run_id,
+        )
+    signals = tuple(dict.fromkeys((*state.signals, *episode.signals)))
+    return replace(
+        state,
+        signals=signals,
+        window_start=min(state.window_start, episode.start),
+        window_end=max(state.window_end, episode.end),
+        observed=float(episode.observed),
+        expected=episode.expected,
+        share=episode.share,
+        usual_share=episode.usual_share,
+        peak_hour=episode.peak_hour,
+        updated_at=now,
+    )
+
+
+def _episode_from_state(state: StoredEpisode) -> Episode:
+    """An Episode rebuilt from its stored row, for a resolved note when detection no longer sees it."""
+    expected = state.expected or 1.0
+    return Episode(
+        brand=state.brand,
+        signal=state.signal,
+        start=state.window_start,
+        end=state.window_end,
+        observed=int(state.observed),
+        expected=state.expected,
+        lift=state.observed / expected,
+        p_value=float("nan"),
+        peak_hour=state.peak_hour or state.window_start,
+        signals=state.signals,
+        detected_at=state.detected_at,
+        open=False,
+        share=state.share,
+        usual_share=state.usual_share,
+    )
+
+
+def build_context(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    episode: Episode,
+    *,
+    theme_embedder: Callable[[], Any | None] | None = None,
+) -> AlertContext:
+    """What drove an episode, for its message: channels, example posts, top terms, themes, a command to dig in."""
+    channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
+        con, brand.name, episode.start, episode.end
+    )
+    posts = alert_queries.example_posts(con, brand.name, episode.start, episode.end)
+    examples = [ExamplePost(**post) for post in posts]
+    return AlertContext(
+        channels=channels,
+        examples=examples,
+        top_terms=top_terms(con, brand, episode.start, episode.end),
+        themes=emerging_themes_of(con, brand, episode.start, episode.end, theme_embedder),
+        dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
+    )
+
+
+def emerging_themes_of(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    start: datetime,
+    end: datetime,
+    theme_embedder: Callable[[], Any | None] | None,
+) -> list[tuple[str, int]]:
+    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered.
+
+    Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
+    the window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
+    """
+    if theme_embedder is None:
+        return []
+    from flows.steps.topics import themes_of_rows
+    from warehouse.topics import term_lists, unexplained_negatives
+
+    rows = unexplained_negatives(con, brand.name, start, end)[-MAX_THEME_ROWS:]
+    if len(rows) < THEME_MIN_SIZE:
+        return []
+    embedder = theme_embedder()
+    if embedder is None:
+        return []
+    baseline = term_lists(con, brand.name, start - timedelta(days=THEME_BASELINE_DAYS), end)
+    try:
+        found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
+    except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
+        log.warning("emerging themes skipped for %s: %s", brand.name, exc)
+        return []
+    return [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
+
+
+def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
+    """Terms of the window's negative posts that are more common than in the brand's negative posts before it."""
+    selection = alert_queries.negative_texts(con, brand.name, start, end)
+    baseline = alert_queries.negative_texts(con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start)
+    if not selection:
+        return []
+    try:
+        from models.text.terms import extract_terms, rank_terms_by_lift
+
+        def terms_of(rows: list[tuple[str, str | None]]) -> list[list[str]]:
+            return [extract_terms(text, lang, brand_terms=brand.terms) for text, lang in rows]
+
+        ranked = rank_terms_by_lift(terms_of(selection), terms_of(baseline), min_count=2, limit=MAX_TERMS)
+        return [t.term for t in ranked]
+    except (ImportError, BrandpulseError) as exc:  # no term extractor (or no Korean analyser): simple words
+        log.info("top terms from plain words: %s", exc)
+        return simple_top_terms([t for t, _ in selection], [t for t, _ in baseline], brand.terms)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'-]+", re.UNICODE)
+_STOP_WORDS = """the and for with this that are was not you your have has but its it's just from they them what
+when will can cant don't dont been were our out all any get got now why how who"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def simple_top_terms(
+    selection: list[str], baseline: list[str], brand_terms: list[str], limit: int = MAX_TERMS
+) -> list[str]:
+    """Words (2+ letters) in at least two selected texts, ranked by how much more common they are than before."""
+    drop = {t.lower().lstrip("#@") for t in brand_terms} | _STOP
+
+    def words(text: str) -> set[str]:
+        return {w.lower() for w in _WORD.findall(text) if w.lower() not in drop}
+
+    counts = Counter(w for text in selection for w in words(text))
+    base = Counter(w for text in baseline for w in words(text))
+    n_sel, n_base = len(selection), len(baseline)
+    ranked = sorted(
+        (w for w, n in counts.items() if n >= 2),
+        key=lambda w: (-(counts[w] / n_sel) / ((base[w] + 1) / (n_base + 1)), -counts[w], w),
+    )
+    return ranked[:limit]
+
+
+def dig_in_command(brand: str, start: datetime, end: datetime) -> str:
+    """The command an alert suggests to look at the mentions behind it."""
+    return (
+        "brandpulse sql \"SELECT created_at, channel, label, text, url FROM mentions_scored "
+        f"WHERE brand = '{brand.replace(chr(39), chr(39) * 2)}' AND label = 'negative' "
+        f"AND created_at >= '{start:%Y-%m-%d %H:00}+00' AND created_at < '{end:%Y-%m-%d %H:00}+00' "
+        "ORDER BY author_followers DESC NULLS LAST LIMIT 20\""
+    )

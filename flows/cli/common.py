@@ -1,0 +1,51 @@
+"""What every `brandpulse` command module shares: the consoles, the --config option, error exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from flows.runtime.config import CONFIG_FILENAME
+from models.errors import ConfigError
+from warehouse.safe_output import terminal_safe
+
+# Exit statuses every command shares (README "Exit codes"): 0 done; 1 an error stopped the command (nothing done,
+# or the run stopped); 2 a configuration or usage error (fix the setting the message names); 3 partial: some
+# sources (an import file, a channel) failed and are named in the output, everything else was done; `run` adds 4:
+# the pass finished but Slack refused the alerts, which are parked as `blocked` (wins over 3 when both happen).
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_PARTIAL = 3
+EXIT_ALERTS_BLOCKED = 4
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
+]
+
+
+def safe_text(value: Any, style: str = "") -> Text:
+    """Stored text for a rich table or panel: no markup, no terminal escape sequences or control characters."""
+    return Text(terminal_safe("" if value is None else str(value)), style=style)
+
+
+def say(message: str) -> None:
+    """A progress line on stderr (a waiting lock, say), kept apart from the command's output."""
+    err.print(safe_text(message, style="yellow"), highlight=False, soft_wrap=True)
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    """Print a brandpulse error on one line and return the exit to raise: 2 for config errors, else 1."""
+    # Messages can quote stored text (a SQL error, a rejected row): no escape sequences, and never more than one
+    # line, so the cause and the next step are read together.
+    message = " ".join(terminal_safe(str(exc)).split())
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_ERROR)

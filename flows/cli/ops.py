@@ -1,0 +1,138 @@
+"""`brandpulse rescore`, `retention`, `backfill`, `backup` and `restore`: operations on stored data (see cli.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from flows.cli.common import ConfigOption, fail, out, say
+from flows.runtime.config import load_config
+from models.errors import BrandpulseError, ConfigError
+
+
+def rescore(
+    model: Annotated[str | None, typer.Option(help="Model: 'bundled', a local folder or a HF id.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Score stored mentions with a model (default: the configured one); older models' scores are kept."""
+    from flows.rescore import rescore as rescore_flow
+
+    try:
+        load_config(config)
+        result = rescore_flow(config_path=str(config) if config else None, model=model)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+def retention(
+    days: Annotated[int | None, typer.Option(min=1, help="Keep text this many days (default [warehouse] "
+                                             "retention_days).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Drop mention text and raw payloads older than N days; counts, sentiment and alerts are kept."""
+    from flows.retention import retention as retention_flow
+
+    try:
+        cfg = load_config(config)
+        if days is None and cfg.warehouse.retention_days is None:
+            raise ConfigError("give --days N or set [warehouse] retention_days", key="warehouse.retention_days")
+        result = retention_flow(config_path=str(config) if config else None, days=days)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _day(value: str, option: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise ConfigError(f"{option} must be a date as YYYY-MM-DD (UTC), got {value!r}", key=option) from None
+
+
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First UTC day to load, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last UTC day to load (included), YYYY-MM-DD.")],
+    channel: Annotated[list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load a past date range from the channels whose APIs allow history (X, Hacker News, Reddit search), score it."""
+    from flows.backfill import backfill_flow, day_range
+
+    try:
+        first, last = _day(start, "--from").date(), _day(end, "--to").date()
+        day_range(first, last)
+        load_config(config).require_brands("brandpulse backfill")
+        result = backfill_flow(
+            config_path=str(config) if config else None, start=first.isoformat(), end=last.isoformat(),
+            channels=list(channel) if channel else None,
+        )
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    table = Table(title=f"Backfill {first} .. {last} (UTC)")
+    table.add_column("channel")
+    table.add_column("status")
+    for name, status in result["channels"].items():
+        style = "red" if status.startswith("failed") else ("" if status.startswith("ok") else "yellow")
+        table.add_row(Text(name), Text(status, style=style))
+        out.print(table)
+    out.print(f"scored {result['scored']} mentions with {result['model']}", markup=False)
+
+
+def backup(
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Backup file, or a folder for it (default: backups/ beside the warehouse)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the warehouse to a backup file: checked block by block, checkpointed, copied, then read back."""
+    from warehouse import Warehouse
+    from warehouse.backup import backup as backup_warehouse
+
+    try:
+        cfg = load_config(config)
+        wh = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, notify=say)
+        result = backup_warehouse(wh, to)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    out.print(
+        f"backed up {cfg.warehouse.path} to {result.path} ({result.size / 1e6:.1f} MB, {result.mentions} mentions, "
+        f"schema version {result.schema_version}); restore with: brandpulse restore {result.path}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def restore(
+    source: Annotated[Path, typer.Argument(help="A backup file written by `brandpulse backup`.")],
+    config: ConfigOption = None,
+) -> None:
+    """Replace the warehouse by a backup; the replaced file (and its .wal) is renamed beside it, never deleted."""
+    from flows.runtime.run_lock import writer_lock
+    from warehouse import Warehouse
+    from warehouse.backup import restore as restore_warehouse
+
+    try:
+        cfg = load_config(config)
+        # The run lock keeps scheduled runs out while the file is swapped; a run that waits resumes on the backup.
+        with writer_lock(cfg.warehouse.path, timeout_s=cfg.warehouse.run_lock_timeout_s, notify=say):
+            result = restore_warehouse(Warehouse(cfg.warehouse.path), source)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    kept = f"; the replaced file is kept as {', '.join(map(str, result.set_aside))}" if result.set_aside else ""
+    out.print(
+        f"restored {result.path} from {result.source} ({result.mentions} mentions, schema version "
+        f"{result.schema_version}){kept}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

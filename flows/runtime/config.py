@@ -1,0 +1,343 @@
+"""Configuration: `brandpulse.toml` for settings, `BRANDPULSE_*` environment variables for secrets."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import ConfigError
+from models.mention import EARLIEST_DATE, FUTURE_TOLERANCE_HOURS, DateLimits
+
+CONFIG_FILENAME = "brandpulse.toml"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_DIR = REPO_ROOT / "examples"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WarehouseSettings(_Strict):
+    """Where the DuckDB file lives and how long a writer waits for the lock."""
+
+    path: Path = Path("data/brandpulse.duckdb")
+    lock_timeout_s: float = Field(default=120.0, gt=0)
+    # A whole run holds a file lock beside the database; an overlapping run waits this long for it.
+    run_lock_timeout_s: float = Field(default=3600.0, gt=0)
+    # Mention text and raw payloads older than this many days are dropped by `brandpulse retention`; None keeps all.
+    retention_days: int | None = Field(default=None, ge=1)
+    # Every channel's mentions must be dated from earliest_date to now + future_tolerance_hours; others are rejected.
+    earliest_date: date = EARLIEST_DATE
+    future_tolerance_hours: float = Field(default=FUTURE_TOLERANCE_HOURS, ge=0, le=24 * 366)
+
+    def date_limits(self) -> DateLimits:
+        """The accepted `created_at` range, for `Warehouse(..., dates=...)`."""
+        return DateLimits(self.earliest_date, self.future_tolerance_hours)
+
+
+class RunnerSettings(_Strict):
+    """Where scoring runs: Prefect's thread pool on this machine, or a Dask cluster (local or at `address`)."""
+
+    kind: Literal["thread", "dask"] = "thread"
+    address: str | None = None  # e.g. "tcp://scheduler:8786"; None with kind = "dask" starts a local cluster
+    workers: int = Field(default=1, ge=1, le=256)
+    processes: bool = False  # local Dask cluster only: worker processes (True) or threads in this process
+    device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")  # where scoring workers run the model
+
+
+class ModelSettings(_Strict):
+    """Which sentiment model scores mentions, which topics they are scored for, and with which encoder."""
+
+    sentiment: str = "bundled"
+    taxonomy: str = "cx"  # a built-in ("cx"), "none" (no topics), or a taxonomy TOML path (docs/topics.md)
+    encoder: str = "bundled"  # sentence encoder for topics and themes: e5, or a local transformers encoder folder
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    # "auto": bf16 autocast where the CPU/GPU runs bf16 natively (about 2.5× faster, accuracy unchanged), else fp32.
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+
+
+class Brand(_Strict):
+    """One brand to listen for: its terms, what to exclude, its languages and competitors."""
+
+    name: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    x_user_id: str | None = None
+    subreddits: list[str] = Field(default_factory=list)
+    location: list[str] = Field(default_factory=list)
+
+    @field_validator("location")
+    @classmethod
+    def _country_codes(cls, codes: list[str]) -> list[str]:
+        cleaned = [code.strip().upper() for code in codes]
+        bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"location takes ISO 3166-1 two-letter country codes like 'KR', got {bad}")
+        return cleaned
+
+    @field_validator("terms")
+    @classmethod
+    def _no_blank_terms(cls, terms: list[str]) -> list[str]:
+        if any(not term.strip() for term in terms):
+            raise ValueError("terms must not contain blank strings")
+        return terms
+
+
+class ChannelSettings(BaseModel):
+    """One `[channels.NAME]` table; channel-specific keys are kept for the listener to read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = False
+    max_pages: int = Field(default=5, ge=1, le=100)
+
+
+class ShareAlertSettings(_Strict):
+    """`[alerts.share]`: overrides for the negative-share signal (docs/alerts.md)."""
+
+    enabled: bool | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    min_lift: float | None = Field(default=None, gt=1.0)
+    min_points: float | None = Field(default=None, ge=0, lt=1)
+    p_value: float | None = Field(default=None, gt=0, lt=1)
+
+
+class ScopeAlertSettings(_Strict):
+    """`[alerts.channel]` / `[alerts.topic]`: overrides for the per-channel and per-topic volume signals."""
+
+    enabled: bool | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    min_lift: float | None = Field(default=None, gt=1.0)
+    p_value: float | None = Field(default=None, gt=0, lt=1)
+    min_daily_negative: float | None = Field(default=None, ge=0)
+
+
+class ReachAlertSettings(_Strict):
+    """`[alerts.reach]`: overrides for the high-reach negative post signal."""
+
+    enabled: bool | None = None
+    min_followers: int | None = Field(default=None, ge=1)
+
+
+DELIVERY_SETTINGS = frozenset(
+    {
+        "slack_channel",
+        "delivery_horizon_hours",
+        "console_catchup_hours",
+        "resend_console",
+        "resend_in_doubt",
+        "slack_timeout_s",
+    }
+)
+
+
+class AlertSettings(_Strict):
+    """Spike detection thresholds: a preset plus any overrides, per signal in the nested tables."""
+
+    preset: Literal["sensitive", "balanced", "strict"] = "balanced"
+    min_count: int | None = Field(default=None, ge=1)
+    min_lift: float | None = Field(default=None, gt=1.0)
+    p_value: float | None = Field(default=None, gt=0, lt=1)
+    baseline_days: int | None = Field(default=None, ge=1, le=90)
+    baseline_weeks: int | None = Field(default=None, ge=1, le=12)
+    cooldown_hours: int | None = Field(default=None, ge=0, le=720)
+    max_window_hours: int | None = Field(default=None, ge=1, le=6)
+    launch_share_lift: float | None = Field(default=None, ge=1.0)
+    update_growth: float | None = Field(default=None, gt=1.0)
+    share: ShareAlertSettings = Field(default_factory=ShareAlertSettings)
+    channel: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
+    topic: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
+    reach: ReachAlertSettings = Field(default_factory=ReachAlertSettings)
+    # Delivery (README "Alerts"; docs/reliability.md): where alerts go and how long they are worth retrying.
+    slack_channel: str | None = None  # with BRANDPULSE_SLACK_BOT_TOKEN: the channel ID (C0123ABCD) the bot posts to
+    delivery_horizon_hours: float = Field(default=48.0, gt=0, le=720)
+    console_catchup_hours: float = Field(default=24.0, ge=0, le=720)
+    resend_console: bool = False
+    resend_in_doubt: bool = True
+    slack_timeout_s: float = Field(default=30.0, gt=0, le=300)
+
+    def detection_overrides(self) -> dict[str, Any]:
+        """The settings that tune spike detection (for `settings_for`), without the delivery ones."""
+        return self.model_dump(exclude={"preset", *DELIVERY_SETTINGS})
+
+
+class SampleSettings(_Strict):
+    """Files imported on every run: the offline sample data by default."""
+
+    files: list[Path] = Field(default_factory=list)
+
+
+class Config(_Strict):
+    """The whole `brandpulse.toml`."""
+
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    brands: list[Brand] = Field(default_factory=list)
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    imports: SampleSettings = Field(default_factory=SampleSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
+    source: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _competitors_exist(self) -> Config:
+        names = [brand.name for brand in self.brands]
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name.casefold() in seen:
+                raise ValueError(f"brands.{index}.name: brand {name!r} is defined twice")
+            seen.add(name.casefold())
+        for index, brand in enumerate(self.brands):
+            for competitor in brand.competitors:
+                if competitor.casefold() not in seen:
+                    raise ValueError(
+                        f"brands.{index}.competitors: {competitor!r} is not the name of a [[brands]] entry"
+                    )
+        return self
+
+    def require_brands(self, command: str) -> None:
+        """ConfigError when no [[brands]] are configured: `command` would run and silently match nothing."""
+        if not self.brands:
+            raise ConfigError(
+                f"no brands configured, so `{command}` would match nothing: add a [[brands]] table with a name "
+                'and terms, e.g. [[brands]] name = "Acme" terms = ["acme"]',
+                key="brands",
+                file=self.source,
+            )
+
+    def brand(self, name: str) -> Brand:
+        """The brand with this name (case-insensitive), or ConfigError."""
+        for brand in self.brands:
+            if brand.name.casefold() == name.casefold():
+                return brand
+        known = ", ".join(b.name for b in self.brands) or "none"
+        raise ConfigError(f"unknown brand {name!r} (configured: {known})", key="brands", file=self.source)
+
+
+class Secrets(BaseSettings):
+    """Secrets, read only from the environment (or a Prefect Secret block); never from the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="BRANDPULSE_", extra="ignore")
+
+    slack_webhook_url: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    x_bearer_token: SecretStr | None = None
+    reddit_client_id: SecretStr | None = None
+    reddit_client_secret: SecretStr | None = None
+    reddit_user_agent: str = "brandpulse/0.1 (social listening)"
+    bluesky_handle: str | None = None
+    bluesky_app_password: SecretStr | None = None
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_config(data: dict[str, Any], *, source: str | None = None) -> Config:
+    """Validate a TOML-shaped dict into Config, or raise ConfigError naming the key and the file."""
+    if "brands" in data and isinstance(data["brands"], list):
+        data = dict(data)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _location(err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown setting {key!r}"
+        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"invalid configuration: {message}{more}", key=key, file=source) from None
+    base = Path(source).resolve().parent if source else Path.cwd()
+    config.warehouse.path = _resolve(config.warehouse.path, base)
+    config.imports.files = [_resolve(path, base) for path in config.imports.files]
+    _resolve_topics(config, base, source)
+    config.source = source
+    return config
+
+
+def _resolve_topics(config: Config, base: Path, source: str | None) -> None:
+    """Resolve taxonomy and encoder paths against the config's folder; a broken taxonomy fails here, before a run."""
+    from models.text.taxonomy import is_path_setting, load_taxonomy
+
+    if is_path_setting(config.model.taxonomy):
+        config.model.taxonomy = str(_resolve(Path(config.model.taxonomy), base))
+    if config.model.taxonomy.strip().lower() != "none":
+        try:
+            load_taxonomy(config.model.taxonomy)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).split(" (setting", 1)[0], key="model.taxonomy", file=source) from None
+    if config.model.encoder.strip().lower() != "bundled":
+        config.model.encoder = str(_resolve(Path(config.model.encoder), base))
+
+
+def _resolve(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read `--config PATH`, else `./brandpulse.toml`, else the embedded offline demo defaults."""
+    if path is None:
+        candidate = Path.cwd() / CONFIG_FILENAME
+        if not candidate.exists():
+            return default_config()
+        path = candidate
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}", file=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", file=str(path)) from None
+    return parse_config(data, source=str(path))
+
+
+def default_config() -> Config:
+    """The embedded demo: the sample brands, their sample files, a local DuckDB file, console alerts."""
+    data = tomllib.loads((EXAMPLES_DIR / "brandpulse.toml").read_text(encoding="utf-8"))
+    config = parse_config(data, source=str(EXAMPLES_DIR / "brandpulse.toml"))
+    config.warehouse.path = Path.cwd() / "data" / "brandpulse.duckdb"
+    config.source = None
+    return config
+
+
+# Prefect Secret blocks read when the environment variable is not set (block name = setting with dashes).
+SECRET_BLOCKS: dict[str, str] = {
+    name: "brandpulse-" + name.replace("_", "-")
+    for name, field in Secrets.model_fields.items()
+    if field.annotation is not None and "SecretStr" in str(field.annotation)
+}
+
+
+def load_secrets(*, prefect_blocks: bool | None = None) -> Secrets:
+    """Secrets from `BRANDPULSE_*` environment variables, else from Prefect Secret blocks when a server is set."""
+    secrets = Secrets()
+    if prefect_blocks is None:
+        prefect_blocks = bool(os.environ.get("PREFECT_API_URL"))
+    if not prefect_blocks:
+        return secrets
+    found = {}
+    for name, block in SECRET_BLOCKS.items():
+        if getattr(secrets, name) is None and (value := _secret_block(block)):
+            found[name] = SecretStr(value)
+    return secrets.model_copy(update=found)
+
+
+def _secret_block(name: str) -> str | None:
+    """The value of the Prefect Secret block `name`, or None when there is no such block."""
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError:  # Prefect raises ValueError for a block that does not exist
+        return None
+    return str(value) if value else None

@@ -1,0 +1,125 @@
+"""Sentiment scoring through a swappable Prefect task runner: threads on this machine, or a Dask cluster.
+
+The sub-flow `score` reads the mentions that have no score for the model yet, sends chunks of their text to
+`predict-chunk` tasks on the configured task runner, and writes the scores back from the flow itself: workers
+never open the DuckDB file, so they can live on other machines (or a GPU box) and the warehouse keeps one writer.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from flows.runtime.config import RunnerSettings
+from models.errors import ConfigError
+from models.scores import Sentiment
+from warehouse import Warehouse, load_scores, unscored_mentions
+
+SCORE_CHUNK = 256
+
+
+@lru_cache(maxsize=4)
+def cached_model(name: str, batch_size: int, device: str = "cpu", precision: str = "auto") -> Any:
+    """The sentiment model, loaded once per worker process (loading costs seconds, predicting milliseconds)."""
+    from models import load_sentiment
+
+    model = None if name == "bundled" else name
+    return load_sentiment(model, batch_size=batch_size, device=device, precision=precision)
+
+
+def predict_texts(
+    model_name: str, batch_size: int, texts: list[str], device: str = "cpu", precision: str = "auto"
+) -> list[Sentiment]:
+    """Sentiments for texts with the named model; what each scoring worker runs."""
+    return list(cached_model(model_name, batch_size, device, precision).predict(texts))
+
+
+def chunked(items: list[Any], size: int) -> list[list[Any]]:
+    """Consecutive slices of at most `size` items."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def build_task_runner(settings: RunnerSettings) -> TaskRunner:
+    """The task runner `[runner]` asks for; Dask is imported only when chosen (it is an optional extra)."""
+    if settings.kind == "thread":
+        return ThreadPoolTaskRunner(max_workers=settings.workers)
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise ConfigError(
+            "[runner] kind = 'dask' needs prefect-dask: pip install 'brandpulse[dask]'", key="runner.kind"
+        ) from None
+    if settings.address:
+        return DaskTaskRunner(address=settings.address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": settings.workers,
+            "processes": settings.processes,
+            "threads_per_worker": 1,
+            "dashboard_address": None,  # no web port opened for a throwaway local cluster
+        }
+    )
+
+
+@task(name="predict-chunk", cache_policy=NO_CACHE)
+def predict_chunk_task(
+    model_name: str, batch_size: int, texts: list[str], device: str = "cpu", precision: str = "auto"
+) -> list[Sentiment]:
+    """Score one chunk of texts on whichever worker the task runner picks."""
+    return predict_texts(model_name, batch_size, texts, device, precision)
+
+
+@flow(name="score", log_prints=True)
+def score_flow(
+    warehouse_path: str,
+    model_name: str,
+    batch_size: int = 32,
+    lock_timeout_s: float = 120.0,
+    chunk: int = SCORE_CHUNK,
+    device: str = "cpu",
+    precision: str = "auto",
+) -> dict[str, Any]:
+    """Score every stored mention that has no score from this model version yet; old versions' scores stay."""
+    warehouse = Warehouse(Path(warehouse_path), lock_timeout_s=lock_timeout_s)
+    version = cached_model(model_name, batch_size, device, precision).version
+    with warehouse.write() as con:
+        pending = unscored_mentions(con, version)
+    parts = chunked(pending, chunk)
+    # Everything is submitted first so a Dask cluster works on all chunks at once; results are loaded in order.
+    futures = [
+        predict_chunk_task.submit(model_name, batch_size, [text for _, _, text in part], device, precision)
+        for part in parts
+    ]
+    stored = 0
+    for part, future in zip(parts, futures, strict=True):
+        sentiments = future.result()
+        with warehouse.write() as con:
+            stored += load_scores(con, [((ch, mid), s) for (ch, mid, _), s in zip(part, sentiments, strict=True)])
+    return {"model_version": version, "scored": len(pending), "stored": stored}
+
+
+def score_mentions(
+    warehouse: Warehouse,
+    model_name: str,
+    batch_size: int,
+    runner: RunnerSettings,
+    *,
+    chunk: int = SCORE_CHUNK,
+    precision: str = "auto",
+) -> dict[str, Any]:
+    """Run the `score` sub-flow on the task runner `[runner]` configures."""
+    scoring = score_flow.with_options(task_runner=build_task_runner(runner))
+    return scoring(
+        warehouse_path=str(warehouse.path),
+        model_name=model_name,
+        batch_size=batch_size,
+        lock_timeout_s=warehouse.lock_timeout_s,
+        chunk=chunk,
+        device=runner.device,
+        precision=precision,
+    )

@@ -1,0 +1,1 @@
+"""Alert maths (pure): hourly baselines, count tails, spike detection, episode lifecycle."""

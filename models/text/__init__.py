@@ -1,0 +1,1 @@
+"""Text understanding: Korean morphology, clauses, terms, topic taxonomies and models, themes."""

@@ -1,0 +1,1 @@
+"""Training and evaluation of the bundled models: run from the repository, not shipped."""

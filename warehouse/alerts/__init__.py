@@ -1,0 +1,1 @@
+"""Alert state in the warehouse: the outbox and the episodes across runs."""

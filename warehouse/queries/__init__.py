@@ -1,0 +1,1 @@
+"""Read queries, one module per caller: the pipeline, alerting, the report."""
