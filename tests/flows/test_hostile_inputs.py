@@ -129,6 +129,7 @@ class Page(HTMLParser):
         self.mention_texts: list[str] = []
         self._in: str | None = None
         self._buffer: list[str] = []
+        self._script_attrs: dict[str, str | None] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
