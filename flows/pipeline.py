@@ -15,6 +15,7 @@ from flows.alerts.slack import Sender, choose_sender
 from flows.brands import BrandMatcher
 from flows.runtime.artifacts import publish_run_artifacts
 from flows.runtime.config import Brand, ChannelSettings, Config, Secrets, load_config, load_secrets
+from flows.runtime.failpoints import failpoint
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
@@ -131,6 +132,7 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
         ),
     )
     outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
+    failpoint("alerts.enqueued")
     report = steps.deliver(warehouse, sender, destination=destination, now=now, settings=config.alerts)
     return {
         "detected": outcome.detected,
@@ -207,11 +209,13 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
                     result.duplicates,
                     result.rejected,
                 )
+        failpoint("import.committed")
         # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
         scored = score_mentions(
             warehouse, config.model.sentiment, config.model.batch_size, config.runner, precision=config.model.precision
         )
         summary.model, summary.scored = scored["model_version"], scored["scored"]
+        failpoint("score.done")
         logger.info("scored %d mentions with %s", summary.scored, summary.model)
         summary.topic_model, summary.topics_scored = topic_task(warehouse, config)
         if summary.topic_model:

@@ -109,7 +109,12 @@ class Mention(BaseModel):
         return value
 
     def model_post_init(self, _context: Any) -> None:
-        """Check that a rating sits inside its scale."""
+        """Check that every string can be stored as UTF-8 and that a rating sits inside its scale."""
+        # A JSON `\ud800` escape decodes to a lone surrogate that DuckDB and Arrow refuse: reject the record
+        # here, or the whole batch fails at load time.
+        for name in ("channel", "id", "url", "author_id", "author_handle", "lang", "parent_id", "raw"):
+            if _has_lone_surrogate(getattr(self, name)):
+                raise ValueError(f"{name} is not valid UTF-8 (lone surrogate)")
         if self.rating is None:
             return
         if self.rating_scale is None:
@@ -122,6 +127,21 @@ class Mention(BaseModel):
     def key(self) -> tuple[str, str]:
         """The `(channel, id)` primary key."""
         return (self.channel, self.id)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string, or any key or string inside dicts and lists, cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def mention_from_dict(data: dict[str, Any], *, source: str | None = None, line: int | None = None) -> Mention:

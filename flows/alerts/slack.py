@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.webhook import WebhookClient
 
 from flows.alerts.message import slack_unescape
+from flows.runtime.failpoints import failpoint
 from listeners.base import RetryPolicy
 from models.errors import ConfigError, CredentialError
 from warehouse.alerts import outbox
@@ -530,6 +531,7 @@ def deliver_due(
     for index, row in enumerate(rows):
         if not outbox.mark_sending(con, row.alert_key, now):
             continue  # someone re-queued or resolved it meanwhile
+        failpoint("delivery.sending")
         result = _attempt(sender, row)
         if (
             isinstance(result, RetryLater)
@@ -539,6 +541,7 @@ def deliver_due(
             sleep(result.after_seconds)
             result = _attempt(sender, row)
         if isinstance(result, Delivered):
+            failpoint("delivery.posted")
             # Recorded before anything else happens, so a later crash cannot make us send it again.
             if destination == "console":
                 outbox.mark_console(con, row.alert_key, now)

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.runtime.config import RunnerSettings
+from flows.runtime.failpoints import failpoint
 from models.errors import ConfigError
 from models.scores import Sentiment
 from warehouse import Warehouse, load_scores, unscored_mentions
@@ -100,6 +101,7 @@ def score_flow(
         sentiments = future.result()
         with warehouse.write() as con:
             stored += load_scores(con, [((ch, mid), s) for (ch, mid, _), s in zip(part, sentiments, strict=True)])
+        failpoint("score.chunk")
     return {"model_version": version, "scored": len(pending), "stored": stored}
 
 

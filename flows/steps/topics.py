@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.runtime.config import Config
+from flows.runtime.failpoints import failpoint
 from models.errors import BrandpulseError
 from models.scores import Sentiment
 from models.text.taxonomy import OFF, load_taxonomy
@@ -93,6 +94,7 @@ def score_topics_pending(
             ]
         with warehouse.write() as con:
             load_topic_results(con, scorer.version, topics, scans, terms)
+        failpoint("topics.chunk")
         done += len(part)
         if progress:
             progress(done, len(pending))
