@@ -11,7 +11,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.console import Console
 
-from flows.alerts.slack import Sender, choose_sender
+from flows.alerts.delivery import deliver
+from flows.alerts.enqueue import detect_and_enqueue
+from flows.alerts.senders import Sender
+from flows.alerts.slack import choose_sender
 from flows.brands import BrandMatcher
 from flows.runtime.artifacts import publish_run_artifacts
 from flows.runtime.config import Brand, ChannelSettings, Config, Secrets, load_config, load_secrets
@@ -131,9 +134,9 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
             config.model.sentiment, config.model.batch_size, "cpu", config.model.precision
         ),
     )
-    outcome = steps.detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
+    outcome = detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
     failpoint("alerts.enqueued")
-    report = steps.deliver(warehouse, sender, destination=destination, now=now, settings=config.alerts)
+    report = deliver(warehouse, sender, destination=destination, now=now, settings=config.alerts)
     return {
         "detected": outcome.detected,
         "new": outcome.new,

@@ -18,7 +18,6 @@ from warehouse.load import (
 from warehouse.queries import pipeline as queries
 from warehouse.queries.pipeline import (
     SqlRefused,
-    example_negative_posts,
     hourly_counts,
     negative_by_channel,
     newest_mention_time,
@@ -37,7 +36,6 @@ __all__ = [
     "abandon_runs",
     "create_views",
     "current_version",
-    "example_negative_posts",
     "finish_run",
     "get_cursor",
     "hourly_counts",

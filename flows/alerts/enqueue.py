@@ -13,18 +13,11 @@ from typing import Any
 import duckdb
 
 from flows.alerts.message import AlertContext, ExamplePost, render_alert
-from flows.runtime.config import AlertSettings, Brand, Config
-from models.alerts.episodes import Action, plan
-from models.alerts.spikes import (
-    BrandSeries,
-    Detection,
-    DetectorSettings,
-    Episode,
-    HourCount,
-    ReachPost,
-    detect,
-    settings_for,
-)
+from flows.runtime.config import Brand, Config
+from models.alerts.detector import Detection, detect
+from models.alerts.episodes import Action, Episode, plan
+from models.alerts.series import BrandSeries, HourCount, ReachPost
+from models.alerts.settings import DetectorSettings
 from models.errors import BrandpulseError
 from warehouse import Warehouse, transaction
 from warehouse.alerts import episodes as alert_episodes
@@ -55,19 +48,7 @@ class AlertOutcome:
     new: int = 0
     updates: int = 0
     resolved: int = 0
-    delivery: object | None = None
     keys: list[str] = field(default_factory=list)
-
-
-def detector_settings(alerts: AlertSettings) -> DetectorSettings:
-    """The preset of `[alerts]` with its overrides (a wrong value is a ConfigError naming the setting)."""
-    from models.errors import ConfigError
-
-    overrides = alerts.detection_overrides()
-    try:
-        return settings_for(alerts.preset, **overrides)
-    except ValueError as exc:
-        raise ConfigError(f"invalid alert settings: {exc}", key="alerts") from None
 
 
 def history_days(settings: DetectorSettings) -> int:
@@ -124,7 +105,7 @@ def detect_and_enqueue(
     `theme_embedder` returns the sentence encoder for an alert's emerging themes (called only when a message has
     enough unexplained negatives); without it messages show no themes.
     """
-    settings = detector_settings(config.alerts)
+    settings = config.alerts.detector()
     outcome = AlertOutcome()
     for brand in config.brands:
         with warehouse.write() as con:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from models.alerts.spikes import (
+from models.alerts.episodes import Episode
+from models.alerts.signals import (
     SIGNAL_CHANNEL_VOLUME,
     SIGNAL_HIGH_REACH,
     SIGNAL_NEGATIVE_SHARE,
     SIGNAL_NEGATIVE_VOLUME,
     SIGNAL_TOPIC_SURGE,
-    Episode,
 )
 
 ZERO_WIDTH_SPACE = "\u200b"

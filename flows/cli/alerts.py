@@ -13,9 +13,9 @@ from rich.markup import escape
 from flows.alerts.enqueue import history_days, load_series
 from flows.alerts.message import SIGNAL_NAMES
 from flows.cli.common import EXIT_CONFIG, ConfigOption, err, fail, out
-from flows.runtime.config import CONFIG_FILENAME, AlertSettings, load_config
-from models.alerts.episodes import ReplayedEpisode, replay
-from models.alerts.spikes import Driver, Episode, detect, settings_for
+from flows.runtime.config import CONFIG_FILENAME, load_config
+from models.alerts.detector import detect
+from models.alerts.episodes import Driver, Episode, ReplayedEpisode, replay
 from models.errors import BrandpulseError, ConfigError
 from warehouse import Warehouse
 from warehouse.alerts import outbox
@@ -125,12 +125,8 @@ def backtest(
     try:
         cfg = load_config(config)
         name = cfg.brand(brand).name
-        alerts: AlertSettings = cfg.alerts
-        overrides = alerts.detection_overrides()
-        try:
-            settings = settings_for(preset or alerts.preset, **overrides)
-        except ValueError as exc:
-            raise ConfigError(f"invalid alert settings: {exc}", key="alerts") from None
+        alerts = cfg.alerts
+        settings = alerts.detector(preset)
         warehouse = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
         with warehouse.read() as con:
             series = load_series(con, name, since - timedelta(days=history_days(settings)), until, settings)

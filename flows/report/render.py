@@ -23,6 +23,7 @@ from flows.report import charts
 from flows.runtime.config import Config
 from models.errors import ConfigError, FatalError
 from warehouse import Warehouse
+from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
 from warehouse.queries import report as rq
 from warehouse.queries.report import Period
@@ -115,9 +116,8 @@ def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) 
         # The outbox keeps Slack-escaped text; the page escapes it again for HTML.
         alert["text"] = slack_unescape(alert["text"] or "")
         alert["drivers"] = queries.negative_by_channel(con, alert["brand"], alert["window_start"], alert["window_end"])
-        alert["examples"] = queries.example_negative_posts(
-            con, alert["brand"], alert["window_start"], alert["window_end"]
-        )
+        # The same posts the Slack message of this alert quotes: one query picks them for both.
+        alert["examples"] = alert_queries.example_posts(con, alert["brand"], alert["window_start"], alert["window_end"])
     return {
         "bucket": bucket,
         "headline": rq.headline(con, scope.brand, period),

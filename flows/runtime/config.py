@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.alerts.settings import AlertSettings
 from models.errors import ConfigError
 from models.mention import EARLIEST_DATE, FUTURE_TOLERANCE_HOURS, DateLimits
 
@@ -100,75 +101,6 @@ class ChannelSettings(BaseModel):
     max_pages: int = Field(default=5, ge=1, le=100)
 
 
-class ShareAlertSettings(_Strict):
-    """`[alerts.share]`: overrides for the negative-share signal (docs/alerts.md)."""
-
-    enabled: bool | None = None
-    min_count: int | None = Field(default=None, ge=1)
-    min_lift: float | None = Field(default=None, gt=1.0)
-    min_points: float | None = Field(default=None, ge=0, lt=1)
-    p_value: float | None = Field(default=None, gt=0, lt=1)
-
-
-class ScopeAlertSettings(_Strict):
-    """`[alerts.channel]` / `[alerts.topic]`: overrides for the per-channel and per-topic volume signals."""
-
-    enabled: bool | None = None
-    min_count: int | None = Field(default=None, ge=1)
-    min_lift: float | None = Field(default=None, gt=1.0)
-    p_value: float | None = Field(default=None, gt=0, lt=1)
-    min_daily_negative: float | None = Field(default=None, ge=0)
-
-
-class ReachAlertSettings(_Strict):
-    """`[alerts.reach]`: overrides for the high-reach negative post signal."""
-
-    enabled: bool | None = None
-    min_followers: int | None = Field(default=None, ge=1)
-
-
-DELIVERY_SETTINGS = frozenset(
-    {
-        "slack_channel",
-        "delivery_horizon_hours",
-        "console_catchup_hours",
-        "resend_console",
-        "resend_in_doubt",
-        "slack_timeout_s",
-    }
-)
-
-
-class AlertSettings(_Strict):
-    """Spike detection thresholds: a preset plus any overrides, per signal in the nested tables."""
-
-    preset: Literal["sensitive", "balanced", "strict"] = "balanced"
-    min_count: int | None = Field(default=None, ge=1)
-    min_lift: float | None = Field(default=None, gt=1.0)
-    p_value: float | None = Field(default=None, gt=0, lt=1)
-    baseline_days: int | None = Field(default=None, ge=1, le=90)
-    baseline_weeks: int | None = Field(default=None, ge=1, le=12)
-    cooldown_hours: int | None = Field(default=None, ge=0, le=720)
-    max_window_hours: int | None = Field(default=None, ge=1, le=6)
-    launch_share_lift: float | None = Field(default=None, ge=1.0)
-    update_growth: float | None = Field(default=None, gt=1.0)
-    share: ShareAlertSettings = Field(default_factory=ShareAlertSettings)
-    channel: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
-    topic: ScopeAlertSettings = Field(default_factory=ScopeAlertSettings)
-    reach: ReachAlertSettings = Field(default_factory=ReachAlertSettings)
-    # Delivery (README "Alerts"; docs/reliability.md): where alerts go and how long they are worth retrying.
-    slack_channel: str | None = None  # with BRANDPULSE_SLACK_BOT_TOKEN: the channel ID (C0123ABCD) the bot posts to
-    delivery_horizon_hours: float = Field(default=48.0, gt=0, le=720)
-    console_catchup_hours: float = Field(default=24.0, ge=0, le=720)
-    resend_console: bool = False
-    resend_in_doubt: bool = True
-    slack_timeout_s: float = Field(default=30.0, gt=0, le=300)
-
-    def detection_overrides(self) -> dict[str, Any]:
-        """The settings that tune spike detection (for `settings_for`), without the delivery ones."""
-        return self.model_dump(exclude={"preset", *DELIVERY_SETTINGS})
-
-
 class SampleSettings(_Strict):
     """Files imported on every run: the offline sample data by default."""
 
@@ -182,6 +114,7 @@ class Config(_Strict):
     model: ModelSettings = Field(default_factory=ModelSettings)
     brands: list[Brand] = Field(default_factory=list)
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    # Defined beside the detector (models/alerts/settings.py): the run and the backtest read the same schema.
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     imports: SampleSettings = Field(default_factory=SampleSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)

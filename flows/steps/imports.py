@@ -1,18 +1,13 @@
-"""Plain functions behind the pipeline's tasks: import, score, detect, alert. Tested without Prefect."""
+"""Plain functions behind the pipeline's tasks: import files, score what is unscored. Tested without Prefect."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# Alerting lives in flows/alerts/enqueue.py; re-exported here for the pipeline's tasks.
-from flows.alerts.enqueue import AlertOutcome, detect_and_enqueue, dig_in_command  # noqa: F401
-from flows.alerts.slack import DeliveryReport, Sender, console_catchup, deliver_due
 from flows.brands import BrandMatcher
-from flows.runtime.config import AlertSettings
 from listeners.file import FileListener, file_cursor
 from models.errors import FatalError
 from models.mention import BrandMatch, Mention, Reject
@@ -144,31 +139,3 @@ def score_pending(
         if progress:
             progress(done, len(pending))
     return done
-
-
-def deliver(
-    warehouse: Warehouse,
-    sender: Sender,
-    *,
-    destination: str,
-    now: datetime,
-    settings: AlertSettings | None = None,
-) -> DeliveryReport:
-    """Send what the outbox holds and record each outcome; a run with Slack first catches up on console-only alerts."""
-    settings = settings or AlertSettings()
-    with warehouse.write() as con:
-        listed, resent = [], 0
-        if destination != "console":
-            listed, resent = console_catchup(
-                con, now=now, hours=settings.console_catchup_hours, resend=settings.resend_console
-            )
-        report = deliver_due(
-            con,
-            sender,
-            now=now,
-            destination=destination,
-            horizon_hours=settings.delivery_horizon_hours,
-            resend_in_doubt=settings.resend_in_doubt,
-        )
-    titles = tuple(f"{row.alert_key}: {row.title or row.brand}" for row in listed)
-    return replace(report, console_only=titles, console_resent=resent)

@@ -1,15 +1,67 @@
-"""What to send for each episode in a run: a first alert, an update when it grew, a note when it ended (pure)."""
+"""Episodes, the unit of alerting: the `Episode` record, and what each run sends for it (alert, update, resolved)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from models.alerts.spikes import Detection, DetectorSettings, Episode
+from models.alerts.settings import DetectorSettings
+
+if TYPE_CHECKING:  # the detector builds Episodes, so it imports this module, not the other way round
+    from models.alerts.detector import Detection
 
 ActionKind = Literal["alert", "update", "resolved", "refresh"]
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One channel or topic inside an episode: its negatives against its own expectation."""
+
+    name: str
+    observed: int
+    expected: float
+
+    @property
+    def lift(self) -> float:
+        """Observed over expected (the expectation is never below the floor)."""
+        return self.observed / self.expected if self.expected > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One spike: flagged hours of any signal close together, from `start` to `end` (exclusive), times UTC.
+
+    `observed` / `expected` are the brand's negative mentions over the window; `signal` is the signal that
+    flagged first, `signals` all that took part. `detected_at` is the hour whose data first raised it (the alert
+    can go out once that hour is complete); `open` says whether it may still grow as of the last hour judged.
+    """
+
+    brand: str
+    signal: str
+    start: datetime
+    end: datetime
+    observed: int
+    expected: float
+    lift: float
+    p_value: float
+    peak_hour: datetime
+    signals: tuple[str, ...] = ()
+    detected_at: datetime | None = None
+    open: bool = False
+    total: int = 0
+    share: float | None = None
+    usual_share: float | None = None
+    channels: tuple[Driver, ...] = ()
+    topics: tuple[Driver, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Outbox key: brand, signal and start hour."""
+        return f"{self.brand}|{self.signal}|{self.start.astimezone(UTC):%Y-%m-%dT%H}"
+
 
 
 class EpisodeState(Protocol):

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from alerts_support import FakeSlack, fill_warehouse
 
+from flows.alerts.delivery import deliver_due
 from flows.alerts.enqueue import detect_and_enqueue, simple_top_terms
-from flows.alerts.slack import SlackWebhookSender, deliver_due
+from flows.alerts.slack import SlackWebhookSender
 from flows.runtime.config import parse_config
 from warehouse import Warehouse
 from warehouse.alerts import episodes as alert_episodes
@@ -103,3 +104,40 @@ def test_simple_top_terms_rank_what_is_new_in_the_window() -> None:
     baseline = ["acme app is nice", "great app", "refund was fast"]
     terms = simple_top_terms(selection, baseline, ["acme", "#acme"])
     assert terms[0] == "down" and "acme" not in terms and "app" in terms
+
+
+def test_the_report_and_slack_quote_the_same_posts_for_an_alert(tmp_path: Path) -> None:
+    """One query picks an alert's example posts for both: one per author, the widest reach first."""
+    from flows.alerts.enqueue import build_context
+    from flows.report.render import ReportScope, collect
+    from models.alerts.episodes import Episode
+    from models.mention import BrandMatch, Mention
+    from models.scores import Sentiment
+    from warehouse import load_mentions
+    from warehouse.queries.report import Period
+
+    db = tmp_path / "wh.duckdb"
+    fill_warehouse(db, quiet_then_spike(), start=START, reach=REACH)
+    # One loud author posts three times in the spike: quoted once, not three times.
+    loud = [
+        Mention(channel="x", id=f"loud-{n}", text=f"acme lost my order again #{n}", created_at=SPIKE + n * H,
+                url=f"https://x.com/loud/status/{n}", author_id="loud", author_handle="loud",
+                author_followers=900_000)
+        for n in range(3)
+    ]  # fmt: skip
+    negative = Sentiment("negative", -0.9, {"negative": 0.95, "neutral": 0.04, "positive": 0.01}, "test-model", "v1")
+    warehouse, config = Warehouse(db), config_for(db)
+    with warehouse.write() as con:
+        load_mentions(con, loud, {m.key: [BrandMatch(brand="Acme", terms=("acme",))] for m in loud}, run_id="loud",
+                      scores=[(m.key, negative) for m in loud])  # fmt: skip
+    detect_and_enqueue(warehouse, config, run_id="run", now=SPIKE + 12 * H)  # type: ignore[arg-type]
+    with warehouse.read() as con:
+        [alert] = collect(con, ReportScope("Acme", ()), Period(SPIKE.date(), SPIKE.date()))["alerts"]
+        episode = Episode(brand="Acme", signal=alert["signal"], start=alert["window_start"], end=alert["window_end"],
+                          observed=int(alert["observed"]), expected=alert["expected"], lift=alert["lift"],
+                          p_value=alert["p_value"], peak_hour=alert["window_start"])  # fmt: skip
+        slack = build_context(con, config.brands[0], episode).examples  # type: ignore[attr-defined]
+    report = alert["examples"]
+    assert [(p["url"], p["author_handle"]) for p in report] == [(p.url, p.author_handle) for p in slack]
+    assert len(report) == 3 and [p["author_handle"] for p in report].count("loud") == 1
+    assert report[0]["author_handle"] == "loud" and report[1]["author_followers"] == 400_000

@@ -13,20 +13,14 @@ from rich.console import Console
 from slack_sdk.webhook import WebhookClient
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
+from flows.alerts.delivery import DeliveryReport, deliver_due
 from flows.alerts.message import AlertContext, ExamplePost, RenderedAlert, render_alert
-from flows.alerts.slack import (
-    WEBHOOK_SETTING,
-    ConsoleSender,
-    Delivered,
-    DeliveryReport,
-    Failed,
-    RetryLater,
-    SlackWebhookSender,
-    choose_sender,
-    classify_response,
-    deliver_due,
-)
-from models.alerts.spikes import Episode, HourCount, detect_negative_spikes, settings_for
+from flows.alerts.senders import ConsoleSender, Delivered, Failed, RetryLater
+from flows.alerts.slack import WEBHOOK_SETTING, SlackWebhookSender, choose_sender, classify_response
+from models.alerts.detector import detect_negative_spikes
+from models.alerts.episodes import Episode
+from models.alerts.series import HourCount
+from models.alerts.settings import settings_for
 from models.errors import CredentialError
 from warehouse.alerts import outbox
 

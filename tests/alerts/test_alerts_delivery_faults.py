@@ -13,16 +13,10 @@ from rich.console import Console
 from test_alerts_delivery import NOW, queue
 from typer.testing import CliRunner
 
-from flows.alerts.slack import (
-    BOT_TOKEN_SETTING,
-    ConsoleSender,
-    SlackBotSender,
-    SlackWebhookSender,
-    choose_sender,
-    deliver_due,
-)
+from flows.alerts.delivery import deliver, deliver_due
+from flows.alerts.senders import ConsoleSender
+from flows.alerts.slack import BOT_TOKEN_SETTING, SlackBotSender, SlackWebhookSender, choose_sender
 from flows.runtime.config import AlertSettings
-from flows.steps.imports import deliver
 from models.errors import ConfigError
 from warehouse import Warehouse
 from warehouse.alerts import outbox

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from models.alerts.episodes import plan, replay
-from models.alerts.spikes import BrandSeries, Episode, HourCount, detect, settings_for
+from models.alerts.detector import detect
+from models.alerts.episodes import Episode, plan, replay
+from models.alerts.series import BrandSeries, HourCount
+from models.alerts.settings import settings_for
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -24,8 +24,8 @@ from flows.alerts.message import (
     slack_unescape,
     truncate,
 )
-from flows.alerts.slack import ConsoleSender, Delivered
-from models.alerts.spikes import Episode
+from flows.alerts.senders import ConsoleSender, Delivered
+from models.alerts.episodes import Episode
 from warehouse.alerts.outbox import OutboxRow
 
 START = datetime(2024, 5, 1, 9, tzinfo=UTC)

@@ -8,19 +8,17 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from models.alerts.spikes import (
+from models.alerts.detector import detect
+from models.alerts.series import BrandSeries, HourCount, ReachPost
+from models.alerts.settings import settings_for
+from models.alerts.signals import (
     SIGNAL_CHANNEL_VOLUME,
     SIGNAL_HIGH_REACH,
     SIGNAL_NEGATIVE_SHARE,
     SIGNAL_NEGATIVE_VOLUME,
     SIGNAL_TOPIC_SURGE,
-    BrandSeries,
-    HourCount,
-    ReachPost,
-    detect,
-    settings_for,
 )
-from models.alerts.tails import binomial_upper_tail, negbin_upper_tail
+from models.alerts.tails import binomial_upper_tail, negbin_upper_tail, poisson_upper_tail
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)
@@ -178,6 +176,7 @@ def test_detection_is_causal_so_any_hour_can_be_replayed() -> None:
 
 
 def test_tails_match_scipy() -> None:
+    """Our (mean, dispersion) is SciPy's nbinom(size, p); the binomial is SciPy's; dispersion 0 is the Poisson."""
     from scipy import stats
 
     for k, mean, dispersion in [(8, 1.1, 0.16), (30, 12.0, 0.05), (150, 50.0, 0.2), (3, 5.0, 0.5), (1, 0.3, 1.0)]:
@@ -190,3 +189,27 @@ def test_tails_match_scipy() -> None:
         assert binomial_upper_tail(k, n, p) == pytest.approx(stats.binom.sf(k - 1, n, p), rel=1e-9, abs=1e-300)
     with pytest.raises(ValueError):
         negbin_upper_tail(3, 1.0, -0.1)
+
+
+def test_tiny_tails_are_exact() -> None:
+    """The far tails the p-value thresholds live in (1e-7 and below), against sums at 40 digits, not SciPy itself."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+
+    def negbin_sf(k: int, mean: float, dispersion: float) -> float:
+        size = mpmath.mpf(1) / dispersion
+        q = mean / (size + mean)
+        return float(mpmath.nsum(lambda i: mpmath.binomial(i + size - 1, i) * (1 - q) ** size * q**i, [k, mpmath.inf]))
+
+    def binomial_sf(k: int, n: int, p: float) -> float:
+        return float(sum(mpmath.binomial(n, i) * mpmath.mpf(p) ** i * (1 - mpmath.mpf(p)) ** (n - i)
+                         for i in range(k, n + 1)))  # fmt: skip
+
+    for k, mean, dispersion in [(40, 3.0, 0.1), (800, 500.0, 1e-6), (25, 1.0, 0.5), (120, 10.0, 0.05)]:
+        assert negbin_upper_tail(k, mean, dispersion) == pytest.approx(negbin_sf(k, mean, dispersion), rel=1e-9)
+    for k, n, p in [(60, 80, 0.1), (30, 40, 0.2), (900, 1000, 0.5)]:
+        assert binomial_upper_tail(k, n, p) == pytest.approx(binomial_sf(k, n, p), rel=1e-9)
+    assert poisson_upper_tail(200, 5.0) == pytest.approx(
+        float(mpmath.nsum(lambda i: mpmath.exp(-5) * mpmath.mpf(5) ** i / mpmath.factorial(i), [200, mpmath.inf])),
+        rel=1e-9,
+    )

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from flows.runtime.config import AlertSettings
-from models.alerts.spikes import (
-    PRESETS,
-    SIGNAL_NEGATIVE_VOLUME,
-    DetectorSettings,
-    HourCount,
-    detect_negative_spikes,
-    poisson_upper_tail,
-    settings_for,
-)
+from models.alerts.detector import detect_negative_spikes
+from models.alerts.series import HourCount
+from models.alerts.settings import PRESETS, DetectorSettings, settings_for
+from models.alerts.signals import SIGNAL_NEGATIVE_VOLUME
+from models.alerts.tails import poisson_upper_tail
 from models.errors import ConfigError
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)
@@ -213,8 +208,9 @@ def test_presets_and_overrides() -> None:
     assert sensitive.p_value > BALANCED.p_value > strict.p_value
     assert sensitive.reach.min_followers < BALANCED.reach.min_followers < strict.reach.min_followers
     tuned = settings_for("strict", min_count=None, cooldown_hours=2, share={"min_count": 3, "p_value": None})
-    assert tuned == replace(
-        PRESETS["strict"], cooldown_hours=2, share=replace(PRESETS["strict"].share, min_count=3)
+    strict = PRESETS["strict"]
+    assert tuned == strict.model_copy(
+        update={"cooldown_hours": 2, "share": strict.share.model_copy(update={"min_count": 3})}
     )
     assert isinstance(tuned, DetectorSettings)
     with pytest.raises(TypeError, match=r"share\.loud"):
@@ -230,9 +226,29 @@ def test_presets_and_overrides() -> None:
 
 
 def test_settings_from_the_alerts_table_of_the_config() -> None:
-    table = AlertSettings(preset="sensitive", min_count=4, p_value=1e-5, slack_channel="#cx")
-    settings = settings_for(table.preset, **table.detection_overrides())
+    table = AlertSettings(preset="sensitive", min_count=4, p_value=1e-5, slack_channel="#cx", share={"min_count": 7})
+    settings = table.detector()
+    assert settings == settings_for(table.preset, **table.detection_overrides())
     assert (settings.min_count, settings.p_value, settings.min_lift) == (4, 1e-5, PRESETS["sensitive"].min_lift)
+    assert (settings.share.min_count, settings.share.p_value) == (7, PRESETS["sensitive"].share.p_value)
+    # `--preset` of the backtest swaps the preset and keeps the overrides.
+    assert table.detector("strict").min_lift == PRESETS["strict"].min_lift and table.detector("strict").min_count == 4
+    with pytest.raises(ConfigError, match="unknown alert preset 'loud'"):
+        table.detector("loud")
+
+
+def test_one_schema_for_the_config_and_the_detector() -> None:
+    """Every threshold of the detector is a key of `[alerts]`, with the same limits, and nothing else is."""
+    detection = set(AlertSettings.model_fields) - {"preset", "slack_channel", "delivery_horizon_hours",
+                                                   "console_catchup_hours", "resend_console", "resend_in_doubt",
+                                                   "slack_timeout_s"}  # fmt: skip
+    assert detection == set(DetectorSettings.model_fields)
+    wrong = [{"min_lift": 1.0}, {"baseline_days": 91}, {"share": {"min_points": 1.0}}, {"reach": {"min_followers": 0}}]
+    for value in wrong:
+        with pytest.raises(ValueError):
+            AlertSettings(**value)  # the config refuses it...
+        with pytest.raises(ValueError):
+            settings_for("balanced", **value)  # ...and so does the code path, with the same limit
 
 
 def test_poisson_tail_exact_values() -> None:

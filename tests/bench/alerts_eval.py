@@ -31,7 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.alerts.spikes import PRESETS, BrandSeries, DetectorSettings, HourCount, detect
+from models.alerts.detector import detect
+from models.alerts.series import BrandSeries, HourCount
+from models.alerts.settings import PRESETS, DetectorSettings
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

@@ -16,13 +16,14 @@ import pytest
 from alerts.alerts_support import FakeSlack
 from typer.testing import CliRunner
 
+from flows.alerts.delivery import deliver_due
 from flows.alerts.message import AlertContext, ExamplePost, render_alert
-from flows.alerts.slack import SlackWebhookSender, deliver_due
+from flows.alerts.slack import SlackWebhookSender
 from flows.cli.main import app
 from flows.report.render import build_charts, collect, render_html, report_scope, resolve_period
 from flows.runtime.config import Config, load_config
 from flows.steps.imports import score_pending
-from models.alerts.spikes import Episode
+from models.alerts.episodes import Episode
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
 from warehouse.alerts import outbox

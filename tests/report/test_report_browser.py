@@ -16,8 +16,8 @@ from report_support import (
     build_sample_warehouse,
 )
 
+from flows.alerts.enqueue import detect_and_enqueue
 from flows.report.render import write_report
-from flows.steps.imports import detect_and_enqueue
 from warehouse import Warehouse
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

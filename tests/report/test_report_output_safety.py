@@ -13,7 +13,7 @@ from report_support import _sentiment
 from rich.console import Console
 from typer.testing import CliRunner
 
-from flows.alerts.slack import ConsoleSender
+from flows.alerts.senders import ConsoleSender
 from flows.cli.main import app
 from models.mention import BrandMatch, Mention
 from warehouse import Warehouse, load_mentions, load_scores

@@ -16,7 +16,6 @@ from models.scores import Sentiment
 from warehouse import (
     SqlRefused,
     Warehouse,
-    example_negative_posts,
     hourly_counts,
     load_mentions,
     load_scores,
@@ -26,6 +25,7 @@ from warehouse import (
     save_rejects,
     summary,
 )
+from warehouse.queries.alerts import example_posts
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -274,15 +274,15 @@ def test_negative_by_channel(con: duckdb.DuckDBPyConnection) -> None:
     assert negative_by_channel(con, "Acme", at(15, 0), at(16, 0)) == []
 
 
-def test_example_negative_posts_widest_reach_first(con: duckdb.DuckDBPyConnection) -> None:
-    posts = example_negative_posts(con, "Acme", at(1, 0), at(4, 0))
+def test_example_posts_widest_reach_first(con: duckdb.DuckDBPyConnection) -> None:
+    posts = example_posts(con, "Acme", at(1, 0), at(4, 0))
     assert [(p["channel"], p["author_followers"], round(p["score"], 4)) for p in posts] == [
         ("x", 1000, -0.8),  # most reach
         ("x", None, -0.6),  # no reach known: the more negative first
         ("reddit", None, -0.4),
     ]
     assert set(posts[0]) == {"text", "url", "channel", "author_handle", "author_followers", "score"}
-    assert len(example_negative_posts(con, "Acme", at(1, 0), at(4, 0), limit=1)) == 1
+    assert len(example_posts(con, "Acme", at(1, 0), at(4, 0), limit=1)) == 1
 
 
 def test_summary_of_everything_and_of_one_run(con: duckdb.DuckDBPyConnection) -> None:

@@ -81,21 +81,6 @@ def negative_by_channel(
     return [(str(channel), int(count)) for channel, count in rows]
 
 
-def example_negative_posts(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, limit: int = 3
-) -> list[dict[str, Any]]:
-    """Negative posts in [start, end): the widest-reaching authors first, then the most negative."""
-    cursor = con.execute(
-        """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
-        ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
-        LIMIT ?""",
-        [brand, _utc(start), _utc(end), int(limit)],
-    )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[str, Any]:
     """Counts for the end-of-run summary: mentions per channel and brand, sentiment per brand, alerts, rejects."""
     # One optional filter, applied the same way to each table: rows a run first stored, or everything.
