@@ -24,7 +24,7 @@ from slack_sdk.webhook import WebhookClient
 
 from flows.alerts.message import slack_unescape
 from flows.runtime.failpoints import failpoint
-from listeners.base import RetryPolicy
+from listeners.retry import RetryPolicy
 from models.errors import ConfigError, CredentialError
 from warehouse.alerts import outbox
 from warehouse.alerts.outbox import OutboxRow
@@ -570,7 +570,7 @@ def deliver_due(
         else:
             wait = result.after_seconds
             if wait is None:
-                # The one backoff formula (listeners.base.RetryPolicy), here across runs and without jitter:
+                # The one backoff formula (listeners.retry.RetryPolicy), here across runs and without jitter:
                 # runs are already spread by the schedule.
                 policy = RetryPolicy(base_delay=backoff_base_s, max_delay=max_backoff_s, jitter=0.0)
                 wait = policy.backoff(row.attempts + 1)

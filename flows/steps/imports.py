@@ -11,9 +11,9 @@ from pathlib import Path
 # Alerting lives in flows/alerts/enqueue.py; re-exported here for the pipeline's tasks.
 from flows.alerts.enqueue import AlertOutcome, detect_and_enqueue, dig_in_command  # noqa: F401
 from flows.alerts.slack import DeliveryReport, Sender, console_catchup, deliver_due
-from flows.brands import BrandMatcher
 from flows.runtime.config import AlertSettings
 from listeners.file import FileListener, file_cursor
+from models.brands import BrandMatcher
 from models.errors import FatalError
 from models.mention import BrandMatch, Mention, Reject
 from warehouse import (
