@@ -6,27 +6,23 @@ import csv
 import gzip
 import hashlib
 import json
-import math
 import re
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from listeners.file.fields import REQUIRED_FIELDS, FieldProblem, json_type, mention_fields
 from models.errors import FatalError, RecordError
 from models.mention import CursorUpdate, Mention, Reject, mention_from_dict
 
 FileFormat = Literal["csv", "jsonl"]
 SUFFIXES: dict[str, FileFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-REQUIRED_FIELDS = ("id", "text", "created_at")
 MAX_LINE_BYTES = 1_048_576  # one physical line; anything longer is a broken export, not a mention
 MAX_RECORD_LINES = 200  # a quoted CSV field spanning more lines than this is an unterminated quote
 LINE_KEY = "_line"  # added to each Mention's `raw`: the 1-based line the row starts on
 MAX_PAYLOAD_CHARS = 2_000  # what a Reject keeps of the offending input, for audit
-_TEXT_FIELDS = ("channel", "id", "text", "url", "author_id", "author_handle", "lang", "kind", "parent_id")
-_FIELDS = frozenset(Mention.model_fields) - {"raw"}
 _CSV_SPECIAL = re.compile(rb'[",]')
 # CSV scanner transitions. States: 0 field start, 1 unquoted field, 2 quoted field, 3 quote seen in a quoted field.
 _ON_QUOTE = {0: 2, 1: 1, 2: 3, 3: 2}
@@ -42,10 +38,6 @@ class _Unreadable(Exception):
         super().__init__(reason)
         self.line = line
         self.reason = reason
-
-
-class _Problem(Exception):
-    """One field of one row cannot become a Mention field."""
 
 
 def file_format(path: Path) -> tuple[FileFormat, bool]:
@@ -147,14 +139,14 @@ class FileListener:
                 text = _decode(raw, lineno).strip()
                 # strict=False lets a raw control character through so the NUL check below can name its field.
                 row = json.loads(text, strict="\x00" not in text, parse_constant=_no_constant)
-            except _Problem as exc:
+            except FieldProblem as exc:
                 yield self._reject(lineno, str(exc), raw)
                 continue
             except json.JSONDecodeError as exc:
                 yield self._reject(lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", raw)
                 continue
             if not isinstance(row, dict):
-                yield self._reject(lineno, f"expected one JSON object per line, got {_json_type(row)}", raw)
+                yield self._reject(lineno, f"expected one JSON object per line, got {json_type(row)}", raw)
                 continue
             yield self._build(row, row, lineno, raw)
 
@@ -173,7 +165,7 @@ class FileListener:
                 continue
             try:
                 fields = _parse_csv_record([_decode(raw, n) for n, raw, _ in record])
-            except _Problem as exc:
+            except FieldProblem as exc:
                 if header is None:
                     yield self._reject(start, f"cannot read the header row: {exc}", payload)
                     return
@@ -207,11 +199,11 @@ class FileListener:
         record_id = values.get("id")
         record_id = str(record_id).strip() or None if isinstance(record_id, str | int) else None
         try:
-            data = _mention_fields(values, channel)
+            data = mention_fields(values, channel)
             # The row as it was, plus where it started, so later steps (brand assignment) can point at the line.
             data["raw"] = {**raw_row, LINE_KEY: line}
             return mention_from_dict(data, source=self.source, line=line)
-        except _Problem as exc:
+        except FieldProblem as exc:
             reason = str(exc)
         except RecordError as exc:
             # Model-level checks (rating vs scale) report their location as "record"; the message names the field.
@@ -241,25 +233,19 @@ def _decode(raw: bytes, lineno: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = raw[exc.start : exc.start + 1].hex()
-        raise _Problem(
+        raise FieldProblem(
             f"line {lineno} is not valid UTF-8 (byte 0x{bad} at byte {exc.start + 1}); {_UTF8_HINT}"
         ) from None
 
 
 def _no_constant(name: str) -> Any:
     # Python's json accepts NaN and Infinity, but they are not JSON and would break the warehouse's JSON column.
-    raise _Problem(f"malformed JSON: {name} is not a valid JSON value (write null or a number)")
+    raise FieldProblem(f"malformed JSON: {name} is not a valid JSON value (write null or a number)")
 
 
 def _payload(raw: bytes) -> str:
     text = raw.decode("utf-8", "backslashreplace").rstrip("\r\n").replace("\x00", "\\x00")
     return text if len(text) <= MAX_PAYLOAD_CHARS else text[:MAX_PAYLOAD_CHARS] + "…[truncated]"
-
-
-def _json_type(value: Any) -> str:
-    return {list: "an array", dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
 
 
 def _header_problem(names: list[str]) -> str | None:
@@ -339,122 +325,8 @@ def _parse_csv_record(lines: list[str]) -> list[str]:
         rows = list(csv.reader(lines, strict=False))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            raise _Problem(f"a field is longer than {csv.field_size_limit():,} characters") from None
-        raise _Problem(f"broken CSV row: {exc}") from None
+            raise FieldProblem(f"a field is longer than {csv.field_size_limit():,} characters") from None
+        raise FieldProblem(f"broken CSV row: {exc}") from None
     if len(rows) != 1:
-        raise _Problem("broken CSV row: a stray carriage return splits it in two")
+        raise FieldProblem("broken CSV row: a stray carriage return splits it in two")
     return rows[0]
-
-
-def _nul_field(value: Any, path: str) -> str | None:
-    """The name of the first field holding a NUL character, looking inside nested objects."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _nul_field(item, f"{path}.{key}" if path else str(key))
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_field(item, f"{path}[{index}]")
-            if found:
-                return found
-    return None
-
-
-def _mention_fields(values: dict[str, Any], channel: Any) -> dict[str, Any]:
-    """Coerce one row's values (CSV strings or JSON values) into Mention fields, or raise _Problem."""
-    nul = _nul_field(values, "")
-    if nul:
-        raise _Problem(f"{nul} contains a NUL byte (\\x00); remove control characters from the export")
-    for name in REQUIRED_FIELDS:
-        value = values.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise _Problem(f"{name} is missing or empty (every row needs id, text and created_at)")
-    data: dict[str, Any] = {"channel": channel}
-    for name in _TEXT_FIELDS:
-        if name in values and name != "channel":
-            data[name] = _text(name, values[name])
-    data["channel"] = _text("channel", channel)
-    if data.get("kind"):
-        data["kind"] = data["kind"].strip().lower()
-    data["created_at"] = _timestamp(values["created_at"])
-    if values.get("author_followers") is not None:
-        data["author_followers"] = _whole_number("author_followers", values["author_followers"])
-    if values.get("rating") is not None:
-        data["rating"] = _number("rating", values["rating"])
-    if values.get("rating_scale") is not None:
-        data["rating_scale"] = _text("rating_scale", values["rating_scale"])
-    data["metrics"] = _metrics(values)
-    return {key: value for key, value in data.items() if key in _FIELDS and value is not None}
-
-
-def _text(name: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value if name == "text" else (value.strip() or None)
-    if isinstance(value, int) and not isinstance(value, bool) and name in ("id", "author_id", "parent_id"):
-        return str(value)  # numeric ids straight from a platform's JSON
-    raise _Problem(f"{name} must be a string, got {_json_type(value)} {value!r}"[:300])
-
-
-def _timestamp(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise _Problem(f"created_at must be an ISO-8601 string like 2026-11-19T10:00:00Z, got {value!r}")
-    try:
-        stamp = datetime.fromisoformat(value.strip())
-        # Naive times are taken as UTC (survey tools rarely write an offset); aware ones are converted.
-        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise _Problem(
-            f"created_at {value.strip()[:60]!r} is not an ISO-8601 timestamp "
-            "(e.g. 2026-11-19T10:00:00Z or 2026-11-19 19:00:00+09:00)"
-        ) from None
-
-
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise _Problem(f"{name} must be a number, got {value!r}")
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "").replace("_", ""))
-        except ValueError:
-            raise _Problem(f"{name} must be a number, got {value.strip()[:60]!r}") from None
-    else:
-        raise _Problem(f"{name} must be a number, got {_json_type(value)}")
-    if not math.isfinite(number):
-        raise _Problem(f"{name} must be a finite number, got {value!r}")
-    return number
-
-
-def _whole_number(name: str, value: Any) -> int:
-    number = _number(name, value)
-    if not number.is_integer():
-        raise _Problem(f"{name} must be a whole number, got {value!r}")
-    return int(number)
-
-
-def _metrics(values: dict[str, Any]) -> dict[str, float]:
-    metrics: dict[str, float] = {}
-    given = values.get("metrics")
-    if isinstance(given, str):
-        try:
-            given = json.loads(given)
-        except json.JSONDecodeError:
-            given = None
-        if not isinstance(given, dict):
-            raise _Problem('metrics must be a JSON object like {"likes": 3, "reposts": 1}')
-    if given is not None and not isinstance(given, dict):
-        raise _Problem(f'metrics must be an object like {{"likes": 3}}, got {_json_type(given)}')
-    for key, value in (given or {}).items():
-        if value is not None:
-            metrics[str(key)] = _number(f"metrics.{key}", value)
-    # Flat exports spell each metric as its own column: metrics.likes, metrics.reposts, …
-    for key, value in values.items():
-        if key.startswith("metrics.") and len(key) > 8 and value not in (None, ""):
-            metrics[key[8:]] = _number(key, value)
-    return metrics
