@@ -2,7 +2,7 @@
 
 `backfill(config, start, end)` is the plain function (tested without Prefect); the `backfill` flow holds the
 warehouse's run lock around it like the pipeline does. For each enabled channel (or the ones asked for) × brand it
-calls `fetch_range(start, end)` on the feeds that have it (flows/feeds.py), re-checks the brand terms and stores
+calls `fetch_range(start, end)` on the feeds that have it (listeners/feeds.py), re-checks the brand terms and stores
 each batch with its rejects in one transaction exactly like the live path (`flows.steps.listen.store_batch`), but never
 moves a live cursor: loads are idempotent, so running a range twice adds nothing.
 """
@@ -18,13 +18,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.brands import BrandMatcher
-from flows.feeds import ChannelBuilder, Feed, has_history
 from flows.runtime.config import Config, Secrets, load_config, load_secrets
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
-from flows.steps.listen import CHANNELS, FeedResult, channel_status, fetch_batch, store_batch
+from flows.steps.listen import FeedResult, channel_status, fetch_batch, store_batch
 from flows.steps.score import score_mentions
+from listeners.feeds import Feed, has_history
+from listeners.registry import CHANNELS, Channel
+from models.brands import BrandMatcher
 from models.errors import ConfigError, FatalError, RetryableError
 from warehouse import Warehouse
 
@@ -85,19 +86,18 @@ def backfill_channel(
     end: datetime,
     *,
     run_id: str,
-    channels: dict[str, ChannelBuilder] | None = None,
+    channels: dict[str, Channel] | None = None,
 ) -> tuple[str, list[FeedResult]]:
     """Every history-capable feed of one channel for every brand; the channel's status line and the feed results."""
-    builder = (channels or CHANNELS)[name]
+    channel = (channels or CHANNELS)[name]
     results: list[FeedResult] = []
     with_history = 0
     for brand in config.brands:
         try:
-            built = builder(config.channels[name], secrets, brand)
+            feeds = channel.feeds(config.channels[name], brand, secrets)
         except (RetryableError, FatalError) as error:
             results.append(FeedResult(channel=name, brand=brand.name, scope="*", outcome="failed", reason=str(error)))
             continue
-        feeds: list[Feed] = [built] if hasattr(built, "fetch") else list(built)  # type: ignore[list-item]
         for feed in feeds:
             if has_history(feed):
                 with_history += 1
@@ -120,7 +120,7 @@ def backfill(
     channels: Sequence[str] | None = None,
     *,
     secrets: Secrets | None = None,
-    builders: dict[str, ChannelBuilder] | None = None,
+    builders: dict[str, Channel] | None = None,
     score: bool = True,
 ) -> BackfillSummary:
     """Load mentions created in `[start, end)` from the enabled channels (or `channels`), then score the new ones."""

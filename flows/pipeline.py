@@ -15,17 +15,19 @@ from flows.alerts.delivery import deliver
 from flows.alerts.enqueue import detect_and_enqueue
 from flows.alerts.senders import Sender
 from flows.alerts.slack import choose_sender
-from flows.brands import BrandMatcher
 from flows.runtime.artifacts import publish_run_artifacts
-from flows.runtime.config import Brand, ChannelSettings, Config, Secrets, load_config, load_secrets
+from flows.runtime.config import Config, Secrets, load_config, load_secrets
 from flows.runtime.failpoints import failpoint
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
 from flows.steps import imports as steps
 from flows.steps import topics as topic_step
-from flows.steps.listen import CHANNELS, FeedResult, channel_status, listen_channel
+from flows.steps.listen import FeedResult, channel_status, listen_channel
 from flows.steps.score import score_mentions
+from listeners.registry import CHANNELS
+from models.brands import Brand, BrandMatcher
+from models.channels import ChannelSettings
 from models.errors import RetryableError
 from warehouse import Warehouse
 from warehouse.queries import pipeline as queries

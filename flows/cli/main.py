@@ -280,9 +280,9 @@ def import_(
 
     A file that cannot be read is reported and skipped, the others are imported: exit status 3 (partial).
     """
-    from flows.brands import BrandMatcher
     from flows.runtime.runs import new_run_id
     from flows.steps.imports import import_file
+    from models.brands import BrandMatcher
     from warehouse import Warehouse
 
     try:

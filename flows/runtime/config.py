@@ -8,10 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from listeners.reddit.client import USER_AGENT as REDDIT_USER_AGENT
 from models.alerts.settings import AlertSettings
+from models.brands import Brand
+from models.channels import ChannelSettings
 from models.errors import ConfigError
 from models.mention import EARLIEST_DATE, FUTURE_TOLERANCE_HOURS, DateLimits
 
@@ -63,42 +66,6 @@ class ModelSettings(_Strict):
     precision: Literal["auto", "bf16", "fp32"] = "auto"
 
 
-class Brand(_Strict):
-    """One brand to listen for: its terms, what to exclude, its languages and competitors."""
-
-    name: str = Field(min_length=1)
-    terms: list[str] = Field(min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
-    competitors: list[str] = Field(default_factory=list)
-    x_user_id: str | None = None
-    subreddits: list[str] = Field(default_factory=list)
-    location: list[str] = Field(default_factory=list)
-
-    @field_validator("location")
-    @classmethod
-    def _country_codes(cls, codes: list[str]) -> list[str]:
-        cleaned = [code.strip().upper() for code in codes]
-        bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
-        if bad:
-            raise ValueError(f"location takes ISO 3166-1 two-letter country codes like 'KR', got {bad}")
-        return cleaned
-
-    @field_validator("terms")
-    @classmethod
-    def _no_blank_terms(cls, terms: list[str]) -> list[str]:
-        if any(not term.strip() for term in terms):
-            raise ValueError("terms must not contain blank strings")
-        return terms
-
-
-class ChannelSettings(BaseModel):
-    """One `[channels.NAME]` table; channel-specific keys are kept for the listener to read."""
-
-    model_config = ConfigDict(extra="allow")
-
-    enabled: bool = False
-    max_pages: int = Field(default=5, ge=1, le=100)
 
 
 class SampleSettings(_Strict):
@@ -165,7 +132,7 @@ class Secrets(BaseSettings):
     x_bearer_token: SecretStr | None = None
     reddit_client_id: SecretStr | None = None
     reddit_client_secret: SecretStr | None = None
-    reddit_user_agent: str = "brandpulse/0.1 (social listening)"
+    reddit_user_agent: str = REDDIT_USER_AGENT
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.brands import BrandMatcher
 from listeners.file import FileListener, file_cursor
+from models.brands import BrandMatcher
 from models.errors import FatalError
 from models.mention import BrandMatch, Mention, Reject
 from warehouse import (

@@ -1,17 +1,18 @@
-"""Live channels in the pipeline: the registry of channel builders, one feed's fetch-check-load, channel status.
+"""Live channels in the pipeline: one feed's fetch-check-load, a channel's feeds for a brand, channel status.
 
-Protocol (see `flows/feeds.py` and docs/listeners.md):
+Protocol (see `listeners/feeds.py`, `listeners/registry.py` and docs/listeners.md):
 
-- `CHANNELS[name]` is a builder `(ChannelSettings, Secrets, Brand) -> list[Feed]` (a single Feed is accepted too).
-  It validates the channel's own `[channels.NAME]` keys, builds the client lazily from the secrets, and raises
-  `CredentialError` naming the environment variable when a credential is missing, before any network call.
-- `Feed.fetch(cursor) -> ListenBatch(mentions, rejects, cursor, notes, error, resume_at)`; `feeds.collect` turns a
+- `listeners.registry.CHANNELS[name]` is a `Channel`: a builder `(ChannelSettings, Brand, **secrets) -> list[Feed]`
+  and the names of the `Secrets` it takes. It validates the channel's own `[channels.NAME]` keys, builds the client
+  lazily, and raises `CredentialError` naming the environment variable when a credential is missing, before any
+  network call.
+- `Feed.fetch(cursor) -> ListenBatch(mentions, rejects, cursor, notes, error, resume_at)`; `ListenerFeed` drains a
   listener generator into a batch and keeps what was fetched when the listener stops with an error.
 - `listen_feed` stores one batch: only mentions whose text really matches the feed's brand (matches of the other
   configured brands found in the same text are recorded too), with the rejects and the cursor, in ONE
   transaction. A `FatalError` or `RetryableError` fails that feed only; anything else is a bug and propagates.
 
-To add a channel: write `flows/channel_NAME.py` with a builder and add one line to `CHANNELS`.
+To add a channel: a folder `listeners/NAME/` with a builder, and one line in `listeners/registry.py`.
 """
 
 from __future__ import annotations
@@ -22,29 +23,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from flows.brands import BrandMatcher
-from flows.channel_bluesky import build_bluesky_feeds
-from flows.channel_hackernews import build_hackernews_feeds
-from flows.channel_mastodon import build_mastodon_feeds
-from flows.channel_reddit import build_reddit_feeds
-from flows.channel_rss import build_rss_feeds
-from flows.channel_x import build_x_feeds
-from flows.feeds import ChannelBuilder, Feed, ListenBatch
-from flows.runtime.config import Brand, ChannelSettings, Secrets
+from flows.runtime.config import Secrets
+from listeners.feeds import Feed, ListenBatch
+from listeners.registry import CHANNELS, Channel
+from models.brands import Brand, BrandMatcher
+from models.channels import ChannelSettings
 from models.errors import BrandpulseError, FatalError, RateLimited, RetryableError
 from models.mention import BrandMatch, Mention
 from warehouse import Warehouse, get_cursor, load_mentions
 
 log = logging.getLogger("brandpulse")
-
-CHANNELS: dict[str, ChannelBuilder] = {
-    "x": build_x_feeds,
-    "reddit": build_reddit_feeds,
-    "hackernews": build_hackernews_feeds,
-    "bluesky": build_bluesky_feeds,
-    "mastodon": build_mastodon_feeds,
-    "rss": build_rss_feeds,
-}
 
 Outcome = Literal["ok", "rate_limited", "unavailable", "failed"]
 
@@ -162,15 +150,13 @@ def listen_channel(
     matcher: BrandMatcher,
     *,
     run_id: str,
-    channels: dict[str, ChannelBuilder] | None = None,
+    channels: dict[str, Channel] | None = None,
 ) -> list[FeedResult]:
     """Every feed of one channel for one brand; a failing builder or feed is recorded, never raised."""
-    builder = (channels or CHANNELS)[name]
     try:
-        built = builder(settings, secrets, brand)
+        feeds = (channels or CHANNELS)[name].feeds(settings, brand, secrets)
     except (RetryableError, FatalError) as error:
         return [FeedResult(channel=name, brand=brand.name, scope="*", outcome=_outcome(error), reason=str(error))]
-    feeds: list[Feed] = [built] if hasattr(built, "fetch") else list(built)  # type: ignore[list-item]
     if not feeds:
         return [FeedResult(channel=name, brand=brand.name, scope="*", notes=["nothing to listen to for this brand"])]
     return [listen_feed(warehouse, feed, brand.name, matcher, run_id=run_id) for feed in feeds]

@@ -13,9 +13,9 @@ from helpers.listen_server import FakeApi, Reply, fake_api
 from typer.testing import CliRunner
 
 from flows.backfill import NO_HISTORY, backfill, backfill_flow, day_range
-from flows.channel_reddit import search_history
 from flows.cli.main import app
 from flows.runtime.config import load_config
+from listeners.reddit.feeds import search_history
 from models.errors import ConfigError
 from models.mention import CursorUpdate, Mention
 from warehouse import Warehouse, load_mentions

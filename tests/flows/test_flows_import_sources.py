@@ -9,11 +9,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.brands import BrandMatcher
 from flows.cli.common import EXIT_ERROR, EXIT_PARTIAL
 from flows.cli.main import app
 from flows.runtime.config import Brand
 from flows.steps.imports import import_file, score_pending
+from models.brands import BrandMatcher
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
 

@@ -9,11 +9,13 @@ import duckdb
 import pytest
 from helpers.listen_server import FakeApi, Reply, fake_api
 
-from flows.brands import BrandMatcher
-from flows.feeds import ListenBatch
 from flows.pipeline import pipeline
-from flows.runtime.config import Brand, ChannelSettings, Secrets
+from flows.runtime.config import Secrets
 from flows.steps.listen import FeedResult, channel_status, listen_channel
+from listeners.feeds import ListenBatch
+from listeners.registry import Channel
+from models.brands import Brand, BrandMatcher
+from models.channels import ChannelSettings
 from models.errors import RateLimited
 from models.mention import CursorUpdate, Mention
 from warehouse import Warehouse
@@ -130,7 +132,7 @@ def test_a_rate_limited_feed_stores_what_it_fetched_and_keeps_its_cursor(tmp_pat
     feeds = [_Feed("a", limited), _Feed("b", ok)]
     results = listen_channel(
         warehouse, "x", ChannelSettings(enabled=True), Secrets(), brand, BrandMatcher.from_brands([brand]),
-        run_id="r1", channels={"x": lambda settings, secrets, b: feeds},
+        run_id="r1", channels={"x": Channel(lambda settings, b: feeds)},
     )
     assert [(r.scope, r.outcome, r.inserted, r.cursor) for r in results] == [
         ("a", "rate_limited", 1, None), ("b", "ok", 1, "6"),

@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
-from flows.brands import BrandMatcher
 from flows.runtime.config import Config, load_config
 from flows.steps.imports import import_file
+from models.brands import BrandMatcher
 from warehouse import Warehouse
 
 

@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.brands import BrandMatcher
 from flows.runtime.config import Config, load_config
 from flows.steps.imports import import_file, score_pending
+from models.brands import BrandMatcher
 from models.mention import BrandMatch, Mention
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse, load_mentions, load_scores

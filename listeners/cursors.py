@@ -1,0 +1,38 @@
+"""Cursors: the newest of some ids or times, and a CursorUpdate that never moves backwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from models.mention import CursorUpdate
+
+
+def _cursor_text(value: str | int | datetime) -> str:
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _cursor_key(value: str) -> tuple[int, int, str]:
+    # Snowflake ids have no fixed width, so "999" < "1000" only when compared as numbers.
+    return (0, int(value), "") if value.isdigit() else (1, 0, value)
+
+
+def newest_value(values: Iterable[str | int | datetime | None]) -> str | None:
+    """The newest of some ids or timestamps: digit strings compare as numbers, other text (ISO times) as text."""
+    texts = [text for text in (_cursor_text(v) for v in values if v is not None) if text]
+    return max(texts, key=_cursor_key) if texts else None
+
+
+def newest_cursor(
+    channel: str, scope: str, values: Iterable[str | int | datetime | None], *, previous: str | None = None
+) -> CursorUpdate | None:
+    """A CursorUpdate at the newest of `values` (never behind `previous`), or None when there is nothing new."""
+    newest = newest_value(values)
+    if newest is None:
+        return None
+    if previous is not None and _cursor_key(previous) >= _cursor_key(newest):
+        return None
+    return CursorUpdate(channel=channel, scope=scope, value=newest)

@@ -1,0 +1,75 @@
+"""What one listener call saw besides what it yielded: pages, skips, warnings, where the next run may resume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from listeners.paging import PageRun
+from models.mention import Reject
+
+PAYLOAD_CHARS = 2_000
+
+
+@dataclass
+class FetchReport:
+    """`listener.last`: filled while a listener generator runs; final once it is exhausted (or has raised)."""
+
+    endpoint: str
+    # True for a listener that reads oldest first (Mastodon with a cursor, RSS): everything up to `newest` is in
+    # even after a failure. Newest-first readers leave the older part unread when they fail.
+    forward: bool = False
+    pages: int = 0
+    items: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+    newest: str | None = None  # the newest cursor value seen (kept even when the run stops early)
+    stopped_reason: str | None = None
+    truncated: bool = False  # the page cap or a repeated token stopped it before the platform ran out
+
+    @property
+    def resume_from(self) -> str | None:
+        """The cursor value a later run may start from, or None when the old cursor must stay."""
+        if self.forward:
+            return self.newest
+        # Newest first: after a failure (or before the end) the older part of the window is unread.
+        return None if self.stopped_reason in (None, "error") else self.newest
+
+    def finish(self, run: PageRun[Any], *, newest: bool = True) -> None:
+        """Copy how a page run ended: its pages, why it stopped and (unless the listener tracks it) the newest value."""
+        self.pages = run.pages
+        if newest:
+            self.newest = run.newest
+        self.stopped_reason = run.stopped_reason
+        self.truncated = run.truncated
+
+    def reject(self, reason: str, *, channel: str, record_id: str | None, payload: Any) -> Reject:
+        """Count one malformed item and return its Reject (reason and cut payload) for the listener to yield."""
+        try:
+            text = json.dumps(payload, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(payload)
+        self.rejected += 1
+        return Reject(
+            source=f"{channel}:{self.endpoint}",
+            reason=reason,
+            channel=channel,
+            record_id=record_id,
+            payload=text[:PAYLOAD_CHARS],
+        )
+
+    def notes(self) -> list[str]:
+        """Human-readable lines for the run summary."""
+        lines = list(self.warnings)
+        if self.stopped_reason == "max_pages":
+            lines.append(
+                f"{self.endpoint}: stopped at the page cap ({self.pages} pages); older new items are skipped, "
+                "raise max_pages if this happens every run"
+            )
+        elif self.stopped_reason == "repeated_token":
+            lines.append(f"{self.endpoint}: the platform returned a page token twice; paging stopped there")
+        if self.skipped:
+            lines.append(f"{self.endpoint}: {self.skipped} deleted, removed or empty item(s) skipped")
+        return lines
