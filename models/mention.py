@@ -80,10 +80,7 @@ class Mention(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        # Naive timestamps are taken as UTC: exports from survey tools rarely carry an offset.
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
 
     @field_validator("lang")
     @classmethod
@@ -185,9 +182,9 @@ class DateLimits:
         return None
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+def as_utc(value: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken as UTC (exports from survey tools rarely carry an offset)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Reject(BaseModel):
