@@ -18,7 +18,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.runtime.config import Config, Secrets, load_config, load_secrets
+from flows.resources import Resources, build_resources
+from flows.runtime.config import Config, Secrets, load_config
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
 from flows.steps.listen import FeedResult, channel_status, fetch_batch, store_batch
@@ -122,9 +123,11 @@ def backfill(
     secrets: Secrets | None = None,
     builders: dict[str, Channel] | None = None,
     score: bool = True,
+    resources: Resources | None = None,
 ) -> BackfillSummary:
     """Load mentions created in `[start, end)` from the enabled channels (or `channels`), then score the new ones."""
-    registry = builders or CHANNELS
+    resources = resources or build_resources(config, secrets=secrets, channels=builders)
+    registry = dict(resources.channels)
     wanted = list(dict.fromkeys(channels)) if channels else [n for n, c in config.channels.items() if c.enabled]
     for name in wanted:
         if name not in config.channels or not config.channels[name].enabled:
@@ -132,10 +135,7 @@ def backfill(
                 f"channel {name!r} is not enabled in the config ([channels.{name}] enabled = true)",
                 key=f"channels.{name}",
             )
-    secrets = secrets if secrets is not None else load_secrets()
-    warehouse = Warehouse(
-        config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s, dates=config.warehouse.date_limits()
-    )
+    secrets, warehouse = resources.secrets, resources.warehouse
     run_id = new_run_id("backfill-")
     summary = BackfillSummary(
         run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(), end=end.isoformat()

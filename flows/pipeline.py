@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,14 +10,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from rich.console import Console
 
 from flows.alerts.delivery import deliver
 from flows.alerts.enqueue import detect_and_enqueue
 from flows.alerts.senders import Sender
-from flows.alerts.slack import choose_sender
+from flows.resources import Resources, build_resources
 from flows.runtime.artifacts import publish_run_artifacts
-from flows.runtime.config import Config, Secrets, load_config, load_secrets
+from flows.runtime.config import Config, Secrets, load_config
 from flows.runtime.failpoints import failpoint
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
@@ -25,7 +25,7 @@ from flows.steps import imports as steps
 from flows.steps import topics as topic_step
 from flows.steps.listen import FeedResult, channel_status, listen_channel
 from flows.steps.score import score_mentions
-from listeners.registry import CHANNELS
+from listeners.registry import CHANNELS, Channel
 from models.brands import Brand, BrandMatcher
 from models.channels import ChannelSettings
 from models.errors import RetryableError
@@ -90,13 +90,21 @@ def import_file_task(warehouse: Warehouse, path: Path, matcher: BrandMatcher, ru
 
 @task(name="listen", cache_policy=NO_CACHE)
 def listen_task(
-    warehouse: Warehouse, name: str, settings: ChannelSettings, brand: Brand, matcher: BrandMatcher, run_id: str
+    warehouse: Warehouse,
+    name: str,
+    settings: ChannelSettings,
+    secrets: Secrets,
+    brand: Brand,
+    matcher: BrandMatcher,
+    run_id: str,
+    channels: Mapping[str, Channel] | None = None,
 ) -> list[FeedResult]:
     """Fetch one live channel for one brand from its cursors and load what really matches the brand."""
-    # Secrets are read here, not passed in, so they never become task parameters Prefect could record.
-    secrets: Secrets = load_secrets()
+    # Secrets are SecretStr fields and the task is never cached: Prefect records neither their values nor a hash.
     try:
-        return listen_channel(warehouse, name, settings, secrets, brand, matcher, run_id=run_id)
+        return listen_channel(
+            warehouse, name, settings, secrets, brand, matcher, run_id=run_id, channels=dict(channels or CHANNELS)
+        )
     except RetryableError:
         raise  # a warehouse lock that outlasted its retries is the run's problem, not this channel's
     except Exception as exc:
@@ -108,14 +116,10 @@ def listen_task(
 
 
 @task(name="score-topics", cache_policy=NO_CACHE)
-def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
+def topic_task(warehouse: Warehouse, config: Config, sentiment_model: Callable[[], Any]) -> tuple[str, int]:
     """Score CX topics, their aspect sentiment and the terms of every mention this topic model has not seen."""
-    from flows.steps.score import cached_model
-
     # The same in-process sentiment model as the score step: its encoder remembers the embeddings it just made.
-    scorer = topic_step.build_topic_scorer(
-        config, cached_model(config.model.sentiment, config.model.batch_size, "cpu", config.model.precision)
-    )
+    scorer = topic_step.build_topic_scorer(config, sentiment_model())
     if scorer is None:
         return "", 0
     return scorer.version, topic_step.score_topics_pending(
@@ -124,18 +128,18 @@ def topic_task(warehouse: Warehouse, config: Config) -> tuple[str, int]:
 
 
 @task(name="detect-and-alert", cache_policy=NO_CACHE, **transient_retries())
-def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender, destination: str) -> dict[str, Any]:
+def alert_task(
+    warehouse: Warehouse,
+    config: Config,
+    run_id: str,
+    sender: Sender,
+    destination: str,
+    sentiment_model: Callable[[], Any],
+) -> dict[str, Any]:
     """Detect spikes, write new episodes to the outbox, deliver what is due."""
-    from flows.steps.score import cached_model
-
     now = datetime.now(UTC)
     # The themes encoder is loaded only if an alert has enough negatives no topic explains (bundled: already loaded).
-    embedder = topic_step.lazy_theme_embedder(
-        config,
-        sentiment_model=lambda: cached_model(
-            config.model.sentiment, config.model.batch_size, "cpu", config.model.precision
-        ),
-    )
+    embedder = topic_step.lazy_theme_embedder(config, sentiment_model=sentiment_model)
     outcome = detect_and_enqueue(warehouse, config, run_id=run_id, now=now, theme_embedder=embedder)
     failpoint("alerts.enqueued")
     report = deliver(warehouse, sender, destination=destination, now=now, settings=config.alerts)
@@ -159,35 +163,32 @@ def alert_task(warehouse: Warehouse, config: Config, run_id: str, sender: Sender
     }
 
 
-def run_once(config: Config, *, sender: Sender | None = None, destination: str | None = None) -> RunSummary:
-    """One pass over the configured sources; the body of the `pipeline` flow."""
+def run_once(resources: Resources) -> RunSummary:
+    """One pass over the configured sources with the given resources; the body of the `pipeline` flow."""
     logger = get_run_logger()
-    warehouse = Warehouse(
-        config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s, dates=config.warehouse.date_limits()
-    )
+    config, warehouse = resources.config, resources.warehouse
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
-    if sender is None:
-        secrets = load_secrets()
-        sender, destination = choose_sender(
-            secrets.slack_webhook_url,
-            Console(),
-            bot_token=secrets.slack_bot_token,
-            channel=config.alerts.slack_channel,
-            timeout_s=config.alerts.slack_timeout_s,
-        )
+    sender, destination = resources.alerts
+    secrets = resources.secrets  # read once, before any task, and handed to the listen tasks
+
+    def sentiment_model() -> Any:
+        return resources.sentiment()
+
     with recorded_run(warehouse, summary):
         matcher = BrandMatcher.from_brands(config.brands)
         for name, channel in config.channels.items():
             if not channel.enabled:
                 continue
-            if name not in CHANNELS:
+            if name not in resources.channels:
                 summary.channels[name] = "skipped: no live listener for this channel in this version"
                 logger.warning("channel %s is enabled but has no live listener; skipped", name)
                 continue
             # One task per channel x brand; a failing one is recorded in its results and never stops the others.
             results = [
-                r for brand in config.brands for r in listen_task(warehouse, name, channel, brand, matcher, run_id)
+                r
+                for brand in config.brands
+                for r in listen_task(warehouse, name, channel, secrets, brand, matcher, run_id, resources.channels)
             ]
             summary.feeds.extend(r.as_dict() for r in results)
             summary.channels[name] = channel_status(results)
@@ -222,10 +223,10 @@ def run_once(config: Config, *, sender: Sender | None = None, destination: str |
         summary.model, summary.scored = scored["model_version"], scored["scored"]
         failpoint("score.done")
         logger.info("scored %d mentions with %s", summary.scored, summary.model)
-        summary.topic_model, summary.topics_scored = topic_task(warehouse, config)
+        summary.topic_model, summary.topics_scored = topic_task(warehouse, config, sentiment_model)
         if summary.topic_model:
             logger.info("scored topics of %d mentions with %s", summary.topics_scored, summary.topic_model)
-        alerts = alert_task(warehouse, config, run_id, sender, destination or "console")
+        alerts = alert_task(warehouse, config, run_id, sender, destination or "console", sentiment_model)
         summary.alerts_detected, summary.alerts_new = alerts["detected"], alerts["new"]
         summary.alerts_updates, summary.alerts_resolved = alerts["updates"], alerts["resolved"]
         summary.alerts_sent, summary.alerts_retry = alerts["sent"], alerts["retry"]
@@ -247,6 +248,6 @@ def pipeline(config_path: str | None = None) -> dict[str, Any]:
     config.require_brands("brandpulse run")
     # Overlapping runs (a slow pass, a manual run beside the schedule) take turns instead of fighting for the file.
     with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
-        summary = run_once(config).as_dict()
+        summary = run_once(build_resources(config)).as_dict()
     publish_run_artifacts(summary)
     return summary

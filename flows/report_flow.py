@@ -11,8 +11,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.report.render import DEFAULT_DAYS, ReportResult, default_report_path, write_report
+from flows.resources import build_resources
 from flows.runtime.config import load_config
-from warehouse import Warehouse
 
 
 @task(name="write-report", cache_policy=NO_CACHE)
@@ -20,7 +20,7 @@ def write_report_task(config_path: str | None, brand: str | None, days: int, out
     """Read the warehouse briefly (read-only), then render and write one brand's report."""
     config = load_config(Path(config_path) if config_path else None)
     return write_report(
-        Warehouse(config.warehouse.path),
+        build_resources(config).warehouse,
         config,
         partial(default_report_path, folder=Path(out_dir)),
         brand=brand,

@@ -7,10 +7,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from flows.resources import build_resources
 from flows.runtime.config import load_config
 from flows.runtime.run_lock import writer_lock
 from flows.steps.score import score_mentions
-from warehouse import Warehouse
 
 
 @flow(name="rescore", log_prints=True)
@@ -18,7 +18,7 @@ def rescore(config_path: str | None = None, model: str | None = None) -> dict[st
     """Score every stored mention that has no score from `model` (default: the configured one) yet."""
     config = load_config(Path(config_path) if config_path else None)
     name = model or config.model.sentiment
-    warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
+    warehouse = build_resources(config).warehouse
     with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
         # Scores are keyed by model version, so this adds rows and never replaces the old model's.
         result = score_mentions(

@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.resources import build_resources
 from flows.runtime.config import load_config
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
@@ -44,7 +45,7 @@ def retention(config_path: str | None = None, days: int | None = None, as_of: da
     if keep_days is None:
         logger.info("[warehouse] retention_days is not set: all mention text is kept")
         return {"days": None, "cutoff": None, "mentions": 0, "rejects": 0}
-    warehouse = Warehouse(config.warehouse.path, lock_timeout_s=config.warehouse.lock_timeout_s)
+    warehouse = build_resources(config).warehouse
     with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
         result = drop_old_text_task(warehouse, keep_days, as_of or datetime.now(UTC))
     logger.info("dropped the text of %d mentions and %d reject payloads from before %s",

@@ -11,6 +11,7 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.mention import BrandMatch
+from models.text.hangul import HANGUL_CHARS, is_hangul
 
 
 class Brand(BaseModel):
@@ -50,11 +51,7 @@ def normalise(text: str) -> str:
 
 
 # A word character that is not Hangul: "Acme에서" and "진짜Globex" name the brand, "acmeology" does not.
-_NON_HANGUL_WORD = r"[^\W\uac00-\ud7a3\u3131-\u318e]"
-
-
-def _is_hangul(char: str) -> bool:
-    return "\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e"
+_NON_HANGUL_WORD = rf"[^\W{HANGUL_CHARS}]"
 
 
 @cache
@@ -63,8 +60,8 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     norm = normalise(term).strip()
     # Korean attaches particles (애크미가, Acme에서) and social posts often drop spaces (진짜애크미), so Hangul
     # next to a term is no obstacle; Latin letters or digits are (acme must not match acmeology).
-    left = "" if _is_hangul(norm[0]) else rf"(?<!{_NON_HANGUL_WORD})"
-    right = "" if _is_hangul(norm[-1]) else rf"(?!{_NON_HANGUL_WORD})"
+    left = "" if is_hangul(norm[0]) else rf"(?<!{_NON_HANGUL_WORD})"
+    right = "" if is_hangul(norm[-1]) else rf"(?!{_NON_HANGUL_WORD})"
     return re.compile(left + re.escape(norm) + right)
 
 

@@ -80,10 +80,7 @@ class Mention(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        # Naive timestamps are taken as UTC: exports from survey tools rarely carry an offset.
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
 
     @field_validator("lang")
     @classmethod
@@ -111,8 +108,8 @@ class Mention(BaseModel):
     def model_post_init(self, _context: Any) -> None:
         """Check that every string can be stored as UTF-8 and that a rating sits inside its scale."""
         # A JSON `\ud800` escape decodes to a lone surrogate that DuckDB and Arrow refuse: reject the record
-        # here, or the whole batch fails at load time.
-        for name in ("channel", "id", "url", "author_id", "author_handle", "lang", "parent_id", "raw"):
+        # here, or the whole batch fails at load time. `raw` is kept: the loader writes it as escaped JSON.
+        for name in ("channel", "id", "url", "author_id", "author_handle", "lang", "parent_id"):
             if _has_lone_surrogate(getattr(self, name)):
                 raise ValueError(f"{name} is not valid UTF-8 (lone surrogate)")
         if self.rating is None:
@@ -185,9 +182,9 @@ class DateLimits:
         return None
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+def as_utc(value: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken as UTC (exports from survey tools rarely carry an offset)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Reject(BaseModel):

@@ -1,13 +1,9 @@
-"""Idempotent bulk loads through Arrow: mentions with their brand matches, scores and cursor in one transaction."""
+"""Idempotent bulk loads: mentions with their brand matches, edits, scores, cursor and rejects in one transaction."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,61 +13,22 @@ import pyarrow as pa
 
 from models.mention import BrandMatch, CursorUpdate, DateLimits, Mention, Reject
 from models.scores import Sentiment
+from warehouse.arrow import (
+    MATCH_SCHEMA,
+    MAX_PAYLOAD_CHARS,
+    MENTION_SCHEMA,
+    REJECT_SCHEMA,
+    SCORE_SCHEMA,
+    columns,
+    json_text,
+    match_table,
+    mentions_table,
+    registered,
+    safe_text,
+    truncate,
+)
 from warehouse.connection import first_row, transaction
-
-MAX_PAYLOAD_CHARS = 64_000
-_TS = pa.timestamp("us", tz="UTC")
-
-_MENTION_SCHEMA = pa.schema(
-    [
-        ("channel", pa.string()),
-        ("id", pa.string()),
-        ("text", pa.string()),
-        ("created_at", _TS),
-        ("url", pa.string()),
-        ("author_id", pa.string()),
-        ("author_handle", pa.string()),
-        ("author_followers", pa.int64()),
-        ("lang", pa.string()),
-        ("kind", pa.string()),
-        ("parent_id", pa.string()),
-        ("metrics", pa.string()),
-        ("rating", pa.float64()),
-        ("rating_scale", pa.string()),
-        ("raw", pa.string()),
-        ("run_id", pa.string()),
-        ("ingested_at", _TS),
-    ]
-)
-_MATCH_SCHEMA = pa.schema(
-    [("channel", pa.string()), ("id", pa.string()), ("brand", pa.string()), ("terms", pa.list_(pa.string()))]
-)
-_SCORE_SCHEMA = pa.schema(
-    [
-        ("channel", pa.string()),
-        ("id", pa.string()),
-        ("model", pa.string()),
-        ("model_version", pa.string()),
-        ("label", pa.string()),
-        ("score", pa.float64()),
-        ("p_negative", pa.float64()),
-        ("p_neutral", pa.float64()),
-        ("p_positive", pa.float64()),
-        ("scored_at", _TS),
-    ]
-)
-_REJECT_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("source", pa.string()),
-        ("line", pa.int64()),
-        ("channel", pa.string()),
-        ("record_id", pa.string()),
-        ("reason", pa.string()),
-        ("payload", pa.string()),
-        ("rejected_at", _TS),
-    ]
-)
+from warehouse.runs import abandon_runs, finish_run, recent_runs, start_run
 
 ScoreItem = tuple[tuple[str, str], Sentiment]
 # What was derived from a mention's text: an edit drops these so the new text is scored again by the usual
@@ -136,22 +93,22 @@ def load_mentions(
     inserted = matched = scored = rejected = edited = 0
     with transaction(con):
         if unique:
-            with _registered(con, _mentions_table(unique.values(), run_id, now)) as batch:
+            with registered(con, mentions_table(unique.values(), run_id, now)) as batch:
                 edited = _apply_edits(con, batch, unique, matches, run_id, now)
                 inserted = _count(
                     con.execute(
-                        f"""INSERT INTO mentions ({_columns(_MENTION_SCHEMA)})
-                        SELECT {_columns(_MENTION_SCHEMA)} FROM {batch}
+                        f"""INSERT INTO mentions ({columns(MENTION_SCHEMA)})
+                        SELECT {columns(MENTION_SCHEMA)} FROM {batch}
                         ON CONFLICT DO NOTHING"""
                     )
                 )
-        match_rows = _match_table(matches)
+        match_rows = match_table(matches)
         if match_rows.num_rows:
-            with _registered(con, match_rows) as batch:
+            with registered(con, match_rows) as batch:
                 matched = _count(
                     con.execute(
-                        f"""INSERT INTO mention_brands ({_columns(_MATCH_SCHEMA)})
-                        SELECT {_columns(_MATCH_SCHEMA)} FROM {batch}
+                        f"""INSERT INTO mention_brands ({columns(MATCH_SCHEMA)})
+                        SELECT {columns(MATCH_SCHEMA)} FROM {batch}
                         ON CONFLICT DO NOTHING"""
                     )
                 )
@@ -180,7 +137,7 @@ def _date_reject(mention: Mention, reason: str, source: str | None) -> Reject:
         line=line if isinstance(line, int) and not isinstance(line, bool) else None,
         channel=mention.channel,
         record_id=mention.id,
-        payload=_json(mention.raw) if mention.raw is not None else mention.text,
+        payload=json_text(mention.raw) if mention.raw is not None else mention.text,
     )
 
 
@@ -206,7 +163,7 @@ def _apply_edits(
         )
         con.execute(
             "UPDATE mentions SET text = ?, lang = ?, raw = ?, run_id = ? WHERE channel = ? AND id = ?",
-            [new.text, new.lang, None if new.raw is None else _json(new.raw), run_id, channel, mention_id],
+            [new.text, new.lang, None if new.raw is None else json_text(new.raw), run_id, channel, mention_id],
         )
         # Scores, topics and terms of the old text must not stand for the new one: dropped, the mention is
         # pending again. Its brand matches are replaced when the caller gives the new text's matches.
@@ -256,53 +213,6 @@ def save_rejects(con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], run_
         return _insert_rejects(con, rejects, run_id, datetime.now(UTC))
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime) -> None:
-    """Record that a run began (status 'running'); starting the same run twice changes nothing."""
-    con.execute(
-        "INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running') ON CONFLICT DO NOTHING",
-        [run_id, started_at],
-    )
-
-
-def finish_run(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    status: str,
-    summary: dict[str, Any],
-    *,
-    finished_at: datetime | None = None,
-    reason: str | None = None,
-) -> None:
-    """Record a run's outcome, why (partial, failed), and its summary (as JSON); a run never started is recorded too."""
-    finished = finished_at or datetime.now(UTC)
-    con.execute(
-        """INSERT INTO runs (run_id, started_at, finished_at, status, summary, reason) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status,
-        summary = excluded.summary, reason = excluded.reason""",
-        [run_id, finished, finished, status, _json(summary), reason],
-    )
-
-
-def abandon_runs(con: duckdb.DuckDBPyConnection, *, except_run: str, now: datetime, reason: str) -> list[str]:
-    """Mark every other `running` run `abandoned` with finished_at and reason; the caller knows they are dead."""
-    rows = con.execute(
-        """UPDATE runs SET status = 'abandoned', finished_at = ?, reason = ?
-        WHERE status = 'running' AND run_id <> ? RETURNING run_id""",
-        [now, reason, except_run],
-    ).fetchall()
-    return sorted(str(run_id) for (run_id,) in rows)
-
-
-def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest runs, newest first: id, status, start, finish and reason."""
-    cursor = con.execute(
-        "SELECT run_id, status, started_at, finished_at, reason FROM runs ORDER BY started_at DESC LIMIT ?",
-        [int(limit)],
-    )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], scored_at: datetime) -> int:
     """Insert score rows for stored mentions (inside the caller's transaction); unknown mentions raise ValueError."""
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -322,8 +232,8 @@ def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], s
                 "scored_at": scored_at,
             },
         )
-    table = pa.Table.from_pylist(list(rows.values()), schema=_SCORE_SCHEMA)
-    with _registered(con, table) as batch:
+    table = pa.Table.from_pylist(list(rows.values()), schema=SCORE_SCHEMA)
+    with registered(con, table) as batch:
         # No foreign keys in the schema (DuckDB's block updates), so orphan scores are caught here instead.
         missing = con.execute(
             f"""SELECT b.channel, b.id FROM {batch} b
@@ -334,8 +244,8 @@ def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], s
             raise ValueError(f"scores given for mentions that are not stored: {missing}")
         return _count(
             con.execute(
-                f"""INSERT INTO scores ({_columns(_SCORE_SCHEMA)})
-                SELECT {_columns(_SCORE_SCHEMA)} FROM {batch}
+                f"""INSERT INTO scores ({columns(SCORE_SCHEMA)})
+                SELECT {columns(SCORE_SCHEMA)} FROM {batch}
                 ON CONFLICT DO NOTHING"""
             )
         )
@@ -349,85 +259,24 @@ def _insert_rejects(
         [
             {
                 "run_id": run_id,
-                "source": _safe_text(reject.source),
+                "source": safe_text(reject.source),
                 "line": reject.line,
-                "channel": _safe_text(reject.channel),
-                "record_id": _safe_text(reject.record_id),
-                "reason": _safe_text(reject.reason),
-                "payload": _truncate(_safe_text(reject.payload)),
+                "channel": safe_text(reject.channel),
+                "record_id": safe_text(reject.record_id),
+                "reason": safe_text(reject.reason),
+                "payload": truncate(safe_text(reject.payload)),
                 "rejected_at": now,
             }
             for reject in rejects
         ],
-        schema=_REJECT_SCHEMA,
+        schema=REJECT_SCHEMA,
     )
-    with _registered(con, table) as batch:
+    with registered(con, table) as batch:
         return _count(
             con.execute(
-                f"INSERT INTO rejects ({_columns(_REJECT_SCHEMA)}) SELECT {_columns(_REJECT_SCHEMA)} FROM {batch}"
+                f"INSERT INTO rejects ({columns(REJECT_SCHEMA)}) SELECT {columns(REJECT_SCHEMA)} FROM {batch}"
             )
         )
-
-
-def _mentions_table(mentions: Any, run_id: str | None, now: datetime) -> pa.Table:
-    """The Arrow table of mention rows; metrics and raw become JSON text."""
-    return pa.Table.from_pylist(
-        [
-            {
-                "channel": m.channel,
-                "id": m.id,
-                "text": m.text,
-                "created_at": m.created_at,
-                "url": m.url,
-                "author_id": m.author_id,
-                "author_handle": m.author_handle,
-                "author_followers": m.author_followers,
-                "lang": m.lang,
-                "kind": m.kind,
-                "parent_id": m.parent_id,
-                "metrics": _json(m.metrics),
-                "rating": m.rating,
-                "rating_scale": m.rating_scale,
-                "raw": None if m.raw is None else _json(m.raw),
-                "run_id": run_id,
-                "ingested_at": now,
-            }
-            for m in mentions
-        ],
-        schema=_MENTION_SCHEMA,
-    )
-
-
-def _match_table(matches: Mapping[tuple[str, str], Sequence[BrandMatch]]) -> pa.Table:
-    """The Arrow table of (channel, id, brand, terms) rows, one per brand per mention."""
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for (channel, mention_id), brand_matches in matches.items():
-        for match in brand_matches:
-            rows.setdefault(
-                (channel, mention_id, match.brand),
-                {"channel": channel, "id": mention_id, "brand": match.brand, "terms": list(match.terms)},
-            )
-    return pa.Table.from_pylist(list(rows.values()), schema=_MATCH_SCHEMA)
-
-
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[str]:
-    """Expose an Arrow table to SQL under a fresh name for the duration of the block."""
-    name = f"_bp_batch_{uuid.uuid4().hex}"
-    # A new statement closes whatever result the caller left half-read, which register() would refuse to run after.
-    con.execute("SELECT 1").fetchall()
-    con.register(name, table)
-    try:
-        yield name
-    finally:
-        # If the transaction already failed, its rollback drops the registration and the first error is what matters.
-        with suppress(duckdb.TransactionException):
-            con.unregister(name)
-
-
-def _columns(schema: pa.Schema) -> str:
-    """Comma-separated column names of one of the fixed schemas above."""
-    return ", ".join(schema.names)
 
 
 def _count(result: duckdb.DuckDBPyConnection) -> int:
@@ -436,42 +285,16 @@ def _count(result: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def _json(value: Any) -> str:
-    """Strict JSON text: non-finite floats become null and lone surrogates are escaped, so DuckDB accepts it."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
-        text.encode("utf-8")
-        return text
-    except (ValueError, UnicodeEncodeError):
-        return json.dumps(_clean(value), ensure_ascii=False, allow_nan=False, default=str)
-
-
-def _clean(value: Any) -> Any:
-    """A JSON-safe copy of value: NaN/inf → None, strings made valid UTF-8."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        return _safe_text(value)
-    if isinstance(value, dict):
-        return {_safe_text(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _safe_text(value: str | None) -> str | None:
-    """Text that encodes as UTF-8: lone surrogates (undecodable input bytes) are kept visibly as \\udcXX."""
-    if value is None:
-        return None
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _truncate(value: str | None) -> str | None:
-    """Cap a reject payload: it is kept for audit, and one huge broken record must not bloat the file."""
-    if value is None or len(value) <= MAX_PAYLOAD_CHARS:
-        return value
-    return f"{value[:MAX_PAYLOAD_CHARS]}… [{len(value) - MAX_PAYLOAD_CHARS} more characters cut]"
+__all__ = [
+    "MAX_PAYLOAD_CHARS",
+    "LoadResult",
+    "abandon_runs",
+    "finish_run",
+    "get_cursor",
+    "load_mentions",
+    "load_scores",
+    "recent_runs",
+    "save_rejects",
+    "start_run",
+    "unscored_mentions",
+]

@@ -7,12 +7,13 @@ import hashlib
 import duckdb
 
 from models.errors import FatalError
+from models.text.stopwords import STOPWORDS_EN, STOPWORDS_KO
 from warehouse.connection import first_row, transaction
 from warehouse.views import VIEW_NAMES, create_views, view_statements
 
-# Common function words that say nothing about a brand; `top_terms` drops them. Single characters are dropped
-# anyway (terms are at least 2 characters), so one-syllable Korean particles need no entry here.
-_EN_WORDS = """
+# The stop words version 2 seeded, kept exactly as shipped (a shipped migration never changes). The live list is
+# models/text/stopwords.py, which version 7 seeds on top of these.
+_V2_EN_WORDS = """
 about after again all also am an and any are aren as at be because been before being but by can could couldn
 did didn do does doesn doing don down each even ever for from get gets got had has hasn have haven having he
 her here hers him his how if im in into is isn it its just ll me more most much my no nor not now of off on
@@ -20,7 +21,7 @@ once one only or other our ours out over own re really same she should so some s
 them then there these they this those through to too up us ve very was wasn we were weren what when where
 which while who why will with won would wouldn you your yours amp rt via http https www com lol
 """
-_KO_WORDS = """
+_V2_KO_WORDS = """
 그리고 그런데 근데 하지만 그래서 그러나 그럼 또는 또한 그냥 정말 진짜 너무 아주 매우 완전 많이
 조금 이거 그거 저거 이것 그것 저것 여기 거기 저기 우리 저희 저는 제가 저도 나는 내가 나도
 있다 없다 있어요 없어요 있습니다 없습니다 했어요 했는데 하는 하고 해서 하면 합니다 입니다 이에요
@@ -29,12 +30,12 @@ _KO_WORDS = """
 되다 된다 되는 하면서 해요 했습니다
 """
 
-STOPWORDS_EN: tuple[str, ...] = tuple(_EN_WORDS.split())
-STOPWORDS_KO: tuple[str, ...] = tuple(_KO_WORDS.split())
+_V2_STOPWORDS_EN: tuple[str, ...] = tuple(_V2_EN_WORDS.split())
+_V2_STOPWORDS_KO: tuple[str, ...] = tuple(_V2_KO_WORDS.split())
 
 
 def _stopword_rows(lang: str, words: tuple[str, ...]) -> str:
-    # Built from the constants above, never from user input; the assert keeps them safe to inline as literals.
+    # Built from constants, never from user input; the assert keeps them safe to inline as literals.
     assert all("'" not in word for word in words)
     return ", ".join(f"('{lang}', '{word}')" for word in dict.fromkeys(words))
 
@@ -154,8 +155,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 word VARCHAR NOT NULL,
                 PRIMARY KEY (lang, word)
             )""",
-            f"INSERT INTO stopwords VALUES {_stopword_rows('en', STOPWORDS_EN)}",
-            f"INSERT INTO stopwords VALUES {_stopword_rows('ko', STOPWORDS_KO)}",
+            f"INSERT INTO stopwords VALUES {_stopword_rows('en', _V2_STOPWORDS_EN)}",
+            f"INSERT INTO stopwords VALUES {_stopword_rows('ko', _V2_STOPWORDS_KO)}",
         ],
     ),
     (
@@ -248,6 +249,15 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE runs ADD COLUMN reason VARCHAR",
         ],
     ),
+    (
+        7,
+        [
+            # The one stop-word list (the term extractor's and version 2's, merged) on top of version 2's seed:
+            # new and old warehouses end with the same rows. ON CONFLICT keeps words a user added themselves.
+            f"INSERT INTO stopwords VALUES {_stopword_rows('en', STOPWORDS_EN)} ON CONFLICT DO NOTHING",
+            f"INSERT INTO stopwords VALUES {_stopword_rows('ko', STOPWORDS_KO)} ON CONFLICT DO NOTHING",
+        ],
+    ),
 ]
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 DESCRIPTIONS: dict[int, str] = {
@@ -257,6 +267,7 @@ DESCRIPTIONS: dict[int, str] = {
     4: "alert episodes; kind and episode of each outbox message",
     5: "outbox delivery states: sending, blocked, expired, console; slack ts",
     6: "mention edits; the reason a run ended as it did",
+    7: "stopwords re-seeded from the one list (models/text/stopwords.py)",
 }
 
 _BOOKKEEPING = [

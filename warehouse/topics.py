@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse.arrow import registered
 from warehouse.connection import transaction
-from warehouse.load import _registered
 
 _TS = pa.timestamp("us", tz="UTC")
 _TOPIC_SCHEMA = pa.schema(
@@ -136,7 +136,7 @@ def load_topic_results(
             if not rows:
                 continue
             columns = ", ".join(schema.names)
-            with _registered(con, pa.Table.from_pylist(rows, schema=schema)) as batch:
+            with registered(con, pa.Table.from_pylist(rows, schema=schema)) as batch:
                 result = con.execute(
                     f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {batch} ON CONFLICT DO NOTHING"
                 ).fetchone()

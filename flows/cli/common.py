@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from flows.runtime.config import CONFIG_FILENAME
+from flows.runtime.config import CONFIG_FILENAME, Config
 from models.errors import ConfigError
 from warehouse.safe_output import terminal_safe
+
+if TYPE_CHECKING:
+    from flows.resources import Resources
 
 # Exit statuses every command shares (README "Exit codes"): 0 done; 1 an error stopped the command (nothing done,
 # or the run stopped); 2 a configuration or usage error (fix the setting the message names); 3 partial: some
@@ -32,6 +36,25 @@ ConfigOption = Annotated[
 ]
 
 
+DAY_FORMAT = "%Y-%m-%d"
+
+
+def day_option(flag: str, help_text: str) -> Any:
+    """A `--from`/`--to` option that typer turns into a datetime (midnight of a UTC day), naming itself on errors."""
+
+    def parse(value: str | datetime) -> datetime:
+        if isinstance(value, datetime):  # a default or a value typer already converted
+            return value
+        try:
+            return datetime.strptime(value.strip(), DAY_FORMAT)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{flag} must be a date like 2026-11-22 (YYYY-MM-DD, UTC), not {value!r}", param_hint=flag
+            ) from None
+
+    return typer.Option(flag, help=help_text, parser=parse, metavar="YYYY-MM-DD")
+
+
 def safe_text(value: Any, style: str = "") -> Text:
     """Stored text for a rich table or panel: no markup, no terminal escape sequences or control characters."""
     return Text(terminal_safe("" if value is None else str(value)), style=style)
@@ -40,6 +63,18 @@ def safe_text(value: Any, style: str = "") -> Text:
 def say(message: str) -> None:
     """A progress line on stderr (a waiting lock, say), kept apart from the command's output."""
     err.print(safe_text(message, style="yellow"), highlight=False, soft_wrap=True)
+
+
+def resources(config: Config) -> Resources:
+    """The configured resources for a command; waiting for a locked warehouse is said on stderr."""
+    from flows.resources import build_resources  # imported on use: `brandpulse --help` stays fast
+
+    return build_resources(config, notify=say)
+
+
+def edited_note(count: int) -> str:
+    """ "N edited, " when a re-import changed stored text, else nothing (the usual case stays short)."""
+    return f"{count} edited, " if count else ""
 
 
 def fail(exc: BaseException) -> typer.Exit:

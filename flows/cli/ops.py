@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, fail, out, say
+from flows.cli.common import ConfigOption, day_option, fail, out, resources, say
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError, ConfigError
 
@@ -50,16 +50,9 @@ def retention(
     sys.stdout.write(json.dumps(result) + "\n")
 
 
-def _day(value: str, option: str) -> datetime:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        raise ConfigError(f"{option} must be a date as YYYY-MM-DD (UTC), got {value!r}", key=option) from None
-
-
 def backfill(
-    start: Annotated[str, typer.Option("--from", help="First UTC day to load, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last UTC day to load (included), YYYY-MM-DD.")],
+    start: Annotated[datetime, day_option("--from", "First UTC day to load, YYYY-MM-DD.")],
+    end: Annotated[datetime, day_option("--to", "Last UTC day to load (included), YYYY-MM-DD.")],
     channel: Annotated[list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -67,7 +60,7 @@ def backfill(
     from flows.backfill import backfill_flow, day_range
 
     try:
-        first, last = _day(start, "--from").date(), _day(end, "--to").date()
+        first, last = start.date(), end.date()
         day_range(first, last)
         load_config(config).require_brands("brandpulse backfill")
         result = backfill_flow(
@@ -94,12 +87,11 @@ def backup(
     config: ConfigOption = None,
 ) -> None:
     """Copy the warehouse to a backup file: checked block by block, checkpointed, copied, then read back."""
-    from warehouse import Warehouse
     from warehouse.backup import backup as backup_warehouse
 
     try:
         cfg = load_config(config)
-        wh = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, notify=say)
+        wh = resources(cfg).warehouse
         result = backup_warehouse(wh, to)
     except BrandpulseError as exc:
         raise fail(exc) from None
@@ -118,14 +110,13 @@ def restore(
 ) -> None:
     """Replace the warehouse by a backup; the replaced file (and its .wal) is renamed beside it, never deleted."""
     from flows.runtime.run_lock import writer_lock
-    from warehouse import Warehouse
     from warehouse.backup import restore as restore_warehouse
 
     try:
         cfg = load_config(config)
         # The run lock keeps scheduled runs out while the file is swapped; a run that waits resumes on the backup.
         with writer_lock(cfg.warehouse.path, timeout_s=cfg.warehouse.run_lock_timeout_s, notify=say):
-            result = restore_warehouse(Warehouse(cfg.warehouse.path), source)
+            result = restore_warehouse(resources(cfg).warehouse, source)
     except BrandpulseError as exc:
         raise fail(exc) from None
     kept = f"; the replaced file is kept as {', '.join(map(str, result.set_aside))}" if result.set_aside else ""

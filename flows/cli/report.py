@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,19 +10,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, fail, out
+from flows.cli.common import ConfigOption, day_option, fail, out, resources
 from flows.runtime.config import load_config
-from models.errors import BrandpulseError, ConfigError
-
-
-def parse_day(value: str | None, option: str) -> date | None:
-    """A YYYY-MM-DD option as a date, or ConfigError naming the option."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(f"{option} must be a date like 2026-11-22, not {value!r}", key=option) from None
+from models.errors import BrandpulseError
 
 
 def report(
@@ -31,25 +21,24 @@ def report(
         typer.Option("--out", "-o", help="HTML file to write (default reports/brandpulse-<brand>-<to>.html)."),
     ] = None,
     brand: Annotated[str | None, typer.Option(help="The brand the report is about (default: the first one).")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (UTC).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: the newest mention's day).")]
+    start: Annotated[datetime | None, day_option("--from", "First day, YYYY-MM-DD (UTC).")] = None,
+    end: Annotated[datetime | None, day_option("--to", "Last day, YYYY-MM-DD (default: the newest mention's day).")]
     = None,
     days: Annotated[int, typer.Option(help="Days covered when --from is not given.", min=1)] = 28,
     config: ConfigOption = None,
 ) -> None:
     """Write the HTML report (trends, share of voice, topics, terms, feedback, alerts) that opens offline."""
     from flows.report.render import default_report_path, write_report
-    from warehouse import Warehouse
 
     try:
         cfg = load_config(config)
         result = write_report(
-            Warehouse(cfg.warehouse.path),
+            resources(cfg).warehouse,
             cfg,
             out_path or default_report_path,
             brand=brand,
-            start=parse_day(start, "--from"),
-            end=parse_day(end, "--to"),
+            start=start.date() if start else None,
+            end=end.date() if end else None,
             days=days,
         )
     except BrandpulseError as exc:
@@ -78,13 +67,12 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Export the warehouse views to Parquet or CSV files for BI tools (read-only; a running pipeline waits briefly)."""
-    from warehouse import Warehouse
     from warehouse.export import check_export_request, export_views
 
     try:
         cfg = load_config(config)
         check_export_request(fmt, views)  # a typo fails before the warehouse is opened
-        with Warehouse(cfg.warehouse.path).read() as con:
+        with resources(cfg).warehouse.read() as con:
             files = export_views(con, out_dir, fmt, views, raw=raw)
     except BrandpulseError as exc:
         raise fail(exc) from None

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, err, out, safe_text
+from flows.cli.common import ConfigOption, err, out, resources, safe_text
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError, ConfigError
 
@@ -25,13 +25,12 @@ def themes(
     """Negative drivers (topics, terms by lift over the brand's baseline) and emerging themes no topic explains."""
     from flows.steps.topics import find_emerging_themes, negative_drivers
     from models.text.embedders import load_embedder
-    from warehouse import Warehouse
     from warehouse.queries import pipeline as queries
 
     try:
         cfg = load_config(config)
         brands = [cfg.brand(brand)] if brand else list(cfg.brands)
-        warehouse = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
+        warehouse = resources(cfg).warehouse
         embedder = None
         for item in brands:
             with warehouse.read() as con:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 import jinja2
@@ -22,6 +21,7 @@ from flows.alerts.message import slack_unescape
 from flows.report import charts
 from flows.runtime.config import Config
 from models.errors import ConfigError, FatalError
+from models.text.links import web_url
 from warehouse import Warehouse
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
@@ -212,17 +212,6 @@ def spec_json(spec: dict[str, Any]) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def safe_url(url: str | None) -> str | None:
-    """The link if it is http(s), else None: a `javascript:` or `data:` URL in a mention must not become a link."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url.strip() if scheme in ("http", "https") else None
-
-
 @functools.lru_cache(maxsize=1)
 def vega_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script, from the vl-convert-python package (no CDN, works offline)."""
@@ -255,7 +244,7 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = lambda v, digits=0: "–" if v is None else f"{v:,.{digits}f}"
     env.filters["pp"] = lambda v: "–" if v is None else f"{v * 100:+.1f} pp"
     env.filters["utc"] = lambda v, fmt="%Y-%m-%d %H:%M": "–" if v is None else v.astimezone(UTC).strftime(fmt)
-    env.filters["safe_url"] = safe_url
+    env.filters["safe_url"] = web_url
     env.filters["reach"] = lambda v: "" if v is None else (f"{v / 1000:.1f}k" if v >= 1000 else str(v))
     return env
 

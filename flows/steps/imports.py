@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +14,10 @@ from warehouse import (
     Warehouse,
     get_cursor,
     load_mentions,
-    load_scores,
-    unscored_mentions,
 )
 
 log = logging.getLogger("brandpulse")
 
-IMPORT_BATCH = 5_000
 SCORE_CHUNK = 256
 
 
@@ -117,25 +113,3 @@ def import_file(
     return result
 
 
-def score_pending(
-    warehouse: Warehouse,
-    model: object,
-    *,
-    chunk: int = SCORE_CHUNK,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Score every stored mention that has no score for this model version; writes in short transactions."""
-    version = model.version  # type: ignore[attr-defined]
-    with warehouse.write() as con:
-        pending = unscored_mentions(con, version)
-    done = 0
-    for start in range(0, len(pending), chunk):
-        part = pending[start : start + chunk]
-        # Score outside any connection so readers are not locked out while the model runs.
-        sentiments = model.predict([text for _, _, text in part])  # type: ignore[attr-defined]
-        with warehouse.write() as con:
-            load_scores(con, [((channel, mid), s) for (channel, mid, _), s in zip(part, sentiments, strict=True)])
-        done += len(part)
-        if progress:
-            progress(done, len(pending))
-    return done

@@ -7,8 +7,8 @@ never open the DuckDB file, so they can live on other machines (or a GPU box) an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
@@ -75,34 +75,50 @@ def predict_chunk_task(
     return predict_texts(model_name, batch_size, texts, device, precision)
 
 
+def score_pending(
+    warehouse: Warehouse,
+    version: str,
+    predict: Callable[[list[list[str]]], Iterable[Sequence[Sentiment]]],
+    *,
+    chunk: int = SCORE_CHUNK,
+) -> dict[str, Any]:
+    """Score every stored mention with no score from `version`; `predict` yields each chunk's sentiments in order."""
+    with warehouse.write() as con:
+        pending = unscored_mentions(con, version)
+    parts = chunked(pending, chunk)
+    stored = 0
+    # Scores are written chunk by chunk in short transactions, so readers are not locked out while the model runs.
+    for part, sentiments in zip(parts, predict([[text for _, _, text in part] for part in parts]), strict=True):
+        with warehouse.write() as con:
+            stored += load_scores(con, [((ch, mid), s) for (ch, mid, _), s in zip(part, sentiments, strict=True)])
+        failpoint("score.chunk")
+    return {"model_version": version, "scored": len(pending), "stored": stored}
+
+
+def score_with_model(warehouse: Warehouse, model: Any, *, chunk: int = SCORE_CHUNK) -> int:
+    """Score the pending mentions with a model object in this process (tests, notebooks); returns how many."""
+    result = score_pending(warehouse, model.version, lambda texts: (model.predict(t) for t in texts), chunk=chunk)
+    return int(result["scored"])
+
+
 @flow(name="score", log_prints=True)
 def score_flow(
-    warehouse_path: str,
+    warehouse: Warehouse,
     model_name: str,
     batch_size: int = 32,
-    lock_timeout_s: float = 120.0,
     chunk: int = SCORE_CHUNK,
     device: str = "cpu",
     precision: str = "auto",
 ) -> dict[str, Any]:
     """Score every stored mention that has no score from this model version yet; old versions' scores stay."""
-    warehouse = Warehouse(Path(warehouse_path), lock_timeout_s=lock_timeout_s)
     version = cached_model(model_name, batch_size, device, precision).version
-    with warehouse.write() as con:
-        pending = unscored_mentions(con, version)
-    parts = chunked(pending, chunk)
-    # Everything is submitted first so a Dask cluster works on all chunks at once; results are loaded in order.
-    futures = [
-        predict_chunk_task.submit(model_name, batch_size, [text for _, _, text in part], device, precision)
-        for part in parts
-    ]
-    stored = 0
-    for part, future in zip(parts, futures, strict=True):
-        sentiments = future.result()
-        with warehouse.write() as con:
-            stored += load_scores(con, [((ch, mid), s) for (ch, mid, _), s in zip(part, sentiments, strict=True)])
-        failpoint("score.chunk")
-    return {"model_version": version, "scored": len(pending), "stored": stored}
+
+    def predict(texts: list[list[str]]) -> Iterator[list[Sentiment]]:
+        # Everything is submitted first so a Dask cluster works on all chunks at once; results come back in order.
+        futures = [predict_chunk_task.submit(model_name, batch_size, part, device, precision) for part in texts]
+        return (future.result() for future in futures)
+
+    return score_pending(warehouse, version, predict, chunk=chunk)
 
 
 def score_mentions(
@@ -117,10 +133,9 @@ def score_mentions(
     """Run the `score` sub-flow on the task runner `[runner]` configures."""
     scoring = score_flow.with_options(task_runner=build_task_runner(runner))
     return scoring(
-        warehouse_path=str(warehouse.path),
+        warehouse=warehouse,
         model_name=model_name,
         batch_size=batch_size,
-        lock_timeout_s=warehouse.lock_timeout_s,
         chunk=chunk,
         device=runner.device,
         precision=precision,

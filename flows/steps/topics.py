@@ -204,7 +204,3 @@ def lazy_theme_embedder(
 
     return get
 
-
-def topic_json(results: Sequence[Any]) -> list[list[dict[str, Any]]]:
-    """The `topics` lists `brandpulse score` prints, one per text."""
-    return [[match.as_json() for match in result.topics] for result in results]

@@ -32,7 +32,6 @@ MAGIC = b"E5S1"
 FORMAT_VERSION = 1
 DTYPE_F32 = 0
 DTYPE_Q4_0 = 1
-Q4_BLOCK_BYTES = 18  # fp16 scale + 16 bytes of nibbles, for 32 weights
 FOLDER_NAME = "multilingual-e5-small"
 MARKER_NAME = "brandpulse-e5.json"
 # Bump when the produced folder changes shape (tokenizer pipeline, config keys), so old caches are rebuilt.

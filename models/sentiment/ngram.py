@@ -18,18 +18,13 @@ import numpy as np
 
 from models.errors import ModelUnavailable
 from models.scores import LABELS
+from models.text.hangul import has_hangul
 
 NGRAM_FILE = "ngram.safetensors"
 NGRAM_FORMAT = "bundled-char-ngram-v2"
 N_FEATURES = 2**18  # the first half for text with Hangul, the second for the rest
 NGRAM_RANGE = (1, 4)
-HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
-
-
-def has_hangul(text: str) -> bool:
-    """Whether the text has a Hangul syllable or jamo (ㅋㅋ and ㅠㅠ count)."""
-    return HANGUL.search(text) is not None
 
 
 def has_arabic(text: str) -> bool:

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from models.errors import ModelUnavailable
-from models.sentiment.ngram import has_hangul, tfidf_rows
+from models.sentiment.ngram import tfidf_rows
+from models.text.hangul import has_hangul
 
 POLARITY_FILE = "ko_polarity.safetensors"
 POLARITY_FORMAT = "bundled-ko-polarity-v1"

@@ -7,11 +7,11 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from models.errors import ModelUnavailable
+from models.text.hangul import HANGUL_SYLLABLE
 
 if TYPE_CHECKING:
     from kiwipiepy import Kiwi
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _lock = threading.Lock()
 _kiwi: Kiwi | None = None
@@ -34,16 +34,11 @@ def guess_lang(text: str, declared: str | None = None) -> str:
     """The mention's language if declared, else 'ko' when Hangul dominates the letters, 'en' for Latin, else 'und'."""
     if declared:
         return declared.split("-")[0].lower()
-    hangul = len(_HANGUL.findall(text))
+    hangul = len(HANGUL_SYLLABLE.findall(text))
     latin = len(_LATIN.findall(text))
     if hangul and hangul * 2 >= latin:  # one Hangul syllable carries about as much as two Latin letters
         return "ko"
     return "en" if latin else "und"
-
-
-def has_hangul(text: str) -> bool:
-    """Whether the text contains any Hangul syllable."""
-    return bool(_HANGUL.search(text))
 
 
 def tokenize(text: str, analyser: Any = None) -> list[Any]:

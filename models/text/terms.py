@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import Counter
@@ -10,36 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from models.text.hangul import JAMO_ONLY
 from models.text.korean import guess_lang, kiwi
+from models.text.stopwords import EN_STOP, KO_STOP
 
-_EN_WORDS = """
-a about above after again against all almost also am an and any are aren as at away back be because been before
-being below between both but by can cannot could couldn did didn do does doesn doing don done down during each
-else even ever every few for from further get gets getting got gonna had hadn has hasn have haven having he her
-here hers herself him himself his how however i id if im in into is isn it its itself ive just ll lol lmao me
-more most much must my myself no nor not now of off on once one only or other our ours out over own pls please
-re really same she should shouldn so some still such than that thats the their theirs them then there these
-they this those though through thru to too u under until up us ve very via was wasn way we were weren what
-when where which while who whom why will with won would wouldn yet you your yours yourself amp rt http https www
-com co t s d m oh ok okay yeah yes hey hi guys anyone anybody someone something thing things today yesterday
-tomorrow day days week weeks time times also literally actually cant wont dont didnt doesnt isnt wasnt arent
-anything everything nothing anyone everyone thanks thank
-"""
-_EN_STOP = frozenset(_EN_WORDS.split())
-# Korean nouns that carry no topic on their own (kiwi already drops particles, endings and dependent nouns).
-_KO_WORDS = """
-것 거 수 때 등 중 좀 더 진짜 정말 너무 완전 그냥 오늘 어제 내일 지금 이번 요즘 이거 그거 저거 여기 거기 우리 저희 사람
-정도 생각 경우 이유 하나 처음 이제 다음 자체 부분 이상 이하 동안 번 개 분 전 후 말 얘기 제 내 나 너 님 분들 데
-하다 되다 있다 없다 같다 이다 아니다 보다 주다 싶다 않다 받다 오다 가다 알다 모르다 그렇다 이렇다 어떻다 말다
-"""
-_KO_STOP = frozenset(_KO_WORDS.split())
 _KO_NOUN_TAGS = frozenset({"NNG", "NNP", "XR"})
 _KO_PREDICATE_TAGS = frozenset({"VV", "VA"})
 _KO_NEGATION = frozenset({"안", "못"})
 _EN_WORD = re.compile(r"[a-z][a-z0-9]*(?:['’+-][a-z0-9]+)*")
 _URL = re.compile(r"(?:https?://|www\.)\S+|[@#]\w+", re.I)
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z0-9+-]*$")
-_JAMO_ONLY = re.compile(r"^[\u1100-\u11ff\u3130-\u318f]+$")
 
 
 def normalise_term(term: str) -> str:
@@ -68,7 +47,7 @@ def english_terms(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
         previous = None
         for raw in _EN_WORD.findall(chunk):
             word = raw.replace("'s", "").replace("'", "")
-            if len(word) < 2 or word in _EN_STOP or word in drop or word.isdigit():
+            if len(word) < 2 or word in EN_STOP or word in drop or word.isdigit():
                 previous = None
                 continue
             terms.append(word)
@@ -89,7 +68,7 @@ def korean_terms(text: str, drop: frozenset[str] = frozenset(), *, analyser: Any
     def flush() -> None:
         # A brand glued to a noun (애크미앱) leaves the noun; a lone syllable noun (앱, 맛, 값) is a term.
         noun = "".join(t.form for t in compound if normalise_term(t.form) not in drop)
-        if noun and noun not in _KO_STOP and normalise_term(noun) not in drop and not _JAMO_ONLY.match(noun):
+        if noun and noun not in KO_STOP and normalise_term(noun) not in drop and not JAMO_ONLY.match(noun):
             terms.append(noun)
         compound.clear()
 
@@ -106,11 +85,11 @@ def korean_terms(text: str, drop: frozenset[str] = frozenset(), *, analyser: Any
                 lemma = f"{token.form}다"
                 if previous is not None and previous.tag == "MAG" and previous.form in _KO_NEGATION:
                     lemma = f"{previous.form}{lemma}"  # 안 되다 → 안되다: the negation is the complaint
-                if lemma not in _KO_STOP and len(lemma) >= 2:
+                if lemma not in KO_STOP and len(lemma) >= 2:
                     terms.append(lemma)
             elif token.tag in ("SL", "SH"):
                 word = token.form.casefold()
-                if _LATIN_TOKEN.match(word) and len(word) >= 2 and word not in _EN_STOP and word not in drop:
+                if _LATIN_TOKEN.match(word) and len(word) >= 2 and word not in EN_STOP and word not in drop:
                     terms.append(word)
         previous = token
     flush()
@@ -178,7 +157,3 @@ def rank_terms_by_lift(
     ranked.sort(key=lambda t: (-round(t.lift, 9), -t.mentions, t.term))
     return ranked[:limit]
 
-
-def log_lift(value: float) -> float:
-    """log2 of a lift, for display (0 = as usual, 1 = twice as common)."""
-    return math.log2(value) if value > 0 else float("-inf")

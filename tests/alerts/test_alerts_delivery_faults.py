@@ -217,7 +217,7 @@ def test_alerts_resend_cli_requeues_and_prints_how_many(tmp_path: Path, monkeypa
 
 def test_a_blocked_run_summary_and_exit_code() -> None:
     from flows.cli.common import EXIT_ALERTS_BLOCKED
-    from flows.cli.main import alert_delivery_lines
+    from flows.cli.run import alert_delivery_lines
 
     lines = alert_delivery_lines({"alerts_blocked": 3, "alerts_blocked_reason": "HTTP 404 no_service", "totals": {}})
     assert lines == [("alerts: 3 BLOCKED: HTTP 404 no_service", "bold red")]

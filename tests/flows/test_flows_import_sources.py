@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from flows.cli.common import EXIT_ERROR, EXIT_PARTIAL
 from flows.cli.main import app
 from flows.runtime.config import Brand
-from flows.steps.imports import import_file, score_pending
+from flows.steps.imports import import_file
+from flows.steps.score import score_with_model
 from models.brands import BrandMatcher
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
@@ -62,12 +63,12 @@ def test_an_edited_mention_keeps_the_old_text_and_is_scored_again(tmp_path: Path
     first = import_file(warehouse, jsonl(tmp_path / "a.jsonl", [row("1", "acme was fast"), row("2", "acme ok")]),
                         ACME, run_id="r1")
     assert (first.inserted, first.edited) == (2, 0)
-    assert score_pending(warehouse, model) == 2
+    assert score_with_model(warehouse, model) == 2
     edited = jsonl(tmp_path / "b.jsonl", [row("1", "acme was late"), row("2", "acme ok")])
     second = import_file(warehouse, edited, ACME, run_id="r2")
     assert (second.inserted, second.edited, second.duplicates) == (0, 1, 1)
     # Only the edited mention is pending, and it is scored on its new text.
-    assert score_pending(warehouse, model) == 1 and model.seen[-1] == "acme was late"
+    assert score_with_model(warehouse, model) == 1 and model.seen[-1] == "acme was late"
     with warehouse.read() as con:
         edits = con.execute("SELECT id, old_text, run_id FROM mention_edits").fetchall()
         assert edits == [("1", "acme was fast", "r2")]
@@ -76,7 +77,7 @@ def test_an_edited_mention_keeps_the_old_text_and_is_scored_again(tmp_path: Path
     assert (third.inserted, third.edited, third.duplicates) == (0, 0, 2)
     with warehouse.read() as con:
         assert con.execute("SELECT count(*) FROM mention_edits").fetchone() == (1,)
-    assert score_pending(warehouse, model) == 0
+    assert score_with_model(warehouse, model) == 0
 
 
 def test_out_of_range_dates_are_rejected_with_line_and_reason(tmp_path: Path) -> None:

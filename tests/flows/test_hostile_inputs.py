@@ -22,7 +22,7 @@ from flows.alerts.slack import SlackWebhookSender
 from flows.cli.main import app
 from flows.report.render import build_charts, collect, render_html, report_scope, resolve_period
 from flows.runtime.config import Config, load_config
-from flows.steps.imports import score_pending
+from flows.steps.score import score_with_model
 from models.alerts.episodes import Episode
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
@@ -82,7 +82,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     result = CliRunner().invoke(app, ["import", str(CORPUS), "--config", str(folder / "brandpulse.toml")])
     assert result.exit_code == 0, result.output
     config = load_config(folder / "brandpulse.toml")
-    score_pending(Warehouse(config.warehouse.path), AllNegative())
+    score_with_model(Warehouse(config.warehouse.path), AllNegative())
     return folder, result.output
 
 

@@ -167,7 +167,7 @@ def test_an_unknown_channel_key_is_a_config_error_naming_it(tmp_path: Path) -> N
 
 
 def test_the_cli_summary_prints_each_live_channel_status(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows.cli.main import _print_summary
+    from flows.cli.run import _print_summary
     from flows.runtime.config import parse_config
 
     summary = {

@@ -62,7 +62,7 @@ def test_pipeline_twice_loads_once_and_alerts_once(
 
 
 def test_run_summary_line_counts_updates_and_resolved_notes(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows.cli.main import _print_summary
+    from flows.cli.run import _print_summary
     from flows.runtime.config import parse_config
 
     summary = {

@@ -33,6 +33,7 @@ def brands(text: str) -> list[str]:
         ("진짜애크미 최고", ["Acme"]),  # a missing space before a Hangul term
         ("어제 Acme에서 주문함", ["Acme"]),  # a particle after a Latin term
         ("진짜Globex 직원 불친절", ["Globex"]),
+        ("acmeㅋㅋ 최고", ["Acme"]),  # laughter jamo right after a Latin term (NFKC makes them conjoining jamo)
         ("acme2 is a different thing", []),
         ("ping @acmehelp please", ["Acme"]),
         ("acmeology is not a brand", []),

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.runtime.config import Config, load_config
-from flows.steps.imports import import_file, score_pending
+from flows.steps.imports import import_file
+from flows.steps.score import score_with_model
 from models.brands import BrandMatcher
 from models.mention import BrandMatch, Mention
 from models.scores import Sentiment, sentiment_from_probs
@@ -61,7 +62,7 @@ def build_sample_warehouse(folder: Path) -> Config:
     matcher = BrandMatcher.from_brands(config.brands)
     for path in config.imports.files:
         import_file(warehouse, path, matcher, run_id="report-sample")
-    score_pending(warehouse, KeywordScorer())
+    score_with_model(warehouse, KeywordScorer())
     return config
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from report_support import MALICIOUS_HANDLE, MALICIOUS_TEXT, add_malicious_mention, build_small_warehouse
 
-from flows.report.render import report_scope, resolve_period, safe_url, spec_json, vega_bundle, write_report
+from flows.report.render import report_scope, resolve_period, spec_json, vega_bundle, write_report
 from flows.runtime.config import parse_config
 from models.errors import ConfigError, FatalError
+from models.text.links import web_url as safe_url
 from warehouse.queries.report import Period
 
 CONFIG = parse_config(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from models.errors import ConfigError
-from models.text.korean import has_hangul
+from models.text.hangul import has_hangul
 from models.text.taxonomy import BUILTIN, load_taxonomy, parse_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]

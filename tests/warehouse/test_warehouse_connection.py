@@ -16,7 +16,7 @@ from wh_helpers import count, mention
 
 from models.errors import FatalError, RetryableError, WarehouseLocked
 from warehouse import SCHEMA_VERSION, Warehouse, load_mentions, migrate
-from warehouse.connection import is_lock_conflict, lock_holder_pid
+from warehouse.failures import is_lock_conflict, lock_holder_pid
 
 # A separate process that opens the file read-write (as another pipeline run would), says so, and holds it until
 # told to let go on stdin or until `hold_s` has passed.

@@ -225,3 +225,20 @@ def test_version_6_adds_mention_edits_and_run_reasons(con: duckdb.DuckDBPyConnec
     columns = {name for (name,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'")
                .fetchall()}
     assert "reason" in columns
+
+
+def test_version_7_seeds_the_one_stopword_list_into_old_and_new_files(tmp_path: Path) -> None:
+    from models.text.stopwords import STOPWORDS_EN, STOPWORDS_KO
+
+    expected = {("en", w) for w in STOPWORDS_EN} | {("ko", w) for w in STOPWORDS_KO}
+    old = duckdb.connect(str(tmp_path / "old.duckdb"))
+    assert migrate(old, target=6) == 6
+    old.execute("INSERT INTO stopwords VALUES ('en', 'blackfriday')")  # a word the user added stays
+    assert migrate(old) == SCHEMA_VERSION
+    new = duckdb.connect(str(tmp_path / "new.duckdb"))
+    migrate(new)
+    rows_old = set(old.execute("SELECT lang, word FROM stopwords").fetchall())
+    rows_new = set(new.execute("SELECT lang, word FROM stopwords").fetchall())
+    assert rows_new == expected and rows_old == expected | {("en", "blackfriday")}
+    old.close()
+    new.close()

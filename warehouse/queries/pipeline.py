@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from models.errors import FatalError
+from models.mention import as_utc
 from warehouse.connection import first_row
 
 
 class SqlRefused(FatalError):
     """`brandpulse sql` got something other than one read-only query."""
-
-
-def _utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC, like Mention.created_at."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def hourly_counts(
@@ -32,8 +28,8 @@ def hourly_counts(
     # Mentions count when start <= created_at < end; negative means the newest score's label is negative.
     channel_clause = "AND channel = ?" if channel is not None else ""
     # Truncated here, not with SQL date_trunc, which would follow the session's time zone (not always whole hours).
-    first_hour = _utc(start).replace(minute=0, second=0, microsecond=0)
-    params: list[Any] = [first_hour, _utc(end), brand, _utc(start), _utc(end)]
+    first_hour = as_utc(start).replace(minute=0, second=0, microsecond=0)
+    params: list[Any] = [first_hour, as_utc(end), brand, as_utc(start), as_utc(end)]
     if channel is not None:
         params.append(channel)
     rows = con.execute(
@@ -51,7 +47,7 @@ def hourly_counts(
         ORDER BY h.hour""",
         params,
     ).fetchall()
-    return [(_utc(hour), int(total), int(negative)) for hour, total, negative in rows]
+    return [(as_utc(hour), int(total), int(negative)) for hour, total, negative in rows]
 
 
 def newest_mention_time(con: duckdb.DuckDBPyConnection, brand: str) -> datetime | None:
@@ -64,7 +60,7 @@ def newest_mention_time(con: duckdb.DuckDBPyConnection, brand: str) -> datetime 
             [brand],
         )
     )
-    return None if row is None or row[0] is None else _utc(row[0])
+    return None if row is None or row[0] is None else as_utc(row[0])
 
 
 def negative_by_channel(
@@ -76,7 +72,7 @@ def negative_by_channel(
         WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
         GROUP BY channel
         ORDER BY negative DESC, channel""",
-        [brand, _utc(start), _utc(end)],
+        [brand, as_utc(start), as_utc(end)],
     ).fetchall()
     return [(str(channel), int(count)) for channel, count in rows]
 
