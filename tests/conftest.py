@@ -16,6 +16,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from helpers.tiny_model import build_tiny_sentiment_model
 
+# Fixtures shared across the mirrored folders (alerts and report tests sit under flows/, models/ and warehouse/).
+pytest_plugins = ["helpers.alerts_fixtures", "helpers.report_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

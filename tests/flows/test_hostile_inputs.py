@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from alerts.alerts_support import FakeSlack
+from helpers.alerts import FakeSlack
 from typer.testing import CliRunner
 
 from flows.alerts.delivery import deliver_due

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from alerts.alerts_support import FakeSlack
+from helpers.alerts import FakeSlack
 from helpers.sample import write_sample
 
 from flows.runtime.failpoints import ENV, NAMES

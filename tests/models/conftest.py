@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from model_helpers import save_tiny_classifier
+from helpers.models import save_tiny_classifier
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,59 @@
+"""Scoring through a swappable task runner: the Dask runner on a local cluster scores exactly like the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.prefect_flows import load_sample, rows
+from helpers.sample import write_sample
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
+
+from flows.runtime.config import RunnerSettings
+from flows.steps.score import build_task_runner, chunked, score_mentions
+
+SCORES = "SELECT channel, id, model_version, label, round(score, 6) FROM scores ORDER BY channel, id"
+
+
+def test_runner_setting_picks_the_task_runner() -> None:
+    assert isinstance(build_task_runner(RunnerSettings()), ThreadPoolTaskRunner)
+    local = build_task_runner(RunnerSettings(kind="dask", workers=2))
+    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 2
+    remote = build_task_runner(RunnerSettings(kind="dask", address="tcp://10.0.0.5:8786"))
+    assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
+
+
+def test_chunked_keeps_order_and_remainder() -> None:
+    assert chunked(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
+    assert chunked([], 3) == []
+
+
+def test_dask_runner_scores_the_same_as_the_thread_runner(
+    prefect_harness: None, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    results = {}
+    for kind in ("thread", "dask"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        config, warehouse = load_sample(write_sample(folder, tiny_model_dir))
+        # Small chunks so the Dask cluster really gets many tasks, spread over two in-process workers.
+        outcome = score_mentions(
+            warehouse, config.model.sentiment, 16, RunnerSettings(kind=kind, workers=2), chunk=100
+        )
+        results[kind] = (outcome, rows(warehouse.path, SCORES))
+    (thread_outcome, thread_scores), (dask_outcome, dask_scores) = results["thread"], results["dask"]
+    assert thread_outcome["scored"] == len(thread_scores) > 100
+    assert dask_outcome == thread_outcome
+    assert dask_scores == thread_scores
+    assert {label for *_, label, _ in thread_scores} >= {"negative", "positive"}
+
+
+def test_dask_without_the_extra_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from models.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "prefect_dask", None)  # what an install without the extra looks like
+    with pytest.raises(ConfigError, match=r"brandpulse\[dask\]"):
+        build_task_runner(RunnerSettings(kind="dask"))

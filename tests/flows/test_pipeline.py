@@ -1,0 +1,89 @@
+"""The pipeline as Prefect runs it: artifacts, a failing channel, overlapping runs, retry policy on its tasks."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from helpers.prefect_flows import count, rows
+from helpers.sample import write_sample
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+from flows.pipeline import alert_task, import_file_task, pipeline
+from flows.runtime.artifacts import CHANNELS_KEY, SUMMARY_KEY, WARNINGS_KEY
+from flows.runtime.retries import is_retryable_state
+
+
+@pytest.fixture
+def sample_config(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("BRANDPULSE_SLACK_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("BRANDPULSE_X_BEARER_TOKEN", raising=False)
+    return write_sample(tmp_path, tiny_model_dir)
+
+
+def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
+    """The artifacts one flow run created, by key."""
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {artifact.key: artifact for artifact in found}
+
+
+def test_a_failing_channel_leaves_the_run_completed_with_a_warning_artifact(
+    prefect_harness: None, sample_config: Path
+) -> None:
+    # X is enabled but its token is not set: that channel fails, the imports and everything after still run.
+    sample_config.write_text(sample_config.read_text() + "\n[channels.x]\nenabled = true\n", encoding="utf-8")
+
+    state = pipeline(config_path=str(sample_config), return_state=True)
+
+    assert state.is_completed()
+    summary = state.result()
+    assert summary["channels"]["x"].startswith("failed:") and "BRANDPULSE_X_BEARER_TOKEN" in summary["channels"]["x"]
+    assert summary["scored"] == count(sample_config.parent / "wh.duckdb", "mentions") > 0
+    artifacts = artifacts_of(state.state_details.flow_run_id)
+    assert set(artifacts) == {SUMMARY_KEY, CHANNELS_KEY, WARNINGS_KEY}
+    markdown = artifacts[SUMMARY_KEY].data
+    assert "Mentions by channel and brand" in markdown and "| Acme | x |" in markdown
+    assert "Sentiment split" in markdown and "1 new episode(s)" in markdown
+    assert "BRANDPULSE_X_BEARER_TOKEN" in artifacts[WARNINGS_KEY].data
+    table = artifacts[CHANNELS_KEY].data
+    assert '"channel": "x"' in table and '"health": "warning"' in table and '"health": "ok"' in table
+
+
+def test_two_overlapping_runs_queue_and_store_everything_once(prefect_harness: None, sample_config: Path) -> None:
+    states: list[Any] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        states.append(pipeline(config_path=str(sample_config), return_state=True))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+
+    assert len(states) == 2 and all(state.is_completed() for state in states)
+    summaries = [state.result() for state in states]
+    db = sample_config.parent / "wh.duckdb"
+    mentions_in_files = sum(1 for _ in (sample_config.parent / "mentions.jsonl").open()) + 20
+    assert count(db, "mentions") == mentions_in_files
+    assert count(db, "scores") == mentions_in_files
+    assert count(db, "alert_outbox") == 1
+    # One run did the work, the other found it done: they ran one after the other, not interleaved.
+    assert sorted(s["scored"] for s in summaries) == [0, mentions_in_files]
+    assert sorted(s["alerts_new"] for s in summaries) == [0, 1]
+    assert rows(db, "SELECT status, count(*) FROM runs GROUP BY ALL") == [("completed", 2)]
+
+
+def test_pipeline_tasks_retry_only_retryable_errors() -> None:
+    for task in (import_file_task, alert_task):
+        assert task.retries == 3
+        assert task.retry_condition_fn is is_retryable_state
