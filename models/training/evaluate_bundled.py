@@ -185,11 +185,11 @@ def limits(record: dict, ngram: dict) -> str:
   validation tweets come from the same collection years as the training tweets, which favours memorised n-grams
   (the shipped n-gram expert, fitted without validation near-duplicates, scores {alone_en:.2f} alone; the datasets
   README reports 0.52 for this baseline on the held-out test). The held-out test set decides.
-- Fusion settings (the n-gram weights per script, the label bias for text without Hangul, the polarity weight)
+- Fusion settings (the n-gram weights per script, the label biases with and without Hangul, the polarity weight)
   were chosen on this validation split, like the checkpoint: the held-out test sets will read a little lower.
-- The Korean experts learnt from movie reviews. Intensifier slang takes its polarity from what it intensifies
-  ("보풀 장난아님" is a complaint, "가성비 미쳤다" praise), and complaints about service ("로그인이 안돼요") have
-  no counterpart among film reviews: such posts are most of the social posts the model gets wrong.
+- The Korean n-gram and polarity experts learnt from movie reviews. Intensifier slang takes its polarity from
+  what it intensifies ("보풀 장난아님" is a complaint, "가성비 미쳤다" praise): slang praise read as negative is
+  the commonest error left on the Korean social posts.
 {korean_neutral(fast, posts, neutral)}
 - Speed against a naive `transformers.pipeline`: `docs/benchmarks.md`."""
 
@@ -206,8 +206,9 @@ def korean_neutral(fast: dict, posts: Split, neutral: int) -> str:
     return f"""- Korean neutral: the transformer learnt it from generated Korean social posts
   (`models/training/ko_social_corpus.py`), written apart from the hand-written validation set; on that set neutral
   recall is {fast["ko_social_neutral_recall"]:.3f} over all neutral posts ({fast["ko_social_neutral_recall_qa"]:.3f} on
-  questions and announcements). Sarcasm and mixed posts are the hardest kinds (per-kind numbers in `metrics.json`); the
-  generated posts are templates, so phrasing far from them (long blog posts, dialect) may still read polar."""
+  questions and announcements). Sarcasm is the hardest kind (accuracy per kind in `docs/benchmarks.md`); the
+  generated posts come from templates, so phrasing far from them (long blog posts, dialect) may still read
+  polar."""
 
 
 def _row(name: str, key: str, record: dict, fmt: str = "{:.3f}") -> str:
@@ -321,7 +322,10 @@ The Korean 3-class social validation set (`models/training/eval_data/ko_social_3
     every = training["curve"][0]["step"] if training["curve"] else 0
     # From scratch the n-gram step fits its experts (--refit); a run after retraining the transformer may reuse them.
     ngram_command = ngram["command"] if "--refit" in ngram["command"] else ngram["command"] + " --refit"
-    commands = "\n".join([*training.get("commands", [training["command"]]), ngram_command])
+    ngram_commands = [ngram_command]
+    if training.get("ngram_fit_command"):  # experts fitted once, weights re-picked after a later training command
+        ngram_commands = [training["ngram_fit_command"], ngram["command"]]
+    commands = "\n".join([*training.get("commands", [training["command"]]), *ngram_commands])
     fit = ngram["fit"]
     speeds = ", ".join(f"{record['validation'][p]['texts_per_second']:.0f} texts/s in {p}" for p in columns)
     warm = " It started from the weights of the commands before it (`--init-from`)." if r.get("init-from") else ""

@@ -102,6 +102,9 @@ def pick_weights(
     script: np.ndarray,
     score: Callable[[np.ndarray], dict[str, float]],
     slack: tuple[float, float] = (0.0, 0.0),
+    *,
+    floors: dict[str, float] | None = None,
+    social3_slack: float = 0.0,
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
     """The fusion settings chosen on validation, and every scored setting they were chosen from.
 
@@ -113,7 +116,9 @@ def pick_weights(
     weight, polarity weight) by "korean" among pairs that score the posts at least as well as the transformer
     alone, less `slack` (social, social_binary; social3 too, without slack); then the label bias for text with
     Hangul by "social3" (it moves neutral, which review accuracy, negative vs positive, does not see). Smaller
-    settings win ties.
+    settings win ties. `floors` (metric → minimum, e.g. the shipped model's English and 8-language numbers) keeps
+    the settings for text without Hangul to rows that reach every floor, when any does, so a retrained transformer
+    cannot trade one target away for another; `social3_slack` is how much "social3" a Hangul pair may lose.
     """
     hangul = script == "hangul"
     logits = np.where(hangul, logits, 0.0)  # a zero logit leaves a row as it is
@@ -139,12 +144,15 @@ def pick_weights(
 
     choice = dict.fromkeys(("weight", "weight_arabic", "weight_hangul", "polarity_weight"), 0.0)
     choice.update(bias_neutral=0.0, bias_positive=0.0, bias_hangul_neutral=0.0, bias_hangul_positive=0.0)
+    def floored(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+        return [r for r in rows if all(r[k] >= v - 1e-9 for k, v in (floors or {}).items())] or rows
+
     rows = [fused(**{**choice, "weight": w, "weight_arabic": w}) for w in WEIGHTS]
     choice["weight"] = choice["weight_arabic"] = max(rows, key=lambda r: (r["other"], -r["weight"]))["weight"]
     rows = [fused(**{**choice, "weight_arabic": w}) for w in WEIGHTS]
     choice["weight_arabic"] = max(rows, key=lambda r: (r["other"], -r["weight_arabic"]))["weight_arabic"]
     rows = [fused(**{**choice, "bias_neutral": b1, "bias_positive": b2}) for b1 in BIASES for b2 in BIASES]
-    best = max(rows, key=lambda r: (r["other"], size(r, ("bias_neutral", "bias_positive"))))
+    best = max(floored(rows), key=lambda r: (r["other"], size(r, ("bias_neutral", "bias_positive"))))
     choice.update(bias_neutral=best["bias_neutral"], bias_positive=best["bias_positive"])
     pairs = [(wh, wp) for wh in WEIGHTS for wp in POLARITY_WEIGHTS]
     korean = [fused(**{**choice, "weight_hangul": wh, "polarity_weight": wp}) for wh, wp in pairs]
@@ -152,7 +160,7 @@ def pick_weights(
     floor = (alone["social"] - slack[0] - 1e-9, alone["social_binary"] - slack[1] - 1e-9)
     allowed = [r for r in korean if r["social"] >= floor[0] and r["social_binary"] >= floor[1]]
     if "social3" in alone:
-        allowed = [r for r in allowed if r["social3"] >= alone["social3"] - 1e-9] or allowed
+        allowed = [r for r in allowed if r["social3"] >= alone["social3"] - social3_slack - 1e-9] or allowed
     best = max(allowed, key=lambda r: (r["korean"], size(r, ("weight_hangul", "polarity_weight"))))
     choice.update(weight_hangul=best["weight_hangul"], polarity_weight=best["polarity_weight"])
     if "social3" in alone:
@@ -176,6 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--social-slack", type=int, default=0, help="Korean social posts the Hangul weights may lose vs the transformer"
+    )
+    parser.add_argument(
+        "--social3-slack", type=float, default=0.0, help="Korean 3-class social macro-F1 the Hangul pair may lose"
+    )
+    parser.add_argument(
+        "--floor", action="append", default=[], metavar="METRIC=VALUE",
+        help="a validation metric the settings for text without Hangul must keep (e.g. the shipped model's)",
     )
     parser.add_argument("--refit", action="store_true", help="fit the experts again even if their files exist")
     args = parser.parse_args(argv)
@@ -249,7 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Slack in posts (default none): 55 posts are a check against collapse, too few to trade finely against.
     polar_posts = sum(1 for label in posts.labels if label != 1)
     slack = (args.social_slack / len(posts.texts), args.social_slack / polar_posts)
-    choice, grid = pick_weights(log_transformer, log_ngram, logits, script, score, slack)
+    floors = {k: float(v) for k, v in (item.split("=", 1) for item in args.floor)}
+    choice, grid = pick_weights(
+        log_transformer, log_ngram, logits, script, score, slack, floors=floors, social3_slack=args.social3_slack
+    )
     expert.weight, expert.weight_hangul = choice["weight"], choice["weight_hangul"]
     expert.weight_arabic = choice["weight_arabic"]
     expert.bias = (0.0, choice["bias_neutral"], choice["bias_positive"])
@@ -266,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "polarity_fit": polarity_fitted,
         **choice,
         "social_slack_posts": args.social_slack,
+        "social3_slack": args.social3_slack,
+        "floors": floors,
         "ngram_alone": {k: round(v, 4) for k, v in alone.items()},
         "polarity_alone_ko_reviews_binary_accuracy": round(polarity_alone, 4),
         "chosen": next(r for r in reversed(grid) if all(r[k] == v for k, v in choice.items())),

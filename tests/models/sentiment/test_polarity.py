@@ -180,3 +180,22 @@ def test_pick_weights_leaves_hangul_unbiased_without_the_social_set() -> None:
 
     choice, _ = pick_weights(log_t, np.zeros((2, 3)), np.zeros(2), np.array(["hangul", "other"]), score)
     assert choice["bias_hangul_neutral"] == choice["bias_hangul_positive"] == 0.0
+
+
+def test_pick_weights_keeps_the_floors_of_the_targets_it_trades() -> None:
+    # A neutral bias fixes a neutral tweet (row 0) but flips a negative one (row 1) to neutral; the first counts
+    # double in "other", so without a floor the bias wins, and a floor on the second target forbids it.
+    log_t = np.log(np.array([[0.5, 0.4, 0.1], [0.45, 0.4, 0.15]]))
+    truth = np.array([1, 0])
+
+    def score(probs: np.ndarray) -> dict[str, float]:
+        right = probs.argmax(1) == truth
+        first, second = float(right[0]), float(right[1])
+        return {"other": (2 * first + second) / 3, "second": second, "korean": 0.0, "social": 0.0,
+                "social_binary": 0.0}  # fmt: skip
+
+    script = np.array(["other"] * 2)
+    free, _ = pick_weights(log_t, np.zeros((2, 3)), np.zeros(2), script, score)
+    kept, _ = pick_weights(log_t, np.zeros((2, 3)), np.zeros(2), script, score, floors={"second": 1.0})
+    assert free["bias_neutral"] >= 0.3
+    assert kept["bias_neutral"] < 0.2
