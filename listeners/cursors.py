@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from models.mention import CursorUpdate
+from models.mention import CursorUpdate, as_utc
 
 
 def _cursor_text(value: str | int | datetime) -> str:
     if isinstance(value, datetime):
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.isoformat()
+        return as_utc(value).isoformat()
     return str(value).strip()
 
 

@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from models.mention import Reject
+from models.mention import Reject, as_utc
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -21,7 +21,7 @@ def parse_timestamp(value: Any) -> datetime:
     if not text[:4].isdigit():
         raise ValueError(f"not an ISO-8601 timestamp: {text[:40]!r}")
     when = datetime.fromisoformat(text)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return as_utc(when)
 
 
 _BLOCK_TAGS = frozenset(
