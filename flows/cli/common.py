@@ -35,6 +35,10 @@ err = Console(stderr=True)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
 ]
+# CSV output (`sql`, `export`) guards cells against spreadsheet formulas unless asked not to.
+RawOption = Annotated[
+    bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
+]
 
 
 DAY_FORMAT = "%Y-%m-%d"
