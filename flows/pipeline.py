@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,19 +16,16 @@ from flows.alerts.enqueue import detect_and_enqueue
 from flows.alerts.senders import Sender
 from flows.resources import Resources, build_resources
 from flows.runtime.artifacts import publish_run_artifacts
-from flows.runtime.config import Config, Secrets, load_config
+from flows.runtime.config import Config, load_config
 from flows.runtime.failpoints import failpoint
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
 from flows.steps import imports as steps
 from flows.steps import topics as topic_step
-from flows.steps.listen import FeedResult, channel_status, listen_channel
+from flows.steps.listen import channel_status, listen_channel
 from flows.steps.score import score_mentions
-from listeners.registry import CHANNELS, Channel
-from models.brands import Brand, BrandMatcher
-from models.channels import ChannelSettings
-from models.errors import RetryableError
+from models.brands import BrandMatcher
 from warehouse import Warehouse
 from warehouse.queries import pipeline as queries
 
@@ -88,31 +85,9 @@ def import_file_task(warehouse: Warehouse, path: Path, matcher: BrandMatcher, ru
     return steps.import_file(warehouse, path, matcher, run_id=run_id)
 
 
-@task(name="listen", cache_policy=NO_CACHE)
-def listen_task(
-    warehouse: Warehouse,
-    name: str,
-    settings: ChannelSettings,
-    secrets: Secrets,
-    brand: Brand,
-    matcher: BrandMatcher,
-    run_id: str,
-    channels: Mapping[str, Channel] | None = None,
-) -> list[FeedResult]:
-    """Fetch one live channel for one brand from its cursors and load what really matches the brand."""
-    # Secrets are SecretStr fields and the task is never cached: Prefect records neither their values nor a hash.
-    try:
-        return listen_channel(
-            warehouse, name, settings, secrets, brand, matcher, run_id=run_id, channels=dict(channels or CHANNELS)
-        )
-    except RetryableError:
-        raise  # a warehouse lock that outlasted its retries is the run's problem, not this channel's
-    except Exception as exc:
-        # A bug in one listener must not stop the other channels, the scoring and the alerts: it is recorded as
-        # this channel's failure (with the traceback in the debug log), and the run ends "partial".
-        get_run_logger().debug("channel %s failed", name, exc_info=True)
-        reason = f"{name}: unexpected {type(exc).__name__}: {exc}"[:500] + " (a bug: please report it with the log)"
-        return [FeedResult(channel=name, brand=brand.name, scope="*", outcome="failed", reason=reason)]
+# Fetch one live channel for one brand from its cursors and load what really matches the brand. Secrets are
+# SecretStr fields and the task is never cached: Prefect records neither their values nor a hash.
+listen_task = task(name="listen", cache_policy=NO_CACHE)(listen_channel)
 
 
 @task(name="score-topics", cache_policy=NO_CACHE)
@@ -188,7 +163,9 @@ def run_once(resources: Resources) -> RunSummary:
             results = [
                 r
                 for brand in config.brands
-                for r in listen_task(warehouse, name, channel, secrets, brand, matcher, run_id, resources.channels)
+                for r in listen_task(
+                    warehouse, name, channel, secrets, brand, matcher, run_id=run_id, channels=resources.channels
+                )
             ]
             summary.feeds.extend(r.as_dict() for r in results)
             summary.channels[name] = channel_status(results)

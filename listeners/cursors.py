@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from models.mention import CursorUpdate
+from models.mention import CursorUpdate, as_utc
 
 
 def _cursor_text(value: str | int | datetime) -> str:
     if isinstance(value, datetime):
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.isoformat()
+        return as_utc(value).isoformat()
     return str(value).strip()
 
 
-def _cursor_key(value: str) -> tuple[int, int, str]:
+def cursor_order(value: str) -> tuple[int, int, str]:
+    """The sort key cursors compare by: digit strings as numbers, before any other text (ISO times)."""
     # Snowflake ids have no fixed width, so "999" < "1000" only when compared as numbers.
     return (0, int(value), "") if value.isdigit() else (1, 0, value)
 
@@ -23,7 +23,7 @@ def _cursor_key(value: str) -> tuple[int, int, str]:
 def newest_value(values: Iterable[str | int | datetime | None]) -> str | None:
     """The newest of some ids or timestamps: digit strings compare as numbers, other text (ISO times) as text."""
     texts = [text for text in (_cursor_text(v) for v in values if v is not None) if text]
-    return max(texts, key=_cursor_key) if texts else None
+    return max(texts, key=cursor_order) if texts else None
 
 
 def newest_cursor(
@@ -33,6 +33,6 @@ def newest_cursor(
     newest = newest_value(values)
     if newest is None:
         return None
-    if previous is not None and _cursor_key(previous) >= _cursor_key(newest):
+    if previous is not None and cursor_order(previous) >= cursor_order(newest):
         return None
     return CursorUpdate(channel=channel, scope=scope, value=newest)

@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from models.mention import Reject
+from models.mention import as_utc
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -21,7 +21,7 @@ def parse_timestamp(value: Any) -> datetime:
     if not text[:4].isdigit():
         raise ValueError(f"not an ISO-8601 timestamp: {text[:40]!r}")
     when = datetime.fromisoformat(text)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return as_utc(when)
 
 
 _BLOCK_TAGS = frozenset(
@@ -66,10 +66,3 @@ def html_to_text(markup: str | None) -> str:
         text = text.replace("\n\n\n", "\n\n")
     return text.strip()
 
-
-def api_reject(channel: str, item: Any, reason: str, *, record_id: str | None = None) -> Reject:
-    """A Reject for one malformed API item, its JSON kept (cut at 2,000 characters) for audit."""
-    import json
-
-    payload = json.dumps(item, ensure_ascii=False, default=str)[:2000]
-    return Reject(source=f"{channel} API", reason=reason, channel=channel, record_id=record_id, payload=payload)

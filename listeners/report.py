@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from listeners.paging import PageRun
-from models.mention import Reject
+from models.errors import RecordError
+from models.mention import Mention, Reject
+
+T = TypeVar("T")
 
 PAYLOAD_CHARS = 2_000
 
@@ -59,6 +63,47 @@ class FetchReport:
             record_id=record_id,
             payload=text[:PAYLOAD_CHARS],
         )
+
+    def parse(
+        self,
+        item: T,
+        to_mention: Callable[[T], Mention | None],
+        *,
+        channel: str,
+        record_id: Callable[[T], str | None],
+        payload: Callable[[T], Any] | None = None,
+    ) -> Mention | Reject | None:
+        """Count one item and parse it: its Mention, a Reject when malformed, None when skipped (deleted, empty)."""
+        self.items += 1
+        try:
+            mention = to_mention(item)
+        except RecordError as error:
+            kept = item if payload is None else payload(item)
+            return self.reject(error.reason, channel=channel, record_id=record_id(item), payload=kept)
+        if mention is None:
+            self.skipped += 1
+        return mention
+
+    def read(
+        self,
+        run: PageRun[T],
+        to_mention: Callable[[T], Mention | None],
+        *,
+        channel: str,
+        record_id: Callable[[T], str | None],
+        payload: Callable[[T], Any] | None = None,
+    ) -> Iterator[Mention | Reject]:
+        """Every item of a page run, parsed (`parse`); the report follows the run page by page and is finished."""
+        try:
+            for page in run:
+                # Kept current while the generator is suspended, so `listener.last` is right whenever it stops.
+                self.pages, self.newest = run.pages, run.newest
+                for item in page.items:
+                    result = self.parse(item, to_mention, channel=channel, record_id=record_id, payload=payload)
+                    if result is not None:
+                        yield result
+        finally:
+            self.finish(run)
 
     def notes(self) -> list[str]:
         """Human-readable lines for the run summary."""

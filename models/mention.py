@@ -187,6 +187,18 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def aware_utc(value: datetime, name: str = "time") -> datetime:
+    """The same instant in UTC; a naive datetime is refused (ValueError) where its zone would be a guess."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def aware_utc_or_none(value: datetime | None, name: str = "time") -> datetime | None:
+    """`aware_utc` for a time that may be missing."""
+    return None if value is None else aware_utc(value, name)
+
+
 class Reject(BaseModel):
     """An input record that failed validation: where it came from, why, and the raw payload for audit."""
 

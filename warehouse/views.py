@@ -20,7 +20,7 @@ VIEW_NAMES: tuple[str, ...] = (
     "alerts",
 )
 
-def _rating_norm_sql() -> str:
+def rating_norm_sql() -> str:
     """CASE expression mapping `rating` on its scale onto [-1, 1], built from models.ratings.SCALE_KNOTS."""
     # The scale names and knots are code constants, not user input, so they are inlined as literals. Each scale is
     # piecewise linear (NPS has its detractor / passive / promoter bands), the same maths as normalise_rating.
@@ -63,7 +63,7 @@ def view_statements() -> list[str]:
             m.metrics,
             m.rating,
             m.rating_scale,
-            {_rating_norm_sql()} AS rating_norm,
+            {rating_norm_sql()} AS rating_norm,
             s.label,
             s.score,
             s.p_negative,

@@ -13,12 +13,14 @@ from typing import Any
 import duckdb
 
 from flows.alerts.message import AlertContext, ExamplePost, render_alert
-from flows.runtime.config import Brand, Config
+from flows.runtime.config import Config
 from models.alerts.detector import Detection, detect
 from models.alerts.episodes import Action, Episode, plan
 from models.alerts.series import BrandSeries, HourCount, ReachPost
 from models.alerts.settings import DetectorSettings
+from models.brands import Brand
 from models.errors import BrandpulseError
+from models.text.stopwords import EN_STOP, KO_STOP
 from warehouse import Warehouse, transaction
 from warehouse.alerts import episodes as alert_episodes
 from warehouse.alerts import outbox
@@ -334,19 +336,18 @@ def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end
 
 
 _WORD = re.compile(r"[^\W\d_][\w'-]+", re.UNICODE)
-_STOP_WORDS = """the and for with this that are was not you your have has but its it's just from they them what
-when will can cant don't dont been were our out all any get got now why how who"""
-_STOP = frozenset(_STOP_WORDS.split())
 
 
 def simple_top_terms(
     selection: list[str], baseline: list[str], brand_terms: list[str], limit: int = MAX_TERMS
 ) -> list[str]:
     """Words (2+ letters) in at least two selected texts, ranked by how much more common they are than before."""
-    drop = {t.lower().lstrip("#@") for t in brand_terms} | _STOP
+    drop = {t.lower().lstrip("#@") for t in brand_terms} | EN_STOP | KO_STOP
 
     def words(text: str) -> set[str]:
-        return {w.lower() for w in _WORD.findall(text) if w.lower() not in drop}
+        lowered = (w.lower() for w in _WORD.findall(text))
+        # The shared list spells contractions without the apostrophe ("dont", "its"), as the term extractor does.
+        return {w for w in lowered if w not in drop and w.replace("'", "") not in drop}
 
     counts = Counter(w for text in selection for w in words(text))
     base = Counter(w for text in baseline for w in words(text))

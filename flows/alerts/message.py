@@ -16,6 +16,7 @@ from models.alerts.signals import (
     SIGNAL_NEGATIVE_VOLUME,
     SIGNAL_TOPIC_SURGE,
 )
+from models.text.links import web_url
 
 ZERO_WIDTH_SPACE = "\u200b"
 # Slack limits: header text 150 chars, section text 3000, a section field 2000, message text 40000.
@@ -292,12 +293,10 @@ def _reach(followers: int | None) -> str:
     return f"{followers} followers"
 
 
-def _safe_url(url: str | None) -> str | None:
-    """An http(s) URL made safe inside Slack's `<url|label>` syntax, or None."""
-    if not url:
-        return None
-    url = url.strip()
-    if not url.lower().startswith(("https://", "http://")):
+def _slack_url(url: str | None) -> str | None:
+    """A mention's http(s) link (`web_url`) made safe inside Slack's `<url|label>` syntax, or None."""
+    url = web_url(url)
+    if url is None:
         return None
     url = _SPACE.sub("%20", _CONTROL.sub("", url))
     url = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
@@ -310,7 +309,7 @@ def _example(post: ExamplePost) -> tuple[str, str, str]:
     quote = truncate(slack_escape(_one_line(post.text)), POST_LIMIT) or "(no text)"
     handle = _one_line(post.author_handle or "").lstrip("@")
     who = truncate(slack_escape(f"@{handle}"), HANDLE_LIMIT) if handle else "post"
-    url = _safe_url(post.url)
+    url = _slack_url(post.url)
     details = [f"on {truncate(slack_escape(_one_line(post.channel)), 40)}"]
     if reach := _reach(post.author_followers):
         details.append(reach)

@@ -3,42 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from flows.alerts.enqueue import history_days, load_series
 from flows.alerts.message import SIGNAL_NAMES
-from flows.cli.common import EXIT_CONFIG, ConfigOption, err, fail, out
-from flows.runtime.config import CONFIG_FILENAME, load_config
+from flows.cli.common import EXIT_CONFIG, ConfigOption, day_option, err, fail, out, resources
+from flows.runtime.config import load_config
 from models.alerts.detector import detect
 from models.alerts.episodes import Driver, Episode, ReplayedEpisode, replay
-from models.errors import BrandpulseError, ConfigError
-from warehouse import Warehouse
+from models.errors import BrandpulseError
 from warehouse.alerts import outbox
 
 alerts_app = typer.Typer(
     help="Spike alerts: replay detection over stored history; re-queue alerts for delivery.", no_args_is_help=True
 )
-
-
-def parse_when(value: str, *, end: bool = False) -> datetime:
-    """An ISO date or date-time as UTC (naive means UTC); a bare date as `--to` includes that whole day."""
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        option = "--to" if end else "--from"
-        raise typer.BadParameter(f"{value!r} is not an ISO date or date-time (2026-11-19 or 2026-11-19T10:00)",
-                                 param_hint=option) from None  # fmt: skip
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def episode_record(brand: str, replayed: ReplayedEpisode) -> dict[str, Any]:
@@ -108,18 +89,18 @@ def describe(replayed: ReplayedEpisode) -> str:
 @alerts_app.command()
 def backtest(
     brand: Annotated[str, typer.Option("--brand", "-b", help="Brand name, as in [[brands]].")],
-    start: Annotated[str, typer.Option("--from", help="First hour to replay: ISO date or date-time (UTC).")],
-    end: Annotated[str, typer.Option("--to", help="End of the replay (exclusive; a bare date includes that day).")],
+    since: Annotated[datetime, day_option("--from", "First hour to replay: ISO date or date-time (UTC).", times=True)],
+    until: Annotated[
+        datetime,
+        day_option("--to", "End of the replay (exclusive; a bare date includes that day).", times=True, end=True),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per episode instead of text.")] = False,
     preset: Annotated[
         str | None, typer.Option("--preset", help="sensitive | balanced | strict (default: the config's).")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Replay detection hour by hour over stored mentions and print the alerts it would have sent."""
-    since, until = parse_when(start), parse_when(end, end=True)
     if until <= since:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
     try:
@@ -127,12 +108,10 @@ def backtest(
         name = cfg.brand(brand).name
         alerts = cfg.alerts
         settings = alerts.detector(preset)
-        warehouse = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
-        with warehouse.read() as con:
+        with resources(cfg).warehouse.read() as con:
             series = load_series(con, name, since - timedelta(days=history_days(settings)), until, settings)
     except BrandpulseError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
+        raise fail(exc) from None
     episodes = [] if series is None else replay(detect(series, settings), evaluate_from=since, until=until)
     if as_json:
         for replayed in episodes:
@@ -179,8 +158,7 @@ def resend(
         raise typer.Exit(EXIT_CONFIG)
     try:
         cfg = load_config(config)
-        warehouse = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s)
-        with warehouse.write() as con:
+        with resources(cfg).warehouse.write() as con:
             missing = [k for k in key or [] if outbox.get(con, k) is None]
             count = outbox.requeue(con, now=datetime.now(UTC), statuses=statuses, keys=list(key or []))
     except BrandpulseError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +13,7 @@ from rich.text import Text
 
 from flows.runtime.config import CONFIG_FILENAME, Config
 from models.errors import ConfigError
+from models.mention import as_utc
 from warehouse.safe_output import terminal_safe
 
 if TYPE_CHECKING:
@@ -34,25 +35,46 @@ err = Console(stderr=True)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
 ]
+# CSV output (`sql`, `export`) guards cells against spreadsheet formulas unless asked not to.
+RawOption = Annotated[
+    bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
+]
 
 
 DAY_FORMAT = "%Y-%m-%d"
 
 
-def day_option(flag: str, help_text: str) -> Any:
-    """A `--from`/`--to` option that typer turns into a datetime (midnight of a UTC day), naming itself on errors."""
+def parse_when(value: str, flag: str, *, times: bool = False, end: bool = False) -> datetime:
+    """A UTC day from the command line (YYYY-MM-DD, midnight), or with `times` also an ISO date-time (naive = UTC).
+
+    With `end`, a bare date means the end of that day (the next midnight), so `--to 2026-11-19` includes the 19th.
+    """
+    text = value.strip()
+    try:
+        if len(text) == len("2026-11-19") or not times:
+            moment = datetime.strptime(text, DAY_FORMAT).replace(tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        if times:
+            return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    if times:
+        message = f"{value!r} is not an ISO date or date-time (2026-11-19 or 2026-11-19T10:00)"
+    else:
+        message = f"{flag} must be a date like 2026-11-22 (YYYY-MM-DD, UTC), not {value!r}"
+    raise typer.BadParameter(message, param_hint=flag)
+
+
+def day_option(flag: str, help_text: str, *, times: bool = False, end: bool = False) -> Any:
+    """A `--from`/`--to` option that typer turns into a UTC datetime with `parse_when`, naming itself on errors."""
 
     def parse(value: str | datetime) -> datetime:
         if isinstance(value, datetime):  # a default or a value typer already converted
             return value
-        try:
-            return datetime.strptime(value.strip(), DAY_FORMAT)
-        except ValueError:
-            raise typer.BadParameter(
-                f"{flag} must be a date like 2026-11-22 (YYYY-MM-DD, UTC), not {value!r}", param_hint=flag
-            ) from None
+        return parse_when(value, flag, times=times, end=end)
 
-    return typer.Option(flag, help=help_text, parser=parse, metavar="YYYY-MM-DD")
+    metavar = "YYYY-MM-DD[THH:MM]" if times else "YYYY-MM-DD"
+    return typer.Option(flag, help=help_text, parser=parse, metavar=metavar)
 
 
 def safe_text(value: Any, style: str = "") -> Text:

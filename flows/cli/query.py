@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from flows.cli.common import ConfigOption, err, fail, out, resources, safe_text
+from flows.cli.common import ConfigOption, RawOption, err, fail, out, resources, safe_text
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError, ConfigError, FatalError
 from warehouse.safe_output import neutralise_cell, terminal_safe
@@ -56,9 +56,7 @@ def _when(value: Any) -> str:
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse views and tables.")],
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
-    raw: Annotated[
-        bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
-    ] = False,
+    raw: RawOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Run a read-only SQL query against the warehouse (no files, network or extensions) and print the result."""

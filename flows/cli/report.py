@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, day_option, fail, out, resources
+from flows.cli.common import ConfigOption, RawOption, day_option, fail, out, resources
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError
 
@@ -61,9 +61,7 @@ def export(
     views: Annotated[
         list[str] | None, typer.Option("--view", help="A view to export (repeatable; default: every view).")
     ] = None,
-    raw: Annotated[
-        bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
-    ] = False,
+    raw: RawOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Export the warehouse views to Parquet or CSV files for BI tools (read-only; a running pipeline waits briefly)."""

@@ -43,7 +43,7 @@ def run(config: ConfigOption = None) -> None:
         summary = pipeline(config_path=str(config) if config else None)
     except BrandpulseError as exc:
         raise fail(exc) from None
-    _print_summary(cfg, summary)
+    print_summary(cfg, summary)
     if summary.get("status") == "partial":
         failed = summary.get("failed_sources", [])
         err.print(
@@ -65,7 +65,8 @@ EXAMPLE_QUERIES = (
 )
 
 
-def _print_summary(cfg: Config, summary: dict[str, Any]) -> None:
+def print_summary(cfg: Config, summary: dict[str, Any]) -> None:
+    """The run summary on the console: imports, channel statuses, scoring, totals per brand and channel, alerts."""
     totals = summary.get("totals", {})
     out.rule("[bold]brandpulse run summary")
     for item in summary.get("imports", []):

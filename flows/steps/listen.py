@@ -10,7 +10,8 @@ Protocol (see `listeners/feeds.py`, `listeners/registry.py` and docs/listeners.m
   listener generator into a batch and keeps what was fetched when the listener stops with an error.
 - `listen_feed` stores one batch: only mentions whose text really matches the feed's brand (matches of the other
   configured brands found in the same text are recorded too), with the rejects and the cursor, in ONE
-  transaction. A `FatalError` or `RetryableError` fails that feed only; anything else is a bug and propagates.
+  transaction. A `FatalError` or `RetryableError` fails that feed only; anything else is a bug and propagates
+  to `listen_channel`, which records it as the channel's failure.
 
 To add a channel: a folder `listeners/NAME/` with a builder, and one line in `listeners/registry.py`.
 """
@@ -18,7 +19,7 @@ To add a channel: a folder `listeners/NAME/` with a builder, and one line in `li
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -150,16 +151,28 @@ def listen_channel(
     matcher: BrandMatcher,
     *,
     run_id: str,
-    channels: dict[str, Channel] | None = None,
+    channels: Mapping[str, Channel] | None = None,
 ) -> list[FeedResult]:
-    """Every feed of one channel for one brand; a failing builder or feed is recorded, never raised."""
+    """Every feed of one channel for one brand; a failing builder, feed or listener is recorded, never raised.
+
+    Only a warehouse lock that outlasted its retries propagates: that is the run's problem, not this channel's.
+    """
     try:
         feeds = (channels or CHANNELS)[name].feeds(settings, brand, secrets)
     except (RetryableError, FatalError) as error:
         return [FeedResult(channel=name, brand=brand.name, scope="*", outcome=_outcome(error), reason=str(error))]
     if not feeds:
         return [FeedResult(channel=name, brand=brand.name, scope="*", notes=["nothing to listen to for this brand"])]
-    return [listen_feed(warehouse, feed, brand.name, matcher, run_id=run_id) for feed in feeds]
+    try:
+        return [listen_feed(warehouse, feed, brand.name, matcher, run_id=run_id) for feed in feeds]
+    except RetryableError:
+        raise
+    except Exception as exc:
+        # A bug in one listener must not stop the other channels, the scoring and the alerts: it is recorded as
+        # this channel's failure (with the traceback in the debug log), and the run ends "partial".
+        log.debug("channel %s failed", name, exc_info=True)
+        reason = f"{name}: unexpected {type(exc).__name__}: {exc}"[:500] + " (a bug: please report it with the log)"
+        return [FeedResult(channel=name, brand=brand.name, scope="*", outcome="failed", reason=reason)]
 
 
 def channel_status(results: Sequence[FeedResult]) -> str:

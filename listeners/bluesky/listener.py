@@ -11,7 +11,7 @@ from typing import Any
 from listeners.cursors import newest_value
 from listeners.http import http_request, json_body, raise_for_status, transport_errors
 from listeners.paging import Page, paginate
-from listeners.parsing import api_reject, parse_timestamp
+from listeners.parsing import parse_timestamp
 from listeners.report import FetchReport
 from listeners.retry import RetryPolicy, call_with_retries
 from models.errors import CredentialError, FatalError, RecordError
@@ -103,6 +103,11 @@ def post_to_mention(post: dict[str, Any]) -> Mention | None:
     )
 
 
+def _uri(post: Any) -> str | None:
+    uri = post.get("uri") if isinstance(post, dict) else None
+    return uri if isinstance(uri, str) else None
+
+
 def _indexed_at(post: Any) -> datetime | None:
     try:
         return parse_timestamp(post.get("indexedAt")) if isinstance(post, dict) else None
@@ -190,23 +195,7 @@ class BlueskyListener:
             next_token = str(cursor) if cursor and posts else None
             return Page(posts, next_token, newest_value(_indexed_at(p) for p in posts))
 
+        # Newest first: `last.resume_from` is the newest indexedAt, unless the run failed part-way.
         report = self.last = FetchReport(endpoint="search")
         run = paginate(fetch, max_pages=max_pages, policy=self.policy, sleep=self.sleep)
-        try:
-            for page in run:
-                for post in page.items:
-                    report.items += 1
-                    try:
-                        mention = post_to_mention(post)
-                    except RecordError as error:
-                        uri = post.get("uri") if isinstance(post, dict) and isinstance(post.get("uri"), str) else None
-                        report.rejected += 1
-                        yield api_reject(CHANNEL, post, error.reason, record_id=uri)
-                        continue
-                    if mention is None:
-                        report.skipped += 1
-                        continue
-                    yield mention
-        finally:
-            # Newest first: `last.resume_from` is the newest indexedAt, unless the run failed part-way.
-            report.finish(run)
+        yield from report.read(run, post_to_mention, channel=CHANNEL, record_id=_uri)

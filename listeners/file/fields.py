@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from models.mention import Mention
+from models.mention import Mention, as_utc
 
 REQUIRED_FIELDS = ("id", "text", "created_at")
 _TEXT_FIELDS = ("channel", "id", "text", "url", "author_id", "author_handle", "lang", "kind", "parent_id")
@@ -85,8 +85,7 @@ def _timestamp(value: Any) -> datetime:
         raise FieldProblem(f"created_at must be an ISO-8601 string like 2026-11-19T10:00:00Z, got {value!r}")
     try:
         stamp = datetime.fromisoformat(value.strip())
-        # Naive times are taken as UTC (survey tools rarely write an offset); aware ones are converted.
-        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        return as_utc(stamp)  # naive = UTC: survey tools rarely write an offset
     except (ValueError, OverflowError):
         raise FieldProblem(
             f"created_at {value.strip()[:60]!r} is not an ISO-8601 timestamp "

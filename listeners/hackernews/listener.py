@@ -9,7 +9,7 @@ from typing import Any
 from listeners.cursors import newest_value
 from listeners.http import http_request, json_body
 from listeners.paging import Page, paginate
-from listeners.parsing import api_reject, html_to_text, parse_timestamp
+from listeners.parsing import html_to_text, parse_timestamp
 from listeners.report import FetchReport
 from listeners.retry import RetryPolicy
 from models.errors import FatalError, RecordError
@@ -71,6 +71,10 @@ def hit_to_mention(hit: dict[str, Any]) -> Mention | None:
     )
 
 
+def _object_id(hit: Any) -> str | None:
+    return str(hit.get("objectID")) if isinstance(hit, dict) and hit.get("objectID") else None
+
+
 def _created_at_i(hit: Any) -> int | None:
     value = hit.get("created_at_i") if isinstance(hit, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -130,23 +134,7 @@ class HackerNewsListener:
             more = hits and isinstance(pages, int) and page_no + 1 < pages
             return Page(hits, str(page_no + 1) if more else None, newest_value(_created_at_i(h) for h in hits))
 
+        # Newest first: `last.resume_from` is the newest created_at_i, unless the run failed part-way.
         report = self.last = FetchReport(endpoint="search")
         run = paginate(fetch, max_pages=max_pages, policy=self.policy, sleep=self.sleep)
-        try:
-            for page in run:
-                for hit in page.items:
-                    report.items += 1
-                    try:
-                        mention = hit_to_mention(hit)
-                    except RecordError as error:
-                        record_id = str(hit.get("objectID")) if isinstance(hit, dict) and hit.get("objectID") else None
-                        report.rejected += 1
-                        yield api_reject(CHANNEL, hit, error.reason, record_id=record_id)
-                        continue
-                    if mention is None:
-                        report.skipped += 1
-                        continue
-                    yield mention
-        finally:
-            # Newest first: `last.resume_from` is the newest created_at_i, unless the run failed part-way.
-            report.finish(run)
+        yield from report.read(run, hit_to_mention, channel=CHANNEL, record_id=_object_id)

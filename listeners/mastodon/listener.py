@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 from listeners.cursors import newest_value
 from listeners.http import http_request, json_body
 from listeners.paging import Page, paginate
-from listeners.parsing import api_reject, html_to_text, parse_timestamp
+from listeners.parsing import html_to_text, parse_timestamp
 from listeners.report import FetchReport
 from listeners.retry import RetryPolicy
 from models.errors import AccessDenied, FatalError, RecordError
@@ -157,22 +157,7 @@ class MastodonListener:
         # Oldest first (forward), everything up to the newest id read is in even after a failure.
         report = self.last = FetchReport(endpoint="hashtag", forward=forward)
         run = paginate(fetch, max_pages=max_pages, policy=self.policy, sleep=self.sleep)
-        try:
-            for page in run:
-                for status in page.items:
-                    report.items += 1
-                    try:
-                        mention = status_to_mention(status)
-                    except RecordError as error:
-                        report.rejected += 1
-                        yield api_reject(CHANNEL, status, error.reason, record_id=_local_id(status))
-                        continue
-                    if mention is None:
-                        report.skipped += 1
-                        continue
-                    yield mention
-        finally:
-            report.finish(run)
+        yield from report.read(run, status_to_mention, channel=CHANNEL, record_id=_local_id)
 
     def _same_origin(self, url: str | None) -> str | None:
         """Follow a Link only on this instance: a page must not send us (or our retries) to another host."""

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from listeners.http import http_request
-from listeners.parsing import api_reject, html_to_text
+from listeners.parsing import html_to_text
 from listeners.report import FetchReport
 from listeners.retry import RetryPolicy, call_with_retries
 from models.errors import FatalError, RecordError
@@ -137,24 +137,17 @@ class RssListener:
         lang = parsed.feed.get("language") if isinstance(parsed.feed.get("language"), str) else None
         report.newest = since
         ordered = sorted(parsed.entries, key=lambda e: entry_cursor(e) or "")
+        to_mention = partial(entry_to_mention, channel=channel, lang=lang)
         for entry in ordered:
             position = entry_cursor(entry)
             if since is not None and position is not None and position <= since:
                 continue
-            report.items += 1
-            try:
-                mention = entry_to_mention(entry, channel=channel, lang=lang)
-            except RecordError as error:
-                report.rejected += 1
-                yield api_reject(channel, _plain(entry), error.reason, record_id=entry_id(entry))
-                mention = None
-            else:
-                if mention is None:
-                    report.skipped += 1  # undated or empty
+            # A Reject or a skipped entry (undated, empty) still moves the cursor past it.
+            result = report.parse(entry, to_mention, channel=channel, record_id=entry_id, payload=_plain)
             if position is not None and (report.newest is None or position > report.newest):
                 report.newest = position
-            if mention is not None:
-                yield mention
+            if result is not None:
+                yield result
         report.stopped_reason = "exhausted"
 
     def _get(self, url: str, channel: str) -> Any:

@@ -189,6 +189,11 @@ def partial_errors(body: Mapping[str, Any]) -> list[str]:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _tweet_id(item: tuple[Any, Includes]) -> str | None:
+    tweet = item[0]
+    return str(tweet.get("id")) if isinstance(tweet, Mapping) and tweet.get("id") else None
+
+
 def _body_and_headers(result: Any) -> tuple[Mapping[str, Any], Mapping[str, str]]:
     """Whatever the client's `return_type` is (requests.Response, dict, tweepy.Response), as (body, headers)."""
     if hasattr(result, "status_code") and hasattr(result, "json"):
@@ -345,20 +350,11 @@ class XListener:
             return Page([(tweet, includes) for tweet in data], meta.get("next_token"), str(newest) if newest else None)
 
         run = paginate(fetch, max_pages=max_pages, policy=self.policy, sleep=self.sleep)
-        try:
-            for page in run:
-                report.pages, report.newest = run.pages, run.newest
-                for tweet, includes in page.items:
-                    report.items += 1
-                    try:
-                        mention = tweet_to_mention(tweet, includes)
-                    except RecordError as error:
-                        tweet_id = str(tweet.get("id")) if isinstance(tweet, Mapping) and tweet.get("id") else None
-                        yield report.reject(error.reason, channel=CHANNEL, record_id=tweet_id, payload=tweet)
-                        continue
-                    if mention is None:
-                        report.skipped += 1
-                        continue
-                    yield mention
-        finally:
-            report.finish(run)
+        # Items are (tweet, includes) pairs; a Reject keeps the tweet alone.
+        yield from report.read(
+            run,
+            lambda pair: tweet_to_mention(*pair),
+            channel=CHANNEL,
+            record_id=_tweet_id,
+            payload=lambda pair: pair[0],
+        )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from models.alerts.episodes import Driver, Episode
 from models.alerts.series import HOUR, BrandSeries, HourCount, dense_counts
-from models.alerts.settings import DetectorSettings
+from models.alerts.settings import DetectorSettings, ScopeSettings
 from models.alerts.signals import (
     SIGNAL_CHANNEL_VOLUME,
     SIGNAL_NEGATIVE_VOLUME,
@@ -168,20 +168,22 @@ def detect(series: BrandSeries, settings: DetectorSettings) -> Detection:
     decisions = list(brand.decisions)
     if settings.share.enabled:
         decisions += run_share(brand, settings)
-    channels = {}
-    for name, counts in sorted(series.channels.items()):
-        neg, tot = dense_counts(counts, first, size, f"channel {name}")
-        test = CountTest(settings.channel.min_count, settings.channel.min_lift, settings.channel.p_value)
-        min_daily = settings.channel.min_daily_negative if settings.channel.enabled else None
-        channels[name] = run_counts(neg, tot, first, settings, test, SIGNAL_CHANNEL_VOLUME, name, min_daily)
-        decisions += channels[name].decisions
-    topics = {}
-    for name, counts in sorted(series.topics.items()):
-        neg, tot = dense_counts(counts, first, size, f"topic {name}")
-        test = CountTest(settings.topic.min_count, settings.topic.min_lift, settings.topic.p_value)
-        min_daily = settings.topic.min_daily_negative if settings.topic.enabled else None
-        topics[name] = run_counts(neg, tot, first, settings, test, SIGNAL_TOPIC_SURGE, name, min_daily)
-        decisions += topics[name].decisions
+
+    def scoped(
+        groups: Mapping[str, Sequence[HourCount]], kind: str, scope: ScopeSettings, signal: str
+    ) -> dict[str, Track]:
+        # A disabled channel or topic signal still keeps its baseline: the tracks name the drivers of an episode.
+        test = CountTest(scope.min_count, scope.min_lift, scope.p_value)
+        min_daily = scope.min_daily_negative if scope.enabled else None
+        tracks: dict[str, Track] = {}
+        for name, counts in sorted(groups.items()):
+            neg, tot = dense_counts(counts, first, size, f"{kind} {name}")
+            tracks[name] = run_counts(neg, tot, first, settings, test, signal, name, min_daily)
+        return tracks
+
+    channels = scoped(series.channels, "channel", settings.channel, SIGNAL_CHANNEL_VOLUME)
+    topics = scoped(series.topics, "topic", settings.topic, SIGNAL_TOPIC_SURGE)
+    decisions += [d for track in (*channels.values(), *topics.values()) for d in track.decisions]
     if settings.reach.enabled:
         decisions += reach_decisions(series.posts, first, size, settings.reach)
     return Detection(series.brand, first, settings, brand, channels, topics, decisions)

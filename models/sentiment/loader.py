@@ -384,7 +384,7 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name or name.endswith("/")
 
 
-def _folder_version(folder: Path) -> str:
+def folder_version(folder: Path) -> str:
     """A version that changes when the config or weights change: sha256 of config.json plus the weight files."""
     patterns = ("*.safetensors", "pytorch_model*.bin", "*.safetensors.index.json", "pytorch_model*.bin.index.json")
     weights = sorted({p for pattern in patterns for p in folder.glob(pattern) if p.is_file()})
@@ -420,7 +420,7 @@ def load_hf(
     model = model.to(device).eval()
     labels = label_map(model.config.id2label, name_or_path)
     commit = getattr(model.config, "_commit_hash", None)
-    version = _folder_version(folder) if is_folder else (commit or "unknown")
+    version = folder_version(folder) if is_folder else (commit or "unknown")
     limit = getattr(tokenizer, "model_max_length", max_length) or max_length
     if limit < 1_000_000:  # tokenizers without a known limit report a huge sentinel
         max_length = min(max_length, int(limit))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import ModelUnavailable
-from models.sentiment.loader import EMBEDDING_MEMO, BundledEncoder, E5Encoder, _folder_version, run_batched
+from models.sentiment.loader import EMBEDDING_MEMO, BundledEncoder, E5Encoder, folder_version, run_batched
 
 BUNDLED = "bundled"
 SETTING = "[model] encoder"
@@ -59,4 +59,4 @@ def load_embedder(setting: str = BUNDLED, *, sentiment_model: Any = None, base_d
         folder = base_dir / folder
     if not folder.is_dir():
         raise ModelUnavailable(f"encoder folder {folder} does not exist (set by {SETTING})")
-    return FolderEncoder(folder), f"folder:{_folder_version(folder)}"
+    return FolderEncoder(folder), f"folder:{folder_version(folder)}"

@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 from helpers import free_api_server
+from helpers.config import write_config
 from helpers.listen_server import FakeApi, Reply, fake_api
 from typer.testing import CliRunner
 
@@ -19,26 +20,6 @@ from listeners.reddit.feeds import search_history
 from models.errors import ConfigError
 from models.mention import CursorUpdate, Mention
 from warehouse import Warehouse, load_mentions
-
-CONFIG = """
-[warehouse]
-path = "wh.duckdb"
-[model]
-sentiment = "{model}"
-[[brands]]
-name = "Acme"
-terms = ["acme"]
-[channels.x]
-enabled = true
-api_url = "{x}"
-mentions = false
-[channels.hackernews]
-enabled = true
-host = "{hn}"
-[channels.rss]
-enabled = true
-feeds = ["http://127.0.0.1:9/never-read.xml"]
-"""
 
 TWEETS = [
     {"id": "1852000000000000004", "text": "acme after the range", "created_at": "2026-11-05T09:00:00Z"},
@@ -89,8 +70,16 @@ def servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     hn = free_api_server.FakeApi()
     hn.route("/api/v1/search_by_date", hn_search)
     with fake_api() as x, free_api_server.serve(hn):
-        config = tmp_path / "brandpulse.toml"
-        config.write_text(CONFIG.format(model="bundled", x=x.url, hn=hn.url), encoding="utf-8")
+        config = write_config(
+            tmp_path,
+            model={"sentiment": "bundled"},
+            brands=[{"name": "Acme", "terms": ["acme"]}],
+            channels={
+                "x": {"enabled": True, "api_url": x.url, "mentions": False},
+                "hackernews": {"enabled": True, "host": hn.url},
+                "rss": {"enabled": True, "feeds": ["http://127.0.0.1:9/never-read.xml"]},
+            },
+        )
         yield config, x, hn
 
 

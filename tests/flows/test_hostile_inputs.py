@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 from helpers.alerts import FakeSlack
+from helpers.config import write_config
 from typer.testing import CliRunner
 
 from flows.alerts.delivery import deliver_due
@@ -31,19 +32,6 @@ from warehouse.queries import alerts as alert_queries
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "hostile_posts.jsonl"
 DAY = date(2026, 11, 10)
-CONFIG = """
-[warehouse]
-path = "wh.duckdb"
-[model]
-taxonomy = "none"
-[[brands]]
-name = "Acme"
-terms = ["acme", "애크미"]
-competitors = ["Globex"]
-[[brands]]
-name = "Globex"
-terms = ["globex"]
-"""
 # Posts the warehouse cannot hold, and the reason import gives for each (the rest of the file still loads).
 REJECTED = {
     "h16": "text contains a NUL byte",
@@ -78,7 +66,7 @@ class AllNegative:
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A warehouse that imported the corpus through `brandpulse import`, scored; the folder and the CLI output."""
     folder = tmp_path_factory.mktemp("hostile")
-    (folder / "brandpulse.toml").write_text(CONFIG, encoding="utf-8")
+    write_config(folder, model={"taxonomy": "none"})
     result = CliRunner().invoke(app, ["import", str(CORPUS), "--config", str(folder / "brandpulse.toml")])
     assert result.exit_code == 0, result.output
     config = load_config(folder / "brandpulse.toml")

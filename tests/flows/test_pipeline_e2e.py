@@ -62,14 +62,14 @@ def test_pipeline_twice_loads_once_and_alerts_once(
 
 
 def test_run_summary_line_counts_updates_and_resolved_notes(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows.cli.run import _print_summary
+    from flows.cli.run import print_summary
     from flows.runtime.config import parse_config
 
     summary = {
         "scored": 0, "model": "tiny", "alerts_new": 1, "alerts_updates": 2, "alerts_resolved": 1, "alerts_sent": 4,
         "alerts_retry": 0, "alerts_failed": 0, "warehouse": "wh.duckdb", "totals": {"alerts_total": 5},
     }
-    _print_summary(parse_config({}), summary)
+    print_summary(parse_config({}), summary)
     printed = " ".join(capsys.readouterr().out.split())
     assert "alerts: 1 new episode(s), 2 update(s), 1 resolved note(s), 4 delivered" in printed
 

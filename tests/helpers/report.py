@@ -66,7 +66,8 @@ def build_sample_warehouse(folder: Path) -> Config:
     return config
 
 
-def _sentiment(label: str, score: float) -> Sentiment:
+def sentiment_record(label: str, score: float) -> Sentiment:
+    """A Sentiment with `label` and `score`, the other probabilities spread evenly."""
     rest = (1 - abs(score)) / 2
     probs = {"negative": rest, "neutral": rest, "positive": rest}
     probs[label] = 1 - 2 * rest
@@ -136,7 +137,7 @@ def build_small_warehouse(path: Path) -> Warehouse:
         )
         mentions.append(mention)
         matches[mention.key] = [BrandMatch(brand=brand, terms=(brand.lower(),))]
-        scores.append((mention.key, _sentiment(label, score)))
+        scores.append((mention.key, sentiment_record(label, score)))
     warehouse = Warehouse(path)
     with warehouse.write() as con:
         load_mentions(con, mentions, matches, run_id="small")
@@ -188,7 +189,7 @@ def add_malicious_mention(warehouse: Warehouse, brand: str, at: datetime) -> Non
     )
     with warehouse.write() as con:
         load_mentions(con, [mention], {mention.key: [BrandMatch(brand=brand, terms=("acme",))]}, run_id="evil")
-        load_scores(con, [(mention.key, _sentiment("negative", -0.99))])
+        load_scores(con, [(mention.key, sentiment_record("negative", -0.99))])
 
 
 # Keyword rules standing in for the topic model on the sample data (the real one fills mention_topics the same way).

@@ -5,21 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.config import write_config
 from helpers.report import build_small_warehouse
 
 from warehouse import Warehouse
-
-SMALL_CONFIG = """
-[warehouse]
-path = "small.duckdb"
-[[brands]]
-name = "Acme"
-terms = ["acme", "애크미"]
-competitors = ["Globex"]
-[[brands]]
-name = "Globex"
-terms = ["globex"]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +21,6 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 def small_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder with brandpulse.toml and the tiny warehouse, as the CLI finds them."""
     build_small_warehouse(tmp_path / "small.duckdb")
-    (tmp_path / "brandpulse.toml").write_text(SMALL_CONFIG, encoding="utf-8")
+    write_config(tmp_path, warehouse={"path": "small.duckdb"})
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -6,30 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from helpers.config import ACME, GLOBEX, write_config
+
 START = datetime(2026, 11, 1, tzinfo=UTC)
 SPIKE_START = START + timedelta(days=9, hours=10)
 SPIKE_HOURS = 4
 
-CONFIG = """
-[warehouse]
-path = "wh.duckdb"
-lock_timeout_s = 20
-[model]
-sentiment = "{model}"
-encoder = "{model}"   # topics embed with the tiny model too: no test but one needs the real e5
-[[brands]]
-name = "Acme"
-terms = ["acme", "애크미"]
-competitors = ["Globex"]
-[[brands]]
-name = "Globex"
-terms = ["globex"]
-competitors = ["Acme"]
-[alerts]
-preset = "balanced"
-[imports]
-files = ["mentions.jsonl", "survey.csv"]
-"""
 
 
 def write_sample(folder: Path, model_dir: Path) -> Path:
@@ -63,6 +45,12 @@ def write_sample(folder: Path, model_dir: Path) -> Path:
         at = (START + timedelta(days=i % 9)).isoformat()
         survey.append(f"survey,s{i},acme order update,{at},survey,{score},nps,Acme")
     (folder / "survey.csv").write_text("\n".join(survey) + "\n", encoding="utf-8")
-    config = folder / "brandpulse.toml"
-    config.write_text(CONFIG.format(model=model_dir.as_posix()), encoding="utf-8")
-    return config
+    return write_config(
+        folder,
+        warehouse={"lock_timeout_s": 20},
+        # Topics embed with the tiny model too: no test but one needs the real e5.
+        model={"sentiment": model_dir, "encoder": model_dir},
+        brands=[ACME, {**GLOBEX, "competitors": ["Acme"]}],
+        alerts={"preset": "balanced"},
+        imports={"files": ["mentions.jsonl", "survey.csv"]},
+    )

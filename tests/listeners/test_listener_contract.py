@@ -19,7 +19,7 @@ from helpers.free_api_server import FakeApi, Reply, fixture, fixture_json, serve
 
 from listeners.bluesky.listener import SEARCH_PATH as BSKY_PATH
 from listeners.bluesky.listener import BlueskyListener, post_to_mention
-from listeners.cursors import _cursor_key, newest_cursor
+from listeners.cursors import cursor_order, newest_cursor
 from listeners.hackernews.listener import SEARCH_PATH as HN_PATH
 from listeners.hackernews.listener import HackerNewsListener, hit_to_mention
 from listeners.mastodon.listener import MastodonListener, status_to_mention
@@ -157,7 +157,7 @@ def test_refetch_is_idempotent_and_the_cursor_never_moves_back(case: tuple[Case,
     assert cursor is not None
     _, _, later = _read(spec, api, cursor)
     if later is not None:
-        assert _cursor_key(later) >= _cursor_key(cursor)
+        assert cursor_order(later) >= cursor_order(cursor)
     # This server ignores the cursor and serves the same items again: the saved cursor must not move (the
     # shared test_feed_contract.py checks forward moves against fakes that honour the cursor).
     assert newest_cursor(spec.channel, "scope", [later], previous=cursor) is None

@@ -7,7 +7,7 @@ import pytest
 
 from models.mention import RATING_SCALES
 from models.ratings import SCALE_KNOTS, normalise_rating, rating_label
-from warehouse.views import _rating_norm_sql
+from warehouse.views import rating_norm_sql
 
 
 @pytest.mark.parametrize(
@@ -50,6 +50,6 @@ def test_out_of_range_and_unknown_scales_are_refused() -> None:
 def test_the_warehouse_view_uses_the_same_mapping() -> None:
     con = duckdb.connect()
     cases = [(scale, low + (high - low) * i / 10) for scale, (low, high) in RATING_SCALES.items() for i in range(11)]
-    sql = f"SELECT {_rating_norm_sql()} FROM (SELECT ? AS rating_scale, ? AS rating) AS m"
+    sql = f"SELECT {rating_norm_sql()} FROM (SELECT ? AS rating_scale, ? AS rating) AS m"
     for scale, rating in cases:
         assert con.execute(sql, [scale, rating]).fetchone()[0] == pytest.approx(normalise_rating(rating, scale))

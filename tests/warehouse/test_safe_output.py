@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers.report import _sentiment
+from helpers.report import sentiment_record
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -40,7 +40,7 @@ def hostile(path: Path) -> None:
     ]
     with wh.write() as con:
         load_mentions(con, mentions, {m.key: [BrandMatch(brand="Acme", terms=("acme",))] for m in mentions})
-        load_scores(con, [(m.key, _sentiment("negative", -0.8)) for m in mentions])
+        load_scores(con, [(m.key, sentiment_record("negative", -0.8)) for m in mentions])
 
 
 @pytest.fixture

@@ -8,8 +8,11 @@ from typing import Any
 
 import duckdb
 
+from models.mention import aware_utc, aware_utc_or_none
+
 OPEN = "open"
 RESOLVED = "resolved"
+_TIMES = "episode times"  # how a naive time is named in the ValueError
 
 _COLUMNS = (
     "episode_key, brand, signal, signals, window_start, window_end, status, observed, expected, share, usual_share, "
@@ -42,20 +45,12 @@ class StoredEpisode:
     run_id: str | None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("episode times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def for_brand(con: duckdb.DuckDBPyConnection, brand: str, *, since: datetime) -> list[StoredEpisode]:
     """The brand's episodes that are open or ended at or after `since`, oldest first."""
     rows = con.execute(
         f"SELECT {_COLUMNS} FROM alert_episodes WHERE brand = ? AND (status = ? OR window_end >= ?) "
         "ORDER BY window_start, episode_key",
-        [brand, OPEN, _utc(since)],
+        [brand, OPEN, aware_utc(since, _TIMES)],
     ).fetchall()
     return [_row(values) for values in rows]
 
@@ -81,20 +76,20 @@ def save(con: duckdb.DuckDBPyConnection, episode: StoredEpisode) -> None:
             episode.brand,
             episode.signal,
             ",".join(episode.signals),
-            _utc(episode.window_start),
-            _utc(episode.window_end),
+            aware_utc(episode.window_start, _TIMES),
+            aware_utc(episode.window_end, _TIMES),
             episode.status,
             episode.observed,
             episode.expected,
             episode.share,
             episode.usual_share,
-            _utc(episode.peak_hour),
-            _utc(episode.detected_at),
+            aware_utc_or_none(episode.peak_hour, _TIMES),
+            aware_utc_or_none(episode.detected_at, _TIMES),
             episode.notified_observed,
             episode.updates,
-            _utc(episode.opened_at),
-            _utc(episode.updated_at),
-            _utc(episode.resolved_at),
+            aware_utc(episode.opened_at, _TIMES),
+            aware_utc(episode.updated_at, _TIMES),
+            aware_utc_or_none(episode.resolved_at, _TIMES),
             episode.run_id,
         ],
     )
@@ -115,12 +110,12 @@ def _row(values: tuple[Any, ...]) -> StoredEpisode:
         expected=float(expected or 0),
         share=share,
         usual_share=usual,
-        peak_hour=_utc(peak),
-        detected_at=_utc(detected),
+        peak_hour=aware_utc_or_none(peak, _TIMES),
+        detected_at=aware_utc_or_none(detected, _TIMES),
         notified_observed=float(notified or 0),
         updates=int(updates),
         opened_at=opened.astimezone(UTC),
         updated_at=updated.astimezone(UTC),
-        resolved_at=_utc(resolved),
+        resolved_at=aware_utc_or_none(resolved, _TIMES),
         run_id=run_id,
     )

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import duckdb
 
+from models.mention import aware_utc, aware_utc_or_none
+
 # Delivery states. pending → sending → sent is the happy path; the rest say why an alert is not (yet) in Slack.
 PENDING = "pending"  # queued: due when next_attempt_at is empty or past
 SENDING = "sending"  # written (and committed) just before the POST; left behind only if the outcome is unknown
@@ -85,17 +87,6 @@ class OutboxRow:
         return self.requeued_at or self.created_at
 
 
-def _utc(value: datetime, name: str) -> datetime:
-    """The same instant in UTC; naive datetimes are refused because their zone would be a guess."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return value.astimezone(UTC)
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
-
-
 def enqueue(
     con: duckdb.DuckDBPyConnection,
     episode_key: str,
@@ -122,7 +113,7 @@ def enqueue(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown outbox message kind {kind!r} (one of: {', '.join(KINDS)})")
-    start, end = _utc(window_start, "window_start"), _utc(window_end, "window_end")
+    start, end = aware_utc(window_start, "window_start"), aware_utc(window_end, "window_end")
     # Only first alerts compete for a window; follow-ups of the same episode must not be blocked by it.
     overlap = ALERT if kind == ALERT else "no overlap check"
     rows = con.execute(
@@ -150,7 +141,7 @@ def enqueue(
             rendered.title,
             rendered.text,
             json.dumps(rendered.blocks, ensure_ascii=False),
-            _utc(now, "now"),
+            aware_utc(now, "now"),
             run_id,
             kind,
             of_episode or (episode_key if kind == ALERT else None),
@@ -171,7 +162,7 @@ def due(con: duckdb.DuckDBPyConnection, now: datetime, *, limit: int | None = No
         "WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
         "ORDER BY created_at, alert_key"
     )
-    params: list[Any] = [_utc(now, "now")]
+    params: list[Any] = [aware_utc(now, "now")]
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -195,7 +186,7 @@ def mark_sending(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> boo
     return _changed(
         con,
         "UPDATE alert_outbox SET status = 'sending', sending_at = ? WHERE alert_key = ? AND status = 'pending'",
-        [_utc(now, "now"), key],
+        [aware_utc(now, "now"), key],
     )
 
 
@@ -214,7 +205,7 @@ def mark_sent(
         "UPDATE alert_outbox SET status = 'sent', sent_at = ?, destination = ?, next_attempt_at = NULL, "
         "slack_ts = coalesce(?, slack_ts), slack_channel = coalesce(?, slack_channel) "
         "WHERE alert_key = ? AND status <> 'sent'",
-        [_utc(now, "now"), destination, slack_ts, slack_channel, key],
+        [aware_utc(now, "now"), destination, slack_ts, slack_channel, key],
     )
 
 
@@ -224,7 +215,7 @@ def mark_console(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> boo
         con,
         "UPDATE alert_outbox SET status = 'console', sent_at = ?, destination = 'console', next_attempt_at = NULL "
         "WHERE alert_key = ? AND status IN ('pending', 'sending')",
-        [_utc(now, "now"), key],
+        [aware_utc(now, "now"), key],
     )
 
 
@@ -234,7 +225,7 @@ def mark_retry(con: duckdb.DuckDBPyConnection, key: str, error: str, next_attemp
         con,
         "UPDATE alert_outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
         "WHERE alert_key = ? AND status IN ('pending', 'sending')",
-        [error[:ERROR_LIMIT], _utc(next_attempt_at, "next_attempt_at"), key],
+        [error[:ERROR_LIMIT], aware_utc(next_attempt_at, "next_attempt_at"), key],
     )
 
 
@@ -302,7 +293,7 @@ def requeue(
             "UPDATE alert_outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, sending_at = NULL, "
             "in_doubt = 0, requeued_at = ? "
             "WHERE status NOT IN ('pending', 'sending') AND (list_contains(?, status) OR list_contains(?, alert_key))",
-            [_utc(now, "now"), list(statuses), list(keys or [])],
+            [aware_utc(now, "now"), list(statuses), list(keys or [])],
         ).fetchone()
     )
 
@@ -313,7 +304,7 @@ def console_only(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Outbox
         f"SELECT {_COLUMNS} FROM alert_outbox WHERE status = 'console' AND sent_at >= ? "
         "AND console_listed_at IS NULL ORDER BY created_at, alert_key"
     )
-    return [_row(values) for values in con.execute(sql, [_utc(since, "since")]).fetchall()]
+    return [_row(values) for values in con.execute(sql, [aware_utc(since, "since")]).fetchall()]
 
 
 def mark_console_listed(con: duckdb.DuckDBPyConnection, keys: list[str], now: datetime) -> int:
@@ -321,7 +312,7 @@ def mark_console_listed(con: duckdb.DuckDBPyConnection, keys: list[str], now: da
     return _count(
         con.execute(
             "UPDATE alert_outbox SET console_listed_at = ? WHERE list_contains(?, alert_key)",
-            [_utc(now, "now"), keys],
+            [aware_utc(now, "now"), keys],
         ).fetchone()
     )
 
@@ -365,16 +356,16 @@ def _row(values: tuple[Any, ...]) -> OutboxRow:
         blocks=json.loads(blocks) if blocks is not None else None,
         status=status,
         attempts=attempts,
-        next_attempt_at=_utc_or_none(next_at),
+        next_attempt_at=aware_utc_or_none(next_at),
         last_error=last_error,
         destination=destination,
         created_at=created_at.astimezone(UTC),
-        sent_at=_utc_or_none(sent_at),
+        sent_at=aware_utc_or_none(sent_at),
         run_id=run_id,
         kind=kind or ALERT,
         episode_key=episode,
-        sending_at=_utc_or_none(sending_at),
-        requeued_at=_utc_or_none(requeued_at),
+        sending_at=aware_utc_or_none(sending_at),
+        requeued_at=aware_utc_or_none(requeued_at),
         in_doubt=int(in_doubt or 0),
         slack_ts=slack_ts,
         slack_channel=slack_channel,

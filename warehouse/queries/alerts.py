@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from models.mention import as_utc
 
 
 def hourly_counts_by(
@@ -21,7 +19,7 @@ def hourly_counts_by(
     when the topic model gave one, else by the mention's; the newest topic model version per mention is used.
     Empty when no topics are stored (the topic signal is then silent).
     """
-    params = [brand, _utc(start), _utc(end)]
+    params = [brand, as_utc(start), as_utc(end)]
     if by == "channel":
         sql = """SELECT channel AS name, hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative')
             FROM mentions_scored
@@ -43,7 +41,7 @@ def hourly_counts_by(
         raise ValueError(f"by must be 'channel' or 'topic', not {by!r}")
     out: dict[str, list[tuple[datetime, int, int]]] = {}
     for name, hour, total, negative in con.execute(sql + " ORDER BY name, hour", params).fetchall():
-        out.setdefault(str(name), []).append((_utc(hour), int(total), int(negative)))
+        out.setdefault(str(name), []).append((as_utc(hour), int(total), int(negative)))
     return out
 
 
@@ -55,9 +53,9 @@ def negative_reach_posts(
         """SELECT created_at, author_followers, channel, id FROM mentions_scored
         WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ? AND author_followers >= ?
         ORDER BY created_at, channel, id""",
-        [brand, _utc(start), _utc(end), int(min_followers)],
+        [brand, as_utc(start), as_utc(end), int(min_followers)],
     ).fetchall()
-    return [(_utc(at), int(followers), str(channel), str(mid)) for at, followers, channel, mid in rows]
+    return [(as_utc(at), int(followers), str(channel), str(mid)) for at, followers, channel, mid in rows]
 
 
 def negative_texts(
@@ -68,7 +66,7 @@ def negative_texts(
         """SELECT text, lang FROM mentions_scored
         WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
         ORDER BY created_at DESC LIMIT ?""",
-        [brand, _utc(start), _utc(end), int(limit)],
+        [brand, as_utc(start), as_utc(end), int(limit)],
     ).fetchall()
     return [(str(text), lang) for text, lang in rows]
 
@@ -80,7 +78,7 @@ def first_mention_time(con: duckdb.DuckDBPyConnection, brand: str) -> datetime |
         JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id WHERE b.brand = ?""",
         [brand],
     ).fetchone()
-    return None if row is None or row[0] is None else _utc(row[0])
+    return None if row is None or row[0] is None else as_utc(row[0])
 
 
 def example_posts(
@@ -95,7 +93,7 @@ def example_posts(
         ) = 1
         ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
         LIMIT ?""",
-        [brand, _utc(start), _utc(end), int(limit)],
+        [brand, as_utc(start), as_utc(end), int(limit)],
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

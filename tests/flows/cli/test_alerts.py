@@ -10,7 +10,7 @@ import pytest
 from helpers.alerts import fill_warehouse
 from typer.testing import CliRunner
 
-from flows.cli.alerts import parse_when
+from flows.cli.common import parse_when
 from flows.cli.main import app
 
 START = datetime(2024, 4, 1, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_mistakes_are_clear(config: Path) -> None:
 
 
 def test_dates_are_utc_and_a_bare_to_date_includes_that_day() -> None:
-    assert parse_when("2024-04-16") == datetime(2024, 4, 16, tzinfo=UTC)
-    assert parse_when("2024-04-16", end=True) == datetime(2024, 4, 17, tzinfo=UTC)
-    assert parse_when("2024-04-16T10:30") == datetime(2024, 4, 16, 10, 30, tzinfo=UTC)
-    assert parse_when("2024-04-16T19:00+09:00") == datetime(2024, 4, 16, 10, tzinfo=UTC)
+    assert parse_when("2024-04-16", "--from", times=True) == datetime(2024, 4, 16, tzinfo=UTC)
+    assert parse_when("2024-04-16", "--to", times=True, end=True) == datetime(2024, 4, 17, tzinfo=UTC)
+    assert parse_when("2024-04-16T10:30", "--from", times=True) == datetime(2024, 4, 16, 10, 30, tzinfo=UTC)
+    assert parse_when("2024-04-16T19:00+09:00", "--from", times=True) == datetime(2024, 4, 16, 10, tzinfo=UTC)

@@ -7,27 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers.config import write_config
 from typer.testing import CliRunner
 
 from flows.cli.main import app
 from flows.runtime.config import load_config
 
 runner = CliRunner()
-
-CONFIG = """
-[warehouse]
-path = "wh.duckdb"
-[model]
-sentiment = "{model}"
-encoder = "{model}"
-[[brands]]
-name = "Acme"
-terms = ["acme", "애크미"]
-competitors = ["Globex"]
-[[brands]]
-name = "Globex"
-terms = ["globex"]
-"""
 
 IMPORT_CSV = """channel,id,text,created_at,kind,rating,rating_scale
 x,1,acme great fast,2026-11-01T10:00:00Z,post,,
@@ -41,7 +27,7 @@ survey,5,애크미 배송 최고,2026-11-01T12:00:00+09:00,survey,9,nps
 @pytest.fixture
 def project(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "brandpulse.toml").write_text(CONFIG.format(model=tiny_model_dir.as_posix()), encoding="utf-8")
+    write_config(tmp_path, model={"sentiment": tiny_model_dir, "encoder": tiny_model_dir})
     return tmp_path
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-from helpers.report import _sentiment, build_small_warehouse
+from helpers.report import build_small_warehouse, sentiment_record
 
 from flows.report.render import write_report
 from flows.runtime.config import parse_config
@@ -53,7 +53,7 @@ def _report(tmp_path: Path, *, unexplained: int, embedder: object) -> str:
     ]
     with warehouse.write() as con:
         load_mentions(con, mentions, {m.key: [BrandMatch(brand="Acme", terms=("acme",))] for m in mentions}, run_id="t")
-        load_scores(con, [(m.key, _sentiment("negative", -0.7)) for m in mentions])
+        load_scores(con, [(m.key, sentiment_record("negative", -0.7)) for m in mentions])
         for m in mentions:
             con.execute(
                 "INSERT INTO topic_scans VALUES (?, ?, 't1', 0, 0.1, '2026-11-12 00:00:00+00')", [m.channel, m.id]

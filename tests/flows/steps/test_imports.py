@@ -11,10 +11,9 @@ from typer.testing import CliRunner
 
 from flows.cli.common import EXIT_ERROR, EXIT_PARTIAL
 from flows.cli.main import app
-from flows.runtime.config import Brand
 from flows.steps.imports import import_file
 from flows.steps.score import score_with_model
-from models.brands import BrandMatcher
+from models.brands import Brand, BrandMatcher
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
 

