@@ -20,6 +20,7 @@ from models.errors import (
     WarehouseNotWritable,
 )
 from models.mention import DateLimits
+from models.retry import RetryPolicy
 from warehouse.failures import (
     folder_error,
     is_lock_conflict,
@@ -31,6 +32,8 @@ log = logging.getLogger("brandpulse")
 
 _BACKOFF_START_S = 0.05
 _BACKOFF_CAP_S = 2.0
+# Lock waits back off like every other retry (models/retry.py); attempts are bounded by the timeout instead.
+_LOCK_BACKOFF = RetryPolicy(base_delay=_BACKOFF_START_S, max_delay=_BACKOFF_CAP_S, jitter=0.5)
 READ_LOCK_TIMEOUT_S = 15.0
 # A writer waiting for the lock says so this often, so a run that waits minutes never looks hung.
 WAIT_REPORT_EVERY_S = 30.0
@@ -299,7 +302,7 @@ class Warehouse:
                         f"warehouse {self.path} is locked by {holder.describe()}; {state}, up to {timeout_s:g} s"
                     )
                     next_report += WAIT_REPORT_EVERY_S
-                delay = min(_BACKOFF_CAP_S, _BACKOFF_START_S * 2**attempt) * self._rng.uniform(0.5, 1.0)
+                delay = _LOCK_BACKOFF.backoff(attempt + 1, self._rng)
                 self._sleep(min(delay, remaining))
                 attempt += 1
 

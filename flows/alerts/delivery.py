@@ -22,8 +22,8 @@ from flows.alerts.senders import (
     redact_urls,
 )
 from flows.runtime.failpoints import failpoint
-from listeners.retry import RetryPolicy
 from models.alerts.settings import AlertSettings
+from models.retry import RetryPolicy
 from warehouse import Warehouse
 from warehouse.alerts import outbox
 from warehouse.alerts.outbox import OutboxRow
@@ -154,7 +154,7 @@ def deliver_due(
         else:
             wait = result.after_seconds
             if wait is None:
-                # The one backoff formula (listeners.retry.RetryPolicy), here across runs and without jitter:
+                # The one backoff formula (models.retry.RetryPolicy), here across runs and without jitter:
                 # runs are already spread by the schedule.
                 policy = RetryPolicy(base_delay=backoff_base_s, max_delay=max_backoff_s, jitter=0.0)
                 wait = policy.backoff(row.attempts + 1)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, day_option, fail, out, resources, say
+from flows.cli.common import EXIT_PARTIAL, ConfigOption, day_option, fail, out, resources, say
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError, ConfigError
 
@@ -25,7 +25,8 @@ def rescore(
     from flows.rescore import rescore as rescore_flow
 
     try:
-        load_config(config)
+        # Checked before the flow starts: a damaged, read-only or locked file is one line, not a flow traceback.
+        resources(load_config(config)).warehouse.check()
         result = rescore_flow(config_path=str(config) if config else None, model=model)
     except BrandpulseError as exc:
         raise fail(exc) from None
@@ -44,6 +45,7 @@ def retention(
         cfg = load_config(config)
         if days is None and cfg.warehouse.retention_days is None:
             raise ConfigError("give --days N or set [warehouse] retention_days", key="warehouse.retention_days")
+        resources(cfg).warehouse.check()
         result = retention_flow(config_path=str(config) if config else None, days=days)
     except BrandpulseError as exc:
         raise fail(exc) from None
@@ -62,7 +64,9 @@ def backfill(
     try:
         first, last = start.date(), end.date()
         day_range(first, last)
-        load_config(config).require_brands("brandpulse backfill")
+        cfg = load_config(config)
+        cfg.require_brands("brandpulse backfill")
+        resources(cfg).warehouse.check()
         result = backfill_flow(
             config_path=str(config) if config else None, start=first.isoformat(), end=last.isoformat(),
             channels=list(channel) if channel else None,
@@ -72,11 +76,18 @@ def backfill(
     table = Table(title=f"Backfill {first} .. {last} (UTC)")
     table.add_column("channel")
     table.add_column("status")
+    failed = []
     for name, status in result["channels"].items():
         style = "red" if status.startswith("failed") else ("" if status.startswith("ok") else "yellow")
         table.add_row(Text(name), Text(status, style=style))
-        out.print(table)
+        if status.startswith("failed"):
+            failed.append(name)
+    out.print(table)
     out.print(f"scored {result['scored']} mentions with {result['model']}", markup=False)
+    if failed:
+        # Like `run`: what loaded is kept and scored; the failed channels are named, and a rerun retries them.
+        say(f"partial backfill: {', '.join(failed)} failed; the rest was loaded and scored")
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def backup(

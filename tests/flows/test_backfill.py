@@ -180,6 +180,13 @@ def test_the_backfill_flow_holds_the_lock_scores_and_the_cli_prints_the_table(
     output = " ".join(printed.output.split())
     assert "ok: 2 new" in output and NO_HISTORY in output and "scored 2 mentions" in output
 
+    # A channel that fails makes the backfill partial (exit 3), like `run`: the rest is loaded and scored.
+    serve_archive(x, status=403)
+    partial = CliRunner().invoke(app, ["backfill", "--from", "2026-11-01", "--to", "2026-11-02",
+                                       "--channel", "x", "--channel", "hackernews", "--config", str(config_path)])
+    assert partial.exit_code == 3, partial.output
+    assert "partial backfill: x failed" in " ".join(partial.output.split())
+
 
 def tmp_path_of(config_path: Path) -> Path:
     return config_path.parent

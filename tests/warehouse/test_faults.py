@@ -149,13 +149,19 @@ def test_the_restore_hint_names_the_newest_backup(filled: Warehouse) -> None:
         Warehouse(filled.path).check()
 
 
-def test_cli_run_on_a_damaged_file_says_one_line(tmp_path: Path, filled: Warehouse) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["rescore"], ["retention", "--days", "30"], ["backfill", "--from", "2026-11-01", "--to", "2026-11-02"]],
+    ids=lambda c: c[0],
+)
+def test_cli_commands_on_a_damaged_file_say_one_line(tmp_path: Path, filled: Warehouse, command: list[str]) -> None:
     scribble(filled.path)
     from warehouse.connection import _VERIFIED
 
     _VERIFIED.clear()
     before = digest(filled.path)
-    result = runner.invoke(app, ["run", "--config", str(config(tmp_path, filled))])
+    # Every command that starts a flow checks the file first: one line, no flow started, nothing written.
+    result = runner.invoke(app, [*command, "--config", str(config(tmp_path, filled))])
     assert result.exit_code == 1
     line = one_line(result.output)
     assert str(filled.path) in line and "damaged" in line and "brandpulse restore" in line
