@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -26,6 +27,7 @@ from flows.steps import topics as topic_step
 from flows.steps.listen import channel_status, listen_channel
 from flows.steps.score import score_mentions
 from models.brands import BrandMatcher
+from models.errors import BrandpulseError
 from warehouse import Warehouse
 from warehouse.queries import pipeline as queries
 
@@ -63,6 +65,9 @@ class RunSummary:
     status: str = "completed"  # "partial" when a source failed and everything else ran
     failed_sources: list[str] = field(default_factory=list)  # "hackernews", "file:missing.jsonl"
     reason: str | None = None  # for a partial run: which sources failed and why
+    read_snapshot: str | None = None  # the read snapshot readers open (None: turned off)
+    read_snapshot_published_at: str | None = None  # ISO-8601 UTC of the snapshot now in place, if any
+    read_snapshot_note: str | None = None  # why this run did not publish one (nothing changed, or it failed)
 
     def source_failed(self, source: str, why: str) -> None:
         """Record one source's failure: the run goes on and ends `partial`."""
@@ -215,7 +220,54 @@ def run_once(resources: Resources) -> RunSummary:
         summary.alerts_console_only, summary.alerts_console_resent = alerts["console_only"], alerts["console_resent"]
         with warehouse.write() as con:
             summary.totals = queries.summary(con)
+    # After recorded_run, so the snapshot holds this run's finished record too.
+    publish_read_snapshot(warehouse, config, summary)
     return summary
+
+
+# Counters that mean the warehouse's data changed in this pass (the runs row always changes; it alone is not news).
+_CHANGE_KEYS = ("inserted", "edited")
+_ALERT_CHANGES = (
+    "alerts_new", "alerts_updates", "alerts_resolved", "alerts_sent", "alerts_retry", "alerts_failed",
+    "alerts_blocked", "alerts_expired", "alerts_recovered",
+)
+
+
+def run_changed(summary: RunSummary) -> bool:
+    """Whether this pass stored, scored or alerted anything, so readers need a fresh snapshot."""
+    sources = [*summary.feeds, *summary.imports]
+    if any(item.get(key) for item in sources for key in _CHANGE_KEYS):
+        return True
+    if summary.scored or summary.topics_scored:
+        return True
+    return any(getattr(summary, key) for key in _ALERT_CHANGES)
+
+
+def publish_read_snapshot(warehouse: Warehouse, config: Config, summary: RunSummary) -> None:
+    """Publish the read snapshot when the run changed something (or there is none, or it is of an older schema)."""
+    from warehouse.schema import SCHEMA_VERSION
+    from warehouse.snapshot import publish_snapshot, snapshot_info
+
+    target = config.warehouse.read_snapshot_path()
+    if target is None:
+        return
+    summary.read_snapshot = str(target)
+    current = snapshot_info(target)
+    stale = current is None or current.schema_version < SCHEMA_VERSION or current.source_path != str(warehouse.path)
+    if not stale and not run_changed(summary):
+        summary.read_snapshot_published_at = current.published_at.astimezone(UTC).isoformat()
+        summary.read_snapshot_note = "unchanged: nothing new in this run"
+        return
+    try:
+        published = publish_snapshot(warehouse, target)
+    except (BrandpulseError, OSError, duckdb.Error) as exc:
+        # The run's data is committed in the live file; a missing snapshot only delays readers, so it warns.
+        get_run_logger().warning("read snapshot %s not published: %s", target, exc)
+        summary.read_snapshot_note = f"not published: {exc}"
+        if current is not None:
+            summary.read_snapshot_published_at = current.published_at.astimezone(UTC).isoformat()
+        return
+    summary.read_snapshot_published_at = published.published_at.astimezone(UTC).isoformat()
 
 
 @flow(name="pipeline", log_prints=True)

@@ -66,7 +66,7 @@ def backup_target(database: Path, to: Path | None, now: datetime | None = None) 
     return to
 
 
-def _read_back(path: Path) -> tuple[int, int]:
+def read_back(path: Path) -> tuple[int, int]:
     """Open a copy read-only, read every table, and return (schema version, mentions); raises duckdb.Error."""
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -92,6 +92,21 @@ def _copy_durably(source: Path, target: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
+def checkpointed_copy(warehouse: Warehouse, target: Path, *, verify_all: bool) -> None:
+    """CHECKPOINT the warehouse and copy its file to target (whole or not at all) while holding the write lock.
+
+    The one copier behind backups and read snapshots (warehouse/snapshot.py). `verify_all` reads every block
+    first even if this process checked the file before; without it, write() checks only a file changed since.
+    """
+    with warehouse.write(migrate_schema=False) as con:
+        if verify_all:
+            verify_integrity(con)
+        # The WAL folded into the file, so the file alone is the whole database; holding this read-write
+        # connection keeps every other process from writing while the bytes are copied.
+        con.execute("CHECKPOINT")
+        _copy_durably(warehouse.path, target)
+
+
 def backup(warehouse: Warehouse, to: Path | None = None, *, now: datetime | None = None) -> BackupResult:
     """Check the whole file, CHECKPOINT it, copy it byte for byte while holding the lock, then read the copy back."""
     if not warehouse.path.exists():
@@ -99,16 +114,11 @@ def backup(warehouse: Warehouse, to: Path | None = None, *, now: datetime | None
     target = backup_target(warehouse.path, to, now)
     if target.exists():
         raise FatalError(f"{target} already exists; give another --to path (a backup never overwrites a file)")
+    # Every block is read here even if this process checked it before: a backup of a damaged file is useless.
     # No migration: a backup is what the file is now, so it can also be taken before an upgrade.
-    with warehouse.write(migrate_schema=False) as con:
-        # Every block is read here even if this process checked it before: a backup of a damaged file is useless.
-        verify_integrity(con)
-        # The WAL folded into the file, so the file alone is the whole database; holding this read-write
-        # connection keeps every other process from writing while the bytes are copied.
-        con.execute("CHECKPOINT")
-        _copy_durably(warehouse.path, target)
+    checkpointed_copy(warehouse, target, verify_all=True)
     try:
-        version, mentions = _read_back(target)
+        version, mentions = read_back(target)
     except duckdb.Error as exc:
         raise WarehouseCorrupt(
             f"the backup {target} does not read back ({' '.join(str(exc).split())[:200]}); it was kept for "
@@ -145,7 +155,7 @@ def restore(warehouse: Warehouse, source: Path, *, now: datetime | None = None) 
     if source.resolve() == database.resolve():
         raise FatalError(f"{source} is the warehouse itself; give a backup file")
     try:
-        _read_back(source)
+        read_back(source)
     except duckdb.Error as exc:
         raise WarehouseCorrupt(
             f"the backup {source} is damaged or not a brandpulse warehouse ({' '.join(str(exc).split())[:200]}); "
@@ -167,7 +177,7 @@ def restore(warehouse: Warehouse, source: Path, *, now: datetime | None = None) 
     _copy_durably(source, database)
     warehouse.forget_verified()
     try:
-        version, mentions = _read_back(database)
+        version, mentions = read_back(database)
     except duckdb.Error as exc:
         raise translate_error(exc, database, writing=False) or exc from exc
     return RestoreResult(database, source, mentions, version, set_aside)

@@ -18,6 +18,7 @@ from warehouse.safe_output import terminal_safe
 
 if TYPE_CHECKING:
     from flows.resources import Resources
+    from warehouse import Warehouse
 
 # Exit statuses every command shares (README "Exit codes"): 0 done; 1 an error stopped the command (nothing done,
 # or the run stopped); 2 a configuration or usage error (fix the setting the message names); 3 partial: some
@@ -36,6 +37,12 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help=f"Config file (default ./{CONFIG_FILENAME}, else the demo).")
 ]
 # CSV output (`sql`, `export`) guards cells against spreadsheet formulas unless asked not to.
+# Read commands open the read snapshot so an analyst never blocks (or waits for) a run; --live reads the live file.
+LiveOption = Annotated[
+    bool,
+    typer.Option("--live", help="Read the live warehouse file instead of the read snapshot (newest data; waits "
+                 "while a run writes, and blocks the run while it reads)."),
+]
 RawOption = Annotated[
     bool, typer.Option("--raw", help="CSV: keep text cells exactly as stored (no ' before =, +, -, @).")
 ]
@@ -92,6 +99,26 @@ def resources(config: Config) -> Resources:
     from flows.resources import build_resources  # imported on use: `brandpulse --help` stays fast
 
     return build_resources(config, notify=say)
+
+
+def reading_warehouse(config: Config, *, live: bool = False) -> Warehouse:
+    """The warehouse a read-only command opens: the read snapshot when one is published, else the live file."""
+    from warehouse import Warehouse
+
+    live_warehouse = resources(config).warehouse
+    snapshot = config.warehouse.read_snapshot_path()
+    if live or snapshot is None:
+        return live_warehouse
+    if not snapshot.is_file():
+        if live_warehouse.path.exists():
+            # One line on stderr, so piped output (--format csv/json) stays clean.
+            err.print(
+                safe_text(f"note: no read snapshot at {snapshot} yet (`brandpulse run` publishes it); "
+                          "reading the live warehouse"),
+                highlight=False, soft_wrap=True,
+            )
+        return live_warehouse
+    return Warehouse(snapshot, lock_timeout_s=config.warehouse.lock_timeout_s, notify=say)
 
 
 def edited_note(count: int) -> str:

@@ -10,7 +10,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from flows.cli.common import ConfigOption, RawOption, err, fail, out, resources, safe_text
+from flows.cli.common import (
+    ConfigOption,
+    LiveOption,
+    RawOption,
+    err,
+    fail,
+    out,
+    reading_warehouse,
+    resources,
+    safe_text,
+)
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError, ConfigError, FatalError
 from warehouse.safe_output import neutralise_cell, terminal_safe
@@ -57,6 +67,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse views and tables.")],
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
     raw: RawOption = False,
+    live: LiveOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Run a read-only SQL query against the warehouse (no files, network or extensions) and print the result."""
@@ -65,7 +76,7 @@ def sql(
     try:
         cfg = load_config(config)
         # Sandboxed: the query sees the warehouse only; read_csv('http://…'), INSTALL or ATTACH are refused.
-        with resources(cfg).warehouse.read(sandboxed=True) as con:
+        with reading_warehouse(cfg, live=live).read(sandboxed=True) as con:
             columns, rows = run_readonly_sql(con, query)
     except BrandpulseError as exc:
         raise fail(exc) from None
@@ -130,6 +141,7 @@ def trends(
     by: Annotated[str, typer.Option(help="channel | day | week | brand | topic")] = "channel",
     days: Annotated[int, typer.Option(help="How many days back from the newest mention.")] = 28,
     brand: Annotated[str | None, typer.Option(help="Only this brand (default: every brand).")] = None,
+    live: LiveOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Sentiment trends as a terminal table, over the last N days of stored data."""
@@ -143,7 +155,7 @@ def trends(
     try:
         cfg = load_config(config)
         brand_name = cfg.brand(brand).name if brand is not None else None
-        with resources(cfg).warehouse.read() as con:
+        with reading_warehouse(cfg, live=live).read() as con:
             # Days after tomorrow are broken dates (stored before the load-time check): never the window's end.
             newest = con.execute(
                 "SELECT max(day) FROM sentiment_daily WHERE day <= ?", [latest_plausible_day()]

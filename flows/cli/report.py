@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, RawOption, day_option, fail, out, resources
+from flows.cli.common import ConfigOption, LiveOption, RawOption, day_option, fail, out, reading_warehouse
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError
 
@@ -25,6 +25,7 @@ def report(
     end: Annotated[datetime | None, day_option("--to", "Last day, YYYY-MM-DD (default: the newest mention's day).")]
     = None,
     days: Annotated[int, typer.Option(help="Days covered when --from is not given.", min=1)] = 28,
+    live: LiveOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Write the HTML report (trends, share of voice, topics, terms, feedback, alerts) that opens offline."""
@@ -33,7 +34,7 @@ def report(
     try:
         cfg = load_config(config)
         result = write_report(
-            resources(cfg).warehouse,
+            reading_warehouse(cfg, live=live),
             cfg,
             out_path or default_report_path,
             brand=brand,
@@ -62,6 +63,7 @@ def export(
         list[str] | None, typer.Option("--view", help="A view to export (repeatable; default: every view).")
     ] = None,
     raw: RawOption = False,
+    live: LiveOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Export the warehouse views to Parquet or CSV files for BI tools (read-only; a running pipeline waits briefly)."""
@@ -70,7 +72,7 @@ def export(
     try:
         cfg = load_config(config)
         check_export_request(fmt, views)  # a typo fails before the warehouse is opened
-        with resources(cfg).warehouse.read() as con:
+        with reading_warehouse(cfg, live=live).read() as con:
             files = export_views(con, out_dir, fmt, views, raw=raw)
     except BrandpulseError as exc:
         raise fail(exc) from None

@@ -116,6 +116,11 @@ def print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     for line, style in alert_delivery_lines(summary):
         out.print(safe_text(line, style=style), soft_wrap=True)
     out.print(f"warehouse: {summary['warehouse']}", markup=False)
+    if summary.get("read_snapshot"):
+        published = summary.get("read_snapshot_published_at") or "not yet"
+        note = f"; {summary['read_snapshot_note']}" if summary.get("read_snapshot_note") else ""
+        out.print(safe_text(f"read snapshot: {summary['read_snapshot']} (published {published}{note})"),
+                  soft_wrap=True)
     out.print("try:")
     for query in EXAMPLE_QUERIES:
         out.print(f'  brandpulse sql "{query}"', highlight=False, markup=False, soft_wrap=True)

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli.common import ConfigOption, err, out, resources, safe_text
+from flows.cli.common import ConfigOption, LiveOption, err, out, reading_warehouse, safe_text
 from flows.runtime.config import load_config
 from models.errors import BrandpulseError, ConfigError
 
@@ -20,6 +20,7 @@ def themes(
     brand: Annotated[str | None, typer.Option(help="Only this brand (default: every brand).")] = None,
     days: Annotated[int, typer.Option(help="Window: the last N days before the newest mention.", min=1)] = 7,
     min_size: Annotated[int, typer.Option(help="Smallest theme (mentions).", min=2)] = 3,
+    live: LiveOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Negative drivers (topics, terms by lift over the brand's baseline) and emerging themes no topic explains."""
@@ -30,7 +31,7 @@ def themes(
     try:
         cfg = load_config(config)
         brands = [cfg.brand(brand)] if brand else list(cfg.brands)
-        warehouse = resources(cfg).warehouse
+        warehouse = reading_warehouse(cfg, live=live)
         embedder = None
         for item in brands:
             with warehouse.read() as con:

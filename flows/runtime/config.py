@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from listeners.reddit.client import USER_AGENT as REDDIT_USER_AGENT
@@ -39,6 +39,25 @@ class WarehouseSettings(_Strict):
     # Every channel's mentions must be dated from earliest_date to now + future_tolerance_hours; others are rejected.
     earliest_date: date = EARLIEST_DATE
     future_tolerance_hours: float = Field(default=FUTURE_TOLERANCE_HOURS, ge=0, le=24 * 366)
+    # The read snapshot readers open instead of the live file, so they never block a run (warehouse/snapshot.py):
+    # None (unset) = `<stem>.read.duckdb` beside `path`; a path = there; "" or false = no snapshot.
+    read_snapshot: Path | Literal[False] | None = None
+
+    @field_validator("read_snapshot", mode="before")
+    @classmethod
+    def _snapshot_off(cls, value: Any) -> Any:
+        # TOML has no null: "" and false both mean off, true means the default place.
+        if value == "" or value is False:
+            return False
+        return None if value is True else value
+
+    def read_snapshot_path(self) -> Path | None:
+        """Where the read snapshot is published, or None when it is turned off."""
+        from warehouse.snapshot import default_snapshot_path
+
+        if self.read_snapshot is False:
+            return None
+        return self.read_snapshot or default_snapshot_path(self.path)
 
     def date_limits(self) -> DateLimits:
         """The accepted `created_at` range, for `Warehouse(..., dates=...)`."""
@@ -157,6 +176,8 @@ def parse_config(data: dict[str, Any], *, source: str | None = None) -> Config:
         raise ConfigError(f"invalid configuration: {message}{more}", key=key, file=source) from None
     base = Path(source).resolve().parent if source else Path.cwd()
     config.warehouse.path = _resolve(config.warehouse.path, base)
+    if isinstance(config.warehouse.read_snapshot, Path):
+        config.warehouse.read_snapshot = _resolve(config.warehouse.read_snapshot, base)
     config.imports.files = [_resolve(path, base) for path in config.imports.files]
     _resolve_topics(config, base, source)
     config.source = source

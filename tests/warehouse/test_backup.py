@@ -79,4 +79,4 @@ def test_cli_backup_and_restore(filled: Warehouse, tmp_path: Path, monkeypatch: 
     assert back.exit_code == 0, back.output
     assert "2000 mentions" in back.output and "before-restore" in back.output
     rows = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM mentions", "--format", "csv"])
-    assert rows.output.splitlines() == ["n", "2000"]
+    assert rows.stdout.splitlines() == ["n", "2000"]
