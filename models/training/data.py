@@ -186,12 +186,17 @@ def load_ko_social_train(per_class: int, seed: int) -> Split:
     return train
 
 
+def social_mask(groups: np.ndarray) -> np.ndarray:
+    """Which examples belong to the Korean 3-class social validation set (groups "ko-social-val:<kind>")."""
+    return np.char.startswith(groups.astype(str), KO_SOCIAL_VAL_GROUP + ":")
+
+
 def ko_social_metrics(probs: np.ndarray, split: Split) -> dict[str, float]:
     """Korean social 3-class macro-F1 and accuracy, and neutral recall on questions and announcements."""
     from sklearn.metrics import f1_score
 
-    groups = np.asarray(split.groups, dtype=object)
-    social = np.array([str(g).startswith(KO_SOCIAL_VAL_GROUP + ":") for g in groups], dtype=bool)
+    groups = np.asarray(split.groups)
+    social = social_mask(groups)
     if not social.any():
         return {}
     y, pred = np.asarray(split.labels)[social], probs[social].argmax(1)
@@ -222,7 +227,7 @@ def evaluate(probs: np.ndarray, split: Split) -> dict[str, float]:
     # Binary NSMC convention: argmax over negative vs positive only.
     ko_pred = np.where(probs[ko, 2] > probs[ko, 0], 2, 0)
     metrics["ko_reviews_binary_accuracy"] = float(accuracy_score(y[ko], ko_pred))
-    social = np.char.startswith(groups.astype(str), KO_SOCIAL_VAL_GROUP)
+    social = social_mask(groups)
     langs = sorted(set(groups[~every_en & (groups != "ko") & ~social].tolist()))
     per_lang = {}
     for lang in langs:
