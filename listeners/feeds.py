@@ -52,6 +52,7 @@ class ListenBatch:
     # `cursor` is then None so the next run fetches the gap again.
     error: BrandpulseError | None = None
     resume_at: float | None = None  # epoch seconds when a rate-limited feed may call again
+    quota_used: int = 0  # daily-quota units or calls spent (channels with a daily quota: YouTube, Naver)
 
 
 class Feed(Protocol):
@@ -95,6 +96,7 @@ def drain(
         batch.resume_at = getattr(error, "resume_at", None)
     # `listener.last` is read after draining: each call replaces it, and it is final only once the generator ends.
     batch.notes = listener.last.notes()
+    batch.quota_used = listener.last.quota_used
     batch.cursor = None if batch.error is not None else cursor()
     return batch
 

@@ -17,9 +17,11 @@ from listeners.bluesky.feeds import build_bluesky_feeds
 from listeners.feeds import Feed
 from listeners.hackernews.feeds import build_hackernews_feeds
 from listeners.mastodon.feeds import build_mastodon_feeds
+from listeners.naver.feeds import build_naver_feeds
 from listeners.reddit.feeds import build_reddit_feeds
 from listeners.rss.feeds import build_rss_feeds
 from listeners.x.feeds import build_x_feeds
+from listeners.youtube.feeds import build_youtube_feeds
 from models.brands import Brand
 from models.channels import ChannelSettings
 
@@ -46,4 +48,6 @@ CHANNELS: dict[str, Channel] = {
     "bluesky": Channel(build_bluesky_feeds, secrets=("bluesky_handle", "bluesky_app_password")),
     "mastodon": Channel(build_mastodon_feeds),
     "rss": Channel(build_rss_feeds),
+    "naver": Channel(build_naver_feeds, secrets=("naver_client_id", "naver_client_secret")),
+    "youtube": Channel(build_youtube_feeds, secrets=("youtube_api_key",)),
 }

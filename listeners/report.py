@@ -32,6 +32,9 @@ class FetchReport:
     newest: str | None = None  # the newest cursor value seen (kept even when the run stops early)
     stopped_reason: str | None = None
     truncated: bool = False  # the page cap or a repeated token stopped it before the platform ran out
+    skip_reasons: dict[str, int] = field(default_factory=dict)  # why items were skipped, when the listener says
+    quota_used: int = 0  # daily-quota units (YouTube) or calls (Naver) this call spent
+    quota_note: str | None = None  # the run's quota line (`QuotaBudget.summary`), for channels with a daily quota
 
     @property
     def resume_from(self) -> str | None:
@@ -48,6 +51,11 @@ class FetchReport:
             self.newest = run.newest
         self.stopped_reason = run.stopped_reason
         self.truncated = run.truncated
+
+    def skip(self, reason: str) -> None:
+        """Count one skipped item (or a whole video, café…) under `reason`, for the run summary."""
+        self.skipped += 1
+        self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
 
     def reject(self, reason: str, *, channel: str, record_id: str | None, payload: Any) -> Reject:
         """Count one malformed item and return its Reject (reason and cut payload) for the listener to yield."""
@@ -72,6 +80,7 @@ class FetchReport:
         channel: str,
         record_id: Callable[[T], str | None],
         payload: Callable[[T], Any] | None = None,
+        skip_reason: Callable[[T], str] | None = None,
     ) -> Mention | Reject | None:
         """Count one item and parse it: its Mention, a Reject when malformed, None when skipped (deleted, empty)."""
         self.items += 1
@@ -81,7 +90,10 @@ class FetchReport:
             kept = item if payload is None else payload(item)
             return self.reject(error.reason, channel=channel, record_id=record_id(item), payload=kept)
         if mention is None:
-            self.skipped += 1
+            if skip_reason is None:
+                self.skipped += 1
+            else:
+                self.skip(skip_reason(item))
         return mention
 
     def read(
@@ -92,6 +104,7 @@ class FetchReport:
         channel: str,
         record_id: Callable[[T], str | None],
         payload: Callable[[T], Any] | None = None,
+        skip_reason: Callable[[T], str] | None = None,
     ) -> Iterator[Mention | Reject]:
         """Every item of a page run, parsed (`parse`); the report follows the run page by page and is finished."""
         try:
@@ -99,7 +112,9 @@ class FetchReport:
                 # Kept current while the generator is suspended, so `listener.last` is right whenever it stops.
                 self.pages, self.newest = run.pages, run.newest
                 for item in page.items:
-                    result = self.parse(item, to_mention, channel=channel, record_id=record_id, payload=payload)
+                    result = self.parse(
+                        item, to_mention, channel=channel, record_id=record_id, payload=payload, skip_reason=skip_reason
+                    )
                     if result is not None:
                         yield result
         finally:
@@ -115,6 +130,11 @@ class FetchReport:
             )
         elif self.stopped_reason == "repeated_token":
             lines.append(f"{self.endpoint}: the platform returned a page token twice; paging stopped there")
-        if self.skipped:
+        if self.skip_reasons:
+            why = ", ".join(f"{reason}: {count}" for reason, count in sorted(self.skip_reasons.items()))
+            lines.append(f"{self.endpoint}: {self.skipped} item(s) skipped ({why})")
+        elif self.skipped:
             lines.append(f"{self.endpoint}: {self.skipped} deleted, removed or empty item(s) skipped")
+        if self.quota_note:
+            lines.append(f"{self.endpoint}: {self.quota_used:,} spent by this feed; {self.quota_note}")
         return lines

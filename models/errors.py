@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class BrandpulseError(Exception):
     """Base of every error brandpulse raises on purpose."""
@@ -21,6 +23,14 @@ class RateLimited(RetryableError):
     def __init__(self, message: str, *, retry_after: float | None = None, resume_at: float | None = None):
         super().__init__(message, retry_after=retry_after)
         self.resume_at = resume_at
+
+
+class QuotaExhausted(RateLimited):
+    """A daily API quota (or this run's share of it) is spent: stop the channel now, keep its cursor, never retry."""
+
+    def __init__(self, message: str, *, resume_at: float | None = None) -> None:
+        # An endless wait: the one retry loop re-raises at once instead of calling a spent quota again.
+        super().__init__(message, retry_after=math.inf, resume_at=resume_at)
 
 
 class WarehouseLocked(RetryableError):

@@ -154,6 +154,9 @@ class Secrets(BaseSettings):
     reddit_user_agent: str = REDDIT_USER_AGENT
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
+    naver_client_id: SecretStr | None = None
+    naver_client_secret: SecretStr | None = None
+    youtube_api_key: SecretStr | None = None
 
 
 def _location(loc: tuple[Any, ...]) -> str:

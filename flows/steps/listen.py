@@ -55,6 +55,7 @@ class FeedResult:
     cursor: str | None = None
     reason: str | None = None
     resume_at: str | None = None  # ISO-8601 UTC, when a rate-limited feed may call again
+    quota_used: int = 0  # daily-quota units or calls spent (YouTube, Naver)
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,6 +124,7 @@ def store_batch(
     kept, matches, result.unmatched = brand_mentions(batch.mentions, brand, matcher, owned=owned)
     result.fetched = len(batch.mentions)
     result.notes = list(batch.notes)
+    result.quota_used = batch.quota_used
     if kept or batch.rejects or batch.cursor is not None:
         with warehouse.write() as con:
             loaded = load_mentions(
@@ -185,6 +187,7 @@ def channel_status(results: Sequence[FeedResult]) -> str:
             (sum(r.edited for r in results), "edited"),
             (sum(r.rejected for r in results), "rejected"),
             (sum(r.unmatched for r in results), "not matching the brand terms"),
+            (sum(r.quota_used for r in results), "quota units used"),
         )
         if count
     ]
