@@ -9,7 +9,7 @@ from listeners.http import make_http_client
 from listeners.naver.listener import CHANNEL, ID_SETTING, KST, SECRET_SETTING, Endpoint, NaverListener
 from listeners.naver.options import NaverOptions
 from listeners.naver.query import naver_queries
-from listeners.quota import LEDGER
+from listeners.quota import LEDGER, QuotaLedger
 from listeners.retry import RetryPolicy
 from models.brands import Brand
 from models.channels import ChannelSettings
@@ -22,12 +22,13 @@ def build_naver_feeds(
     naver_client_id: SecretStr | str | None = None,
     naver_client_secret: SecretStr | str | None = None,
     make_client: ClientFactory = make_http_client,
+    ledger: QuotaLedger = LEDGER,
 ) -> list[ListenerFeed[NaverListener]]:
     """One feed per configured endpoint × brand term; all of a run's feeds share its share of the daily quota."""
     options = channel_options(settings, NaverOptions, channel=CHANNEL)
     client_id = require_secret(naver_client_id, ID_SETTING, channel=CHANNEL)
     client_secret = require_secret(naver_client_secret, SECRET_SETTING, channel=CHANNEL)
-    quota = LEDGER.budget(CHANNEL, settings, daily=options.daily_quota, share=options.run_share, zone=KST,
+    quota = ledger.budget(CHANNEL, settings, daily=options.daily_quota, share=options.run_share, zone=KST,
                           unit="calls")
     policy = RetryPolicy(max_wait_per_run=options.max_wait_s)
     listener = per_fetch(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from helpers.listen_server import FakeApi, Reply, fake_api
@@ -23,6 +24,7 @@ from listeners.hackernews.listener import HackerNewsListener
 from listeners.reddit.listener import cursor_key
 from listeners.registry import CHANNELS
 from listeners.retry import RetryPolicy
+from listeners.youtube.listener import YouTubeListener
 from models.brands import Brand
 from models.channels import ChannelSettings
 
@@ -269,6 +271,96 @@ class RssData:
         return {"feeds": [f"{api.url}/feed.xml"]}
 
 
+# ---------------------------------------------------------------------------------------------------- Naver, YouTube
+# (shaped like the documented responses; the Naver fake ignores the cursor, as the API does: the listener stops at
+# the link it saw last)
+
+
+class NaverData:
+    # Dated today: the listener stops at items far older than its saved cursor, as a date-sorted listing allows.
+    TODAY = datetime.now(ZoneInfo("Asia/Seoul")).strftime("%Y%m%d")
+
+    def __init__(self) -> None:
+        self.items = [self._item("3", "<b>Acme</b> &amp; me", self.TODAY),
+                      self._item("2", "", self.TODAY),  # empty description: skipped
+                      self._item("1", "acme again", self.TODAY)]
+
+    @staticmethod
+    def _item(n: str, description: str, postdate: str) -> dict[str, Any]:
+        return {"title": f"post {n}", "link": f"https://blog.naver.com/kim/{n}", "description": description,
+                "bloggername": "김", "bloggerlink": "blog.naver.com/kim", "postdate": postdate}
+
+    def serve(self, api: FakeApi) -> None:
+        def search(query: dict[str, list[str]]) -> Reply:
+            return Reply({"lastBuildDate": "Thu, 19 Nov 2026 19:00:00 +0900", "total": len(self.items), "start": 1,
+                          "display": len(self.items), "items": self.items})
+
+        api.handle("/v1/search/blog.json", search)
+
+    def add_newer(self) -> str:
+        self.items.insert(0, self._item("4", "Acme new", self.TODAY))
+        return "https://blog.naver.com/kim/4"
+
+    @staticmethod
+    def settings(api: FakeApi) -> dict[str, Any]:
+        return {"api_url": api.url, "endpoints": ["blog"]}
+
+
+class YouTubeData:
+    def __init__(self) -> None:
+        self.comments = [self._thread("c3", "Acme & me", "2026-11-19T10:00:00Z"),
+                         self._thread("c2", "", "2026-11-19T09:59:00Z"),  # no text: skipped
+                         self._thread("c1", "acme again", "2026-11-19T09:58:00Z")]
+
+    @staticmethod
+    def _thread(comment_id: str, text: str, published: str) -> dict[str, Any]:
+        snippet = {"videoId": "vid1", "textDisplay": text, "textOriginal": text, "authorDisplayName": "@kim",
+                   "authorChannelId": {"value": "UCkim"}, "likeCount": 2, "publishedAt": published,
+                   "updatedAt": published}
+        return {"kind": "youtube#commentThread", "id": comment_id,
+                "snippet": {"channelId": "UCacme", "videoId": "vid1", "totalReplyCount": 0, "canReply": True,
+                            "isPublic": True,
+                            "topLevelComment": {"kind": "youtube#comment", "id": comment_id, "snippet": snippet}}}
+
+    def serve(self, api: FakeApi) -> None:
+        video = {"kind": "youtube#searchResult", "id": {"kind": "youtube#video", "videoId": "vid1"},
+                 "snippet": {"publishedAt": "2026-11-19T09:00:00Z", "channelId": "UCacme", "title": "Acme review",
+                             "description": "", "channelTitle": "Acme", "liveBroadcastContent": "none"}}
+        api.script("/youtube/v3/search", Reply({"kind": "youtube#searchListResponse", "items": [video],
+                                                "pageInfo": {"totalResults": 1, "resultsPerPage": 50}}))
+        api.handle("/youtube/v3/commentThreads",
+                   lambda query: Reply({"kind": "youtube#commentThreadListResponse", "items": self.comments}))
+
+    def add_newer(self) -> str:
+        self.comments.insert(0, self._thread("c4", "Acme new", "2026-11-20T00:00:00Z"))
+        return "c4"
+
+    @staticmethod
+    def settings(api: FakeApi) -> dict[str, Any]:
+        return {"api_url": api.url}
+
+    @staticmethod
+    def without_overlap(api: FakeApi) -> Feed:
+        return ListenerFeed(
+            "youtube", "acme:search",
+            per_fetch(lambda client: YouTubeListener(client, api_key="k", api_url=api.url, policy=POLICY,
+                                                     overlap=timedelta(0))),
+            lambda yt, cursor: yt.search("acme", since=cursor),
+        )
+
+
+def _naver_case() -> ContractCase:
+    data = NaverData()
+    return ContractCase("naver", data.serve, data.add_newer, data.settings, frozenset({"https://blog.naver.com/kim/2"}),
+                        secrets={"naver_client_id": "id", "naver_client_secret": "secret"})
+
+
+def _youtube_case() -> ContractCase:
+    data = YouTubeData()
+    return ContractCase("youtube", data.serve, data.add_newer, data.settings, frozenset({"c2"}),
+                        secrets={"youtube_api_key": "key"}, without_overlap=data.without_overlap)
+
+
 def _free_case(name: str, data: Any, skipped: set[str]) -> Callable[[], ContractCase]:
     def factory() -> ContractCase:
         instance = data()
@@ -288,7 +380,8 @@ _FREE_CASES = [
 
 
 CASES: dict[str, Callable[[], ContractCase]] = {
-    factory.__name__.strip("_").removesuffix("_case"): factory for factory in [_x_case, _reddit_case, *_FREE_CASES]
+    factory.__name__.strip("_").removesuffix("_case"): factory
+    for factory in [_x_case, _reddit_case, _naver_case, _youtube_case, *_FREE_CASES]
 }
 
 
