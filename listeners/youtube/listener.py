@@ -273,7 +273,8 @@ class YouTubeListener:
         if self.quota is not None:
             self.quota.spend(cost, path.rsplit("/", 1)[-1] + ".list")
         with transport_errors(CHANNEL):
-            response = self.client.get(f"{self.api_url}{path}", params={**params, "key": self._key})
+            # The key goes in a header, not `key=`: httpx logs request URLs at INFO, and a URL lands in proxy logs.
+            response = self.client.get(f"{self.api_url}{path}", params=params, headers={"X-Goog-Api-Key": self._key})
         if response.status_code >= 400:
             try:
                 body = response.json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -131,7 +132,10 @@ def test_query_ors_terms_and_negates_exclusions() -> None:
 # ---------------------------------------------------------------------------------------------------- the listener
 
 
-def test_videos_then_their_comment_threads_paged_with_the_key_and_quota_counted(api: FakeApi) -> None:
+def test_videos_then_their_comment_threads_paged_with_the_key_and_quota_counted(
+    api: FakeApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="httpx")
     api.script(SEARCH, Reply(listing("search", [video("vid1"), video("vid2")], "CAIQAA")),
                Reply(listing("search", [])))
     threads = {
@@ -147,7 +151,9 @@ def test_videos_then_their_comment_threads_paged_with_the_key_and_quota_counted(
         items = list(yt.search("acme|애크미", comment_pages=5))
     assert [i.id for i in items if isinstance(i, Mention)] == ["vid1", "c2", "c1", "vid2", "d1"]
     first = api.calls(SEARCH)[0]
-    assert first.query["q"] == ["acme|애크미"] and first.query["key"] == ["the-key"]
+    assert first.query["q"] == ["acme|애크미"] and "key" not in first.query
+    assert first.headers["x-goog-api-key"] == "the-key"
+    assert "the-key" not in caplog.text  # httpx logs each request URL at INFO
     assert first.query["type"] == ["video"] and first.query["order"] == ["date"]
     assert first.query["publishedAfter"] == ["2026-11-13T03:00:00Z"]  # video_days = 7
     assert api.calls(SEARCH)[1].query["pageToken"] == ["CAIQAA"]
