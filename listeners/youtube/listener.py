@@ -65,17 +65,35 @@ def _time(value: Any, what: str) -> datetime:
         raise RecordError(f"{CHANNEL}: {what} has no readable publishedAt ({str(value)[:40]!r})") from None
 
 
+def _video_id(item: Any) -> str | None:
+    ids = item.get("id") if isinstance(item, Mapping) else None
+    value = ids.get("videoId") if isinstance(ids, Mapping) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _own_id(resource: Any) -> str | None:
+    value = resource.get("id") if isinstance(resource, Mapping) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _id_and_snippet(
+    resource: Any, what: str, id_of: Callable[[Any], str | None], id_name: str = "id"
+) -> tuple[str, Mapping[str, Any]]:
+    """A resource's id and `snippet`, or RecordError saying which is missing."""
+    if not isinstance(resource, Mapping):
+        raise RecordError(f"{CHANNEL}: {what} is a {type(resource).__name__}, not an object")
+    resource_id = id_of(resource)
+    if resource_id is None:
+        raise RecordError(f"{CHANNEL}: {what} has no {id_name}")
+    snippet = resource.get("snippet")
+    if not isinstance(snippet, Mapping):
+        raise RecordError(f"{CHANNEL}: {what} {resource_id} has no snippet")
+    return resource_id, snippet
+
+
 def video_to_mention(item: Mapping[str, Any]) -> Mention | None:
     """One `search.list` result (a video) as a post: title and description; None when both are empty."""
-    if not isinstance(item, Mapping):
-        raise RecordError(f"{CHANNEL}: search result is a {type(item).__name__}, not an object")
-    ids = item.get("id") if isinstance(item.get("id"), Mapping) else {}
-    video_id = ids.get("videoId")
-    if not isinstance(video_id, str) or not video_id.strip():
-        raise RecordError(f"{CHANNEL}: search result has no id.videoId")
-    snippet = item.get("snippet")
-    if not isinstance(snippet, Mapping):
-        raise RecordError(f"{CHANNEL}: video {video_id} has no snippet")
+    video_id, snippet = _id_and_snippet(item, "search result", _video_id, "id.videoId")
     # search.list escapes titles and descriptions as HTML (&#39;, &amp;); store what the uploader wrote.
     title = html.unescape(snippet.get("title") or "").strip() if isinstance(snippet.get("title"), str) else ""
     description = snippet.get("description") if isinstance(snippet.get("description"), str) else ""
@@ -103,14 +121,7 @@ def comment_to_mention(comment: Mapping[str, Any], *, top_level_id: str | None =
 
     None for a comment without text (removed, or an emoji-only sticker the API sends empty).
     """
-    if not isinstance(comment, Mapping):
-        raise RecordError(f"{CHANNEL}: comment is a {type(comment).__name__}, not an object")
-    comment_id = comment.get("id")
-    if not isinstance(comment_id, str) or not comment_id.strip():
-        raise RecordError(f"{CHANNEL}: comment has no id")
-    snippet = comment.get("snippet")
-    if not isinstance(snippet, Mapping):
-        raise RecordError(f"{CHANNEL}: comment {comment_id} has no snippet")
+    comment_id, snippet = _id_and_snippet(comment, "comment", _own_id)
     # textOriginal is what the author typed; textDisplay is HTML (or plain with textFormat=plainText).
     original = snippet.get("textOriginal") if isinstance(snippet.get("textOriginal"), str) else None
     display = snippet.get("textDisplay") if isinstance(snippet.get("textDisplay"), str) else ""
@@ -218,16 +229,8 @@ def youtube_error(
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _video_id(item: Any) -> str | None:
-    ids = item.get("id") if isinstance(item, Mapping) else None
-    value = ids.get("videoId") if isinstance(ids, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
 def _comment_id(pair: Any) -> str | None:
-    comment = pair[0] if isinstance(pair, tuple) else None
-    value = comment.get("id") if isinstance(comment, Mapping) else None
-    return value if isinstance(value, str) else None
+    return _own_id(pair[0]) if isinstance(pair, tuple) else None
 
 
 def _published(item: Any) -> datetime | None:
@@ -340,7 +343,9 @@ class YouTubeListener:
             report.pages = sum(run.pages for run in runs)
             report.newest = newest_value(newest)
             stopped = [run.stopped_reason for run in runs]
-            report.stopped_reason = "error" if "error" in stopped or not runs else runs[0].stopped_reason
+            # One failed listing fails the read (the cursor stays); a capped one is noted like any page cap.
+            worst = next((reason for reason in ("error", "max_pages", "repeated_token") if reason in stopped), None)
+            report.stopped_reason = "error" if not runs else worst or runs[0].stopped_reason
             report.truncated = any(run.truncated for run in runs)
             if self.quota is not None:
                 report.quota_used = self.quota.used - start_quota

@@ -179,6 +179,18 @@ def test_from_a_cursor_only_newer_comments_and_paging_stops_at_it(api: FakeApi) 
     assert yt.last.resume_from == "2026-11-19T12:30:00+00:00"
 
 
+def test_a_capped_comment_listing_moves_the_cursor_and_says_so(api: FakeApi) -> None:
+    api.script(SEARCH, Reply(listing("search", [video("vid1")])))
+    api.script(THREADS, Reply(listing("commentThread", [thread(comment("c9", "acme", "2026-11-19T10:00:00Z"))],
+                                      "older")))
+    with httpx.Client(timeout=5) as client:
+        yt = listener(client, api)
+        list(yt.search("acme", comment_pages=1))
+    assert len(api.calls(THREADS)) == 1 and yt.last.truncated
+    assert yt.last.resume_from == "2026-11-19T10:00:00+00:00"
+    assert any("stopped at the page cap" in note for note in yt.last.notes())
+
+
 def test_comments_disabled_and_deleted_videos_are_skipped_with_reasons(api: FakeApi) -> None:
     api.script(SEARCH, Reply(listing("search", [video("off"), video("gone"), video("ok")])))
     replies = {

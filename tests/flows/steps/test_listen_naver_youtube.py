@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from helpers.config import write_config
 from helpers.listen_server import FakeApi, Reply, fake_api
+from helpers.prefect_flows import rows
 
 from flows.pipeline import pipeline
 
@@ -56,11 +56,6 @@ def serve(api: FakeApi) -> None:
     api.handle("/v1/search/blog.json", blog)
     api.handle("/youtube/v3/search", search)
     api.handle("/youtube/v3/commentThreads", threads)
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_both_run_with_credentials_share_the_runs_quota_and_fail_in_one_line_without(
