@@ -30,7 +30,8 @@ def build_youtube_feeds(
     quota = ledger.budget(CHANNEL, settings, daily=options.daily_quota, share=options.run_share, zone=QUOTA_ZONE)
     policy = RetryPolicy(max_wait_per_run=options.max_wait_s)
     listener = per_fetch(
-        lambda client: YouTubeListener(client, api_key=key, api_url=options.api_url, quota=quota, policy=policy),
+        lambda client: YouTubeListener(client, api_key=key, api_url=options.api_url, quota=quota, policy=policy,
+                                       subscribers=options.subscribers),
         make_client,
     )
     return [

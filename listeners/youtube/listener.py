@@ -11,6 +11,7 @@ import html
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,16 @@ from listeners.paging import Page, PageRun, paginate
 from listeners.parsing import parse_timestamp
 from listeners.quota import QuotaBudget
 from listeners.report import FetchReport
-from listeners.retry import RetryPolicy
-from models.errors import BrandpulseError, CredentialError, FatalError, RateLimited, RecordError
+from listeners.retry import RetryPolicy, call_with_retries
+from models.errors import (
+    BrandpulseError,
+    CredentialError,
+    FatalError,
+    QuotaExhausted,
+    RateLimited,
+    RecordError,
+    RetryableError,
+)
 from models.mention import Mention, Reject, mention_from_dict
 
 CHANNEL = "youtube"
@@ -29,8 +38,10 @@ CREDENTIAL = "BRANDPULSE_YOUTUBE_API_KEY"
 API_URL = "https://www.googleapis.com"
 SEARCH_PATH = "/youtube/v3/search"
 THREADS_PATH = "/youtube/v3/commentThreads"
+CHANNELS_PATH = "/youtube/v3/channels"
 SEARCH_COST = 100  # quota units per search.list call
 THREADS_COST = 1  # quota units per commentThreads.list call
+CHANNELS_COST = 1  # quota units per channels.list call (up to 50 channels: the uploaders' subscriber counts)
 DAILY_UNITS = 10_000
 QUOTA_ZONE = ZoneInfo("America/Los_Angeles")  # YouTube quotas reset at midnight Pacific time
 SEARCH_PAGE = 50  # search.list maximum
@@ -91,8 +102,11 @@ def _id_and_snippet(
     return resource_id, snippet
 
 
-def video_to_mention(item: Mapping[str, Any]) -> Mention | None:
-    """One `search.list` result (a video) as a post: title and description; None when both are empty."""
+def video_to_mention(item: Mapping[str, Any], subscribers: int | None = None) -> Mention | None:
+    """One `search.list` result (a video) as a post: title and description; None when both are empty.
+
+    `subscribers` is the uploading channel's subscriber count (its reach), when known.
+    """
     video_id, snippet = _id_and_snippet(item, "search result", _video_id, "id.videoId")
     # search.list escapes titles and descriptions as HTML (&#39;, &amp;); store what the uploader wrote.
     title = html.unescape(snippet.get("title") or "").strip() if isinstance(snippet.get("title"), str) else ""
@@ -109,6 +123,7 @@ def video_to_mention(item: Mapping[str, Any]) -> Mention | None:
             "url": f"https://www.youtube.com/watch?v={video_id}",
             "author_id": snippet.get("channelId") if isinstance(snippet.get("channelId"), str) else None,
             "author_handle": snippet.get("channelTitle") if isinstance(snippet.get("channelTitle"), str) else None,
+            "author_followers": subscribers,
             "kind": "post",
             "raw": dict(item),
         },
@@ -150,6 +165,19 @@ def comment_to_mention(comment: Mapping[str, Any], *, top_level_id: str | None =
         },
         source=f"{CHANNEL} comment {comment_id}",
     )
+
+
+def subscriber_counts(body: Mapping[str, Any]) -> dict[str, int]:
+    """Channel id → subscriber count from a `channels.list?part=statistics` answer (hidden counts left out)."""
+    counts: dict[str, int] = {}
+    for channel in body.get("items") or []:
+        stats = channel.get("statistics") if isinstance(channel, Mapping) else None
+        if not isinstance(stats, Mapping) or stats.get("hiddenSubscriberCount") is True:
+            continue
+        count = _count(stats.get("subscriberCount"))
+        if isinstance(channel.get("id"), str) and count is not None:
+            counts[channel["id"]] = int(count)
+    return counts
 
 
 def thread_comments(thread: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], str | None]]:
@@ -229,6 +257,12 @@ def youtube_error(
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _uploader(video: Any) -> str | None:
+    snippet = video.get("snippet") if isinstance(video, Mapping) else None
+    value = snippet.get("channelId") if isinstance(snippet, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
 def _comment_id(pair: Any) -> str | None:
     return _own_id(pair[0]) if isinstance(pair, tuple) else None
 
@@ -260,6 +294,7 @@ class YouTubeListener:
         sleep: Callable[[float], Any] = time.sleep,
         clock: Callable[[], float] = time.time,
         overlap: timedelta = OVERLAP,
+        subscribers: bool = True,
     ) -> None:
         self.client = client  # an httpx.Client with a timeout, built by the caller
         self.api_url = api_url.rstrip("/")
@@ -269,6 +304,7 @@ class YouTubeListener:
         self.sleep = sleep  # injectable so tests never wait out a Retry-After
         self.clock = clock
         self.overlap = overlap
+        self.subscribers = subscribers
         self.last = FetchReport(endpoint="none")
 
     def _get(self, path: str, params: dict[str, Any], cost: int, *, video_id: str | None = None) -> Any:
@@ -284,7 +320,13 @@ class YouTubeListener:
             except ValueError:
                 body = None
             raise youtube_error(response.status_code, response.headers, body, self.quota, video_id=video_id)
-        return json_body(response, channel=CHANNEL, items="items")
+        body = json_body(response, channel=CHANNEL, expect=dict)
+        # An empty listing may leave `items` out; one that is there must be a list.
+        if not isinstance(body.setdefault("items", []), list):
+            raise FatalError(
+                f"{CHANNEL}: {path} answered with `items` that is not a list; check [channels.youtube] api_url"
+            )
+        return body
 
     def search(
         self,
@@ -325,11 +367,13 @@ class YouTubeListener:
             videos = paginate(fetch_videos, max_pages=max_pages, policy=self.policy, sleep=self.sleep)
             runs.append(videos)
             for page in videos:
+                reach = self._subscribers(page.items, report)
                 for video in page.items:
                     published = _published(video)
                     if published is None or after is None or published > after:
                         result = report.parse(
-                            video, video_to_mention, channel=CHANNEL, record_id=_video_id,
+                            video, lambda v, reach=reach: video_to_mention(v, reach.get(_uploader(v) or "")),
+                            channel=CHANNEL, record_id=_video_id,
                             skip_reason=lambda _: "video without title or description",
                         )
                         if isinstance(result, Mention):
@@ -350,6 +394,23 @@ class YouTubeListener:
             if self.quota is not None:
                 report.quota_used = self.quota.used - start_quota
                 report.quota_note = self.quota.summary()
+
+    def _subscribers(self, videos: list[Any], report: FetchReport) -> dict[str, int]:
+        """The uploaders' subscriber counts (one `channels.list` call, 1 unit); without them when it fails."""
+        ids = list(dict.fromkeys(uploader for uploader in map(_uploader, videos) if uploader))[:SEARCH_PAGE]
+        if not self.subscribers or not ids:
+            return {}
+        params = {"part": "statistics", "id": ",".join(ids), "maxResults": SEARCH_PAGE}
+        try:
+            body = call_with_retries(partial(self._get, CHANNELS_PATH, params, CHANNELS_COST), self.policy,
+                                     sleep=self.sleep)
+        except QuotaExhausted:
+            raise
+        except (RetryableError, FatalError) as error:
+            # Reach is a nicety: the videos and their comments are still read.
+            report.warnings.append(f"{CHANNEL}: subscriber counts not read ({error})")
+            return {}
+        return subscriber_counts(body)
 
     def _comments(
         self,

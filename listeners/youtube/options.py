@@ -14,6 +14,7 @@ class YouTubeOptions(StrictOptions):
 
     video_days: int = Field(default=7, ge=1, le=90)  # follow the comments of videos published this recently
     comment_pages: int = Field(default=2, ge=1, le=50)  # comment-thread pages (100 threads) per video and run
+    subscribers: bool = True  # the uploaders' subscriber counts as reach: one channels.list (1 unit) per search page
     daily_quota: int = Field(default=DAILY_UNITS, ge=1)  # the Google Cloud project's units a day
     run_share: float = Field(default=0.05, gt=0, le=1)  # the most of the daily quota one run may spend
     query_max_chars: int = Field(default=YOUTUBE_QUERY_MAX_CHARS, ge=32, le=2048)

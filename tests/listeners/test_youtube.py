@@ -27,6 +27,7 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC).timestamp()
 SEARCH = "/youtube/v3/search"
 THREADS = "/youtube/v3/commentThreads"
+CHANNELS = "/youtube/v3/channels"
 POLICY = RetryPolicy(base_delay=0.0, jitter=0.0, max_attempts=3)
 
 
@@ -145,6 +146,8 @@ def test_videos_then_their_comment_threads_paged_with_the_key_and_quota_counted(
                                                                 video_id="vid2"))]))],
     }
     api.handle(THREADS, lambda query: threads[query["videoId"][0]].pop(0))
+    api.script(CHANNELS, Reply(listing("channel", [{"kind": "youtube#channel", "id": "UCreviewer", "statistics": {
+        "viewCount": "912345", "subscriberCount": "48200", "hiddenSubscriberCount": False, "videoCount": "311"}}])))
     quota = budget()
     with httpx.Client(timeout=5) as client:
         yt = listener(client, api, quota=quota)
@@ -159,7 +162,9 @@ def test_videos_then_their_comment_threads_paged_with_the_key_and_quota_counted(
     assert api.calls(SEARCH)[1].query["pageToken"] == ["CAIQAA"]
     assert api.calls(THREADS)[1].query["pageToken"] == ["p2"]
     assert api.calls(THREADS)[0].query["order"] == ["time"]
-    assert yt.last.quota_used == 2 * 100 + 3 * 1 == quota.used
+    assert [i.author_followers for i in items if isinstance(i, Mention) and i.kind == "post"] == [48200, 48200]
+    assert api.calls(CHANNELS)[0].query == {"part": ["statistics"], "id": ["UCreviewer"], "maxResults": ["50"]}
+    assert yt.last.quota_used == 2 * 100 + 1 + 3 * 1 == quota.used  # one channels.list for the uploaders
     assert yt.last.resume_from == "2026-11-19T11:00:00+00:00"
     assert "search.list × 2" in yt.last.quota_note and "commentThreads.list × 3" in yt.last.quota_note
 
@@ -189,6 +194,26 @@ def test_a_capped_comment_listing_moves_the_cursor_and_says_so(api: FakeApi) -> 
     assert len(api.calls(THREADS)) == 1 and yt.last.truncated
     assert yt.last.resume_from == "2026-11-19T10:00:00+00:00"
     assert any("stopped at the page cap" in note for note in yt.last.notes())
+
+
+def test_hidden_or_unreadable_subscriber_counts_leave_reach_empty(api: FakeApi) -> None:
+    api.script(SEARCH, Reply(listing("search", [video("vid1")])))
+    api.script(THREADS, Reply(listing("commentThread", [])))
+    api.script(CHANNELS, Reply(listing("channel", [{"id": "UCreviewer", "statistics": {
+        "subscriberCount": "0", "hiddenSubscriberCount": True}}])),
+        Reply({"error": {"code": 500, "message": "Backend Error", "errors": [{"reason": "backendError"}]}},
+              status=500))
+    with httpx.Client(timeout=5) as client:
+        hidden = listener(client, api)
+        first = [i for i in hidden.search("acme") if isinstance(i, Mention)]
+        failing = listener(client, api)  # the 500 repeats past the retries
+        second = [i for i in failing.search("acme") if isinstance(i, Mention)]
+    assert [m.author_followers for m in first + second] == [None, None]
+    assert hidden.last.warnings == []
+    assert failing.last.warnings == [
+        "youtube: subscriber counts not read (youtube: the platform had a transient problem (HTTP 500 Internal "
+        "Server Error): Backend Error)"
+    ]
 
 
 def test_comments_disabled_and_deleted_videos_are_skipped_with_reasons(api: FakeApi) -> None:
@@ -252,12 +277,12 @@ def test_quota_exceeded_stops_at_once_keeps_the_cursor_and_waits_for_midnight_pa
 def test_the_runs_share_is_checked_before_the_expensive_search(api: FakeApi) -> None:
     api.script(SEARCH, Reply(listing("search", [video("vid1")], "next")))
     api.script(THREADS, Reply(listing("commentThread", [])))
-    quota = budget(daily=10_000, share=0.015)  # 150 units: one search, then the comments, no second search
+    quota = budget(daily=10_000, share=0.015)  # 150 units: a search, its uploaders, the comments; no 2nd search
     with httpx.Client(timeout=5) as client:
         yt = listener(client, api, quota=quota)
         batch = drain(yt.search("acme"), yt, cursor=lambda: None)
     assert len(api.calls(SEARCH)) == 1 and len(api.calls(THREADS)) == 1
-    assert isinstance(batch.error, QuotaExhausted) and "101 of 150 units" in str(batch.error)
+    assert isinstance(batch.error, QuotaExhausted) and "102 of 150 units" in str(batch.error)
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,8 @@ def serve(api: FakeApi) -> None:
     api.handle("/v1/search/blog.json", blog)
     api.handle("/youtube/v3/search", search)
     api.handle("/youtube/v3/commentThreads", threads)
+    api.script("/youtube/v3/channels", Reply({"kind": "youtube#channelListResponse", "items": [
+        {"kind": "youtube#channel", "id": "UCx", "statistics": {"subscriberCount": "1200"}}]}))
 
 
 def test_both_run_with_credentials_share_the_runs_quota_and_fail_in_one_line_without(
@@ -68,7 +70,7 @@ def test_both_run_with_credentials_share_the_runs_quota_and_fail_in_one_line_wit
     monkeypatch.setenv("BRANDPULSE_YOUTUBE_API_KEY", KEY)
     with fake_api() as api:
         serve(api)
-        # 150 units a run: Acme's search (100) and its comments (1) fit, Globex's search (100) does not.
+        # 150 units a run: Acme's search (100), its uploaders (1) and comments (1) fit, Globex's search (100) does not.
         config = write_config(
             tmp_path,
             model={"sentiment": tiny_model_dir},
@@ -83,15 +85,15 @@ def test_both_run_with_credentials_share_the_runs_quota_and_fail_in_one_line_wit
 
     assert summary["channels"]["naver"] == "ok: 2 new (3 quota units used)", summary["channels"]["naver"]
     youtube = summary["channels"]["youtube"]
-    assert youtube.startswith("rate-limited: 3 new") and "101 quota units used" in youtube, youtube
+    assert youtube.startswith("rate-limited: 3 new") and "102 quota units used" in youtube, youtube
     assert searches == 1  # Globex's search was not called: the run's share was spent
     globex = next(f for f in summary["feeds"] if f["channel"] == "youtube" and f["brand"] == "Globex")
-    assert "this run's share of the daily quota is spent (101 of 150 units" in globex["reason"]
-    assert rows(db, "SELECT id, kind, parent_id, author_id, author_handle FROM mentions WHERE channel = 'youtube' "
-                    "ORDER BY id") == [
-        ("Ugz1", "comment", None, "UCminji", "@minji"),
-        ("Ugz1.r1", "reply", "Ugz1", "UCacme", "@acmehelp"),
-        ("acme-video", "post", None, "UCx", "Kim"),
+    assert "this run's share of the daily quota is spent (102 of 150 units" in globex["reason"]
+    assert rows(db, "SELECT id, kind, parent_id, author_id, author_handle, author_followers FROM mentions "
+                    "WHERE channel = 'youtube' ORDER BY id") == [
+        ("Ugz1", "comment", None, "UCminji", "@minji", None),
+        ("Ugz1.r1", "reply", "Ugz1", "UCacme", "@acmehelp", None),
+        ("acme-video", "post", None, "UCx", "Kim", 1200),
     ]
     assert rows(db, "SELECT id, author_id FROM mentions WHERE channel = 'naver' ORDER BY id") == [
         ("https://blog.naver.com/kim/1", "kim"), ("https://blog.naver.com/kim/2", "kim"),
