@@ -228,7 +228,7 @@ def youtube_error(
     if found & _QUOTA_REASONS:
         if quota is not None:
             return quota.day_spent(f"HTTP {status} {', '.join(sorted(found & _QUOTA_REASONS))}")
-        return RateLimited(f"{CHANNEL}: the daily API quota is used up (HTTP {status})", retry_after=float("inf"))
+        return QuotaExhausted(f"{CHANNEL}: the daily API quota is used up (HTTP {status}); cursor kept")
     if video_id is not None and (skip := next((_VIDEO_SKIPS[r] for r in reasons if r in _VIDEO_SKIPS), None)):
         return VideoSkipped(video_id, skip)
     if found & _KEY_REASONS:
