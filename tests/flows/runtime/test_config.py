@@ -88,7 +88,12 @@ def test_secrets_fall_back_to_prefect_secret_blocks(prefect_harness: None, monke
     monkeypatch.setenv("BRANDPULSE_X_BEARER_TOKEN", "from-env")
     Secret(value="https://hooks.example.invalid/T1/B1/from-block").save("brandpulse-slack-webhook-url", overwrite=True)
     Secret(value="block-token").save("brandpulse-x-bearer-token", overwrite=True)
+    Secret(value="yt-key-from-block").save("brandpulse-youtube-api-key", overwrite=True)
+    monkeypatch.setenv("BRANDPULSE_NAVER_CLIENT_ID", "naver-id-from-env")
+    monkeypatch.delenv("BRANDPULSE_YOUTUBE_API_KEY", raising=False)
     secrets = load_secrets(prefect_blocks=True)
+    assert secrets.youtube_api_key is not None and secrets.youtube_api_key.get_secret_value() == "yt-key-from-block"
+    assert secrets.naver_client_id is not None and secrets.naver_client_id.get_secret_value() == "naver-id-from-env"
     assert secrets.slack_webhook_url is not None
     assert secrets.slack_webhook_url.get_secret_value().endswith("/from-block")
     assert secrets.x_bearer_token is not None and secrets.x_bearer_token.get_secret_value() == "from-env"
