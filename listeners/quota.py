@@ -4,7 +4,8 @@ A channel with a daily quota gets one `QuotaBudget` per run from `LEDGER.budget(
 brands) draws from it, and each call is counted before it is made. Past the run's share, or once the platform says
 the day's quota is gone, `spend` raises `QuotaExhausted` (a `RateLimited` that is never retried): the feed stops,
 keeps what it fetched and its cursor, and the next run (or, for a spent day, the first run after the platform's
-midnight) resumes. The ledger lives for the process, so `brandpulse serve` skips a spent day without calling again.
+midnight) resumes. The ledger lives for the process: later runs in it skip a spent day without calling; a run in a
+new process spends one refused call per channel to learn it.
 """
 
 from __future__ import annotations
