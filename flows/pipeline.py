@@ -27,6 +27,7 @@ from flows.steps import topics as topic_step
 from flows.steps.listen import channel_status, listen_channel
 from flows.steps.score import score_mentions
 from models.brands import BrandMatcher
+from models.channels import ChannelSettings
 from models.errors import BrandpulseError
 from warehouse import Warehouse
 from warehouse.queries import pipeline as queries
@@ -143,6 +144,13 @@ def alert_task(
     }
 
 
+def unset_credential(resources: Resources, name: str, channel: ChannelSettings) -> str | None:
+    """For `enabled = "auto"`: the missing credential's one-line message, or None when the channel can run."""
+    if not resources.config.brands:
+        return None
+    return resources.channels[name].missing_credential(channel, resources.config.brands[0], resources.secrets)
+
+
 def run_once(resources: Resources) -> RunSummary:
     """One pass over the configured sources with the given resources; the body of the `pipeline` flow."""
     logger = get_run_logger()
@@ -163,6 +171,11 @@ def run_once(resources: Resources) -> RunSummary:
             if name not in resources.channels:
                 summary.channels[name] = "skipped: no live listener for this channel in this version"
                 logger.warning("channel %s is enabled but has no live listener; skipped", name)
+                continue
+            missing = unset_credential(resources, name, channel) if channel.enabled == "auto" else None
+            if missing is not None:
+                summary.channels[name] = f"skipped (enabled = \"auto\"): {missing}"
+                logger.info("channel %s skipped: %s", name, missing)
                 continue
             # One task per channel x brand; a failing one is recorded in its results and never stops the others.
             results = [

@@ -24,6 +24,7 @@ from listeners.x.feeds import build_x_feeds
 from listeners.youtube.feeds import build_youtube_feeds
 from models.brands import Brand
 from models.channels import ChannelSettings
+from models.errors import BrandpulseError, CredentialError
 
 ChannelBuilder = Callable[..., Sequence[Feed]]
 
@@ -39,6 +40,16 @@ class Channel:
         """The channel's feeds for one brand; `secrets` holds the secrets as attributes (the flows' `Secrets`)."""
         built: Any = self.build(settings, brand, **{name: getattr(secrets, name) for name in self.secrets})
         return [built] if hasattr(built, "fetch") else list(built)  # a builder may return a single Feed
+
+    def missing_credential(self, settings: ChannelSettings, brand: Brand, secrets: object) -> str | None:
+        """Why the channel cannot run for lack of a credential, or None; builders make no network call."""
+        try:
+            self.feeds(settings, brand, secrets)
+        except CredentialError as exc:
+            return str(exc)
+        except BrandpulseError:
+            return None  # any other problem is the listen task's to report
+        return None
 
 
 CHANNELS: dict[str, Channel] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -10,5 +12,6 @@ class ChannelSettings(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    enabled: bool = False
+    # "auto": listen when the channel's credentials are set, otherwise skip it with a note (not a failure).
+    enabled: bool | Literal["auto"] = False
     max_pages: int = Field(default=5, ge=1, le=100)

@@ -113,3 +113,35 @@ def test_both_run_with_credentials_share_the_runs_quota_and_fail_in_one_line_wit
     )
     assert without["channels"]["youtube"].startswith("failed: youtube: BRANDPULSE_YOUTUBE_API_KEY is not set")
     assert without["status"] == "partial" and without["scored"] == 0
+
+
+def test_enabled_auto_skips_a_channel_without_credentials_in_one_line_and_the_run_stays_ok(
+    prefect_harness: None, tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for var in ("BRANDPULSE_SLACK_WEBHOOK_URL", "BRANDPULSE_NAVER_CLIENT_ID", "BRANDPULSE_NAVER_CLIENT_SECRET",
+                "BRANDPULSE_YOUTUBE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    with fake_api() as api:
+        serve(api)
+        config = write_config(
+            tmp_path,
+            model={"sentiment": tiny_model_dir},
+            channels={
+                "naver": {"enabled": "auto", "api_url": api.url, "endpoints": ["blog"]},
+                "youtube": {"enabled": "auto", "api_url": api.url},
+            },
+        )
+        without = pipeline(config_path=str(config))
+        assert api.calls("/v1/search/blog.json") == [] and api.calls("/youtube/v3/search") == []
+        assert without["channels"]["naver"] == (
+            'skipped (enabled = "auto"): naver: BRANDPULSE_NAVER_CLIENT_ID is not set; set it in the environment '
+            "(see .env.example) or disable [channels.naver]"
+        )
+        assert without["channels"]["youtube"].startswith('skipped (enabled = "auto"): youtube: BRANDPULSE_YOUTUBE')
+        assert without["status"] == "completed"
+
+        monkeypatch.setenv("BRANDPULSE_NAVER_CLIENT_ID", "naver-id")
+        monkeypatch.setenv("BRANDPULSE_NAVER_CLIENT_SECRET", SECRET)
+        with_naver = pipeline(config_path=str(config))
+    assert with_naver["channels"]["naver"].startswith("ok: 2 new"), with_naver["channels"]["naver"]
+    assert with_naver["channels"]["youtube"].startswith("skipped")
