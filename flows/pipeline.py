@@ -29,6 +29,7 @@ from flows.steps.score import score_mentions
 from models.brands import BrandMatcher
 from models.errors import BrandpulseError
 from warehouse import Warehouse
+from warehouse.owned import sync_owned_accounts
 from warehouse.queries import pipeline as queries
 
 
@@ -43,6 +44,7 @@ class RunSummary:
     scored: int = 0
     topic_model: str = ""
     topics_scored: int = 0
+    owned_accounts_changed: bool = False  # `[[brands]] owned` differed from the warehouse's list and was applied
     alerts_detected: int = 0
     alerts_new: int = 0
     alerts_updates: int = 0
@@ -156,6 +158,9 @@ def run_once(resources: Resources) -> RunSummary:
         return resources.sentiment()
 
     with recorded_run(warehouse, summary):
+        # First, so this run's counts and alerts already leave out posts of newly listed own accounts.
+        with warehouse.write() as con:
+            summary.owned_accounts_changed = sync_owned_accounts(con, config.brands)
         matcher = BrandMatcher.from_brands(config.brands)
         for name, channel in config.channels.items():
             if not channel.enabled:
@@ -238,7 +243,7 @@ def run_changed(summary: RunSummary) -> bool:
     sources = [*summary.feeds, *summary.imports]
     if any(item.get(key) for item in sources for key in _CHANGE_KEYS):
         return True
-    if summary.scored or summary.topics_scored:
+    if summary.scored or summary.topics_scored or summary.owned_accounts_changed:
         return True
     return any(getattr(summary, key) for key in _ALERT_CHANGES)
 
