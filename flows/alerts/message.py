@@ -248,12 +248,12 @@ def response_line(care: ResponseCare | None, brand: str) -> str:
     more = f" and {len(care.responders) - 3} more" if len(care.responders) > 3 else ""
     line = f"{names or brand}{more} replied to {care.responded} of {care.negative} negative mentions"
     if care.median_minutes is not None:
-        line += f", first reply after {_duration(care.median_minutes)} (median)"
+        line += f", first reply after {duration_text(care.median_minutes)} (median)"
     return line
 
 
-def _duration(minutes: float) -> str:
-    """14 min, 2.5 h, 3.0 days."""
+def duration_text(minutes: float) -> str:
+    """14 min, 2.5 h, 3.0 days (the alert and the report say response times the same way)."""
     if minutes < 60:
         return f"{max(minutes, 0):.0f} min"
     if minutes < 48 * 60:
