@@ -8,7 +8,7 @@ import duckdb
 
 from models.ratings import SCALE_KNOTS
 
-# Dependency order: `mentions_all` reads `owned_posts`, later views read `mentions_scored`.
+# Dependency order: later views read `mentions_scored` (customer mentions) or `mentions_all` (everything).
 VIEW_NAMES: tuple[str, ...] = (
     "owned_posts",
     "mentions_all",
@@ -23,6 +23,15 @@ VIEW_NAMES: tuple[str, ...] = (
     "mention_responses",
     "brand_responses",
 )
+# (channel, id, brand, account) of every mention written by an owned account. One join with OR over the tiny
+# `owned_accounts` table (an account belongs to one brand; min() only makes the row unique): measured faster at
+# 1M mentions than two equi-joins, and `mentions_all` pays it on every query.
+OWNED_AUTHORS_SQL = """SELECT m.channel, m.id, min(o.brand) AS brand, arg_min(o.entry, o.brand) AS account
+    FROM mentions m
+    JOIN owned_accounts o
+        ON (o.channel IS NULL OR o.channel = m.channel)
+        AND (o.handle = lower(ltrim(trim(m.author_handle), '@')) OR o.author_id = m.author_id)
+    GROUP BY m.channel, m.id"""
 # How far up a reply chain an owned reply still answers the post at the top (a reply to a reply to the complaint).
 RESPONSE_DEPTH = 10
 
@@ -44,21 +53,10 @@ def rating_norm_sql() -> str:
 def view_statements() -> list[str]:
     """The CREATE OR REPLACE VIEW statements, in dependency order."""
     return [
-        """CREATE OR REPLACE VIEW owned_posts AS
+        f"""CREATE OR REPLACE VIEW owned_posts AS
         -- Posts by the brands' own accounts (`owned_accounts`, synced from `[[brands]] owned` at each run), matched
-        -- by author when read, so a changed list applies to all history. Two equi-joins keep both hash joins.
-        WITH matched AS (
-            SELECT m.channel, m.id, o.brand, o.entry FROM mentions m
-            JOIN owned_accounts o ON o.handle = lower(ltrim(trim(m.author_handle), '@'))
-            WHERE o.channel IS NULL OR o.channel = m.channel
-            UNION ALL
-            SELECT m.channel, m.id, o.brand, o.entry FROM mentions m
-            JOIN owned_accounts o ON o.author_id = m.author_id AND o.channel = m.channel
-        ),
-        owned AS (
-            -- An account belongs to one brand (the config checks it); min() only makes the row unique.
-            SELECT channel, id, min(brand) AS brand, arg_min(entry, brand) AS account FROM matched GROUP BY channel, id
-        )
+        -- by author when read, so a changed list applies to all history.
+        WITH owned AS ({OWNED_AUTHORS_SQL})
         SELECT
             o.brand,
             o.account,
@@ -121,7 +119,7 @@ def view_statements() -> list[str]:
         FROM mentions m
         LEFT JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
         LEFT JOIN latest s ON s.channel = m.channel AND s.id = m.id
-        LEFT JOIN owned_posts o ON o.channel = m.channel AND o.id = m.id""",
+        LEFT JOIN ({OWNED_AUTHORS_SQL}) o ON o.channel = m.channel AND o.id = m.id""",
         # Customer talk only: every view and query below reads this, so owned posts stay out of trends, share of
         # voice, topics, terms and spike counts by default (`mentions_all` has them, flagged).
         """CREATE OR REPLACE VIEW mentions_scored AS
