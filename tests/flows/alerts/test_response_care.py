@@ -41,6 +41,8 @@ def test_the_outage_alert_does_not_count_acmehelp(outage: tuple[Warehouse, tuple
             "SELECT DISTINCT author_handle FROM mentions_all WHERE owned AND created_at >= ? AND created_at < ?",
             [start, end],
         ).fetchall()}
+        unbranded = con.execute("SELECT count(*) FROM mentions_all WHERE owned AND brand IS NULL").fetchone()
+    assert unbranded == (0,)  # replies that do not name the brand were imported as its own
     assert owned >= 2 and "acmehelp" in handles  # its outage notices read as negative ("오류") …
     assert observed == customers  # … and the episode counts customers only
 
