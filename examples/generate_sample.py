@@ -645,6 +645,7 @@ class Generator:
     """Builds the sample, all randomness from one seeded Random."""
 
     def __init__(self, seed: int = SEED) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.authors: dict[tuple[str, str], list[Author]] = {}
         self.used_ids: dict[str, set[str]] = {}
@@ -950,7 +951,61 @@ class Generator:
             if event.special and event.special.startswith("big"):
                 big[event.special] = event
             rows.append(row)
-        return rows
+        # Drawn from their own random stream after everything else, so adding them changed no other row.
+        replies = self.owned_replies(random.Random(self.seed + 17))
+        return sorted(rows + replies, key=lambda row: row["created_at"])
+
+    def owned_replies(self, rng: random.Random) -> list[dict[str, Any]]:
+        """Replies from the brands' own support accounts (OWNED_REPLIES) to some negative customer posts."""
+        replies: list[dict[str, Any]] = []
+        thread = next((e for e in self.events if e.special == "big:thread"), None)
+        for event in self.events:
+            special = event.special or ""
+            plan = OWNED_REPLIES.get(event.brand)
+            if plan is None or event.sentiment != "negative" or event.channel != "x" or event.kind == "repost":
+                continue
+            if special.startswith(("big", "notice", "anvil")) or event.row["author_handle"] == plan.account.handle:
+                continue
+            outage = SPIKE_START <= event.at < SPIKE_END
+            if rng.random() >= (plan.outage_rate if outage else plan.rate):
+                continue
+            low, high = plan.outage_delay if outage else plan.delay
+            at = event.at + timedelta(minutes=rng.uniform(low, high))
+            if at > END:
+                continue
+            bank = plan.ko if event.lang == "ko" else plan.en
+            text = rng.choice(bank).format(h=event.row["author_handle"])
+            replies.append(self.owned_row("x", plan.account, at, event.lang, text, event.row["id"], rng))
+        if thread is not None:
+            # Acme's official Reddit account answers the outage megathread, 40 minutes in.
+            at = thread.at + timedelta(minutes=40)
+            replies.append(self.owned_row("reddit", _ACME_REDDIT, at, "en", ACME_THREAD_REPLY, thread.row["id"], rng))
+        return replies
+
+    def owned_row(
+        self, channel: str, author: Author, at: datetime, lang: str, text: str, parent_id: str, rng: random.Random
+    ) -> dict[str, Any]:
+        """One reply of an owned account, ids unique among the rows already written."""
+        if channel == "x":
+            ident = self.unique("x", lambda: str(((int(at.timestamp() * 1000) - 1288834974657) << 22)
+                                                 | rng.randrange(1 << 22)))
+            url = f"https://x.com/{author.handle}/status/{ident}"
+            metrics = {"likes": rng.randrange(0, 12), "reposts": 0, "replies": rng.randrange(0, 3), "quotes": 0}
+        else:
+            ident = self.unique("reddit", lambda: "t1_m" + "".join(rng.choice("0123456789abcdefghijklmnopqrstuvwxyz")
+                                                                   for _ in range(6)))
+            sub = next(e.row["url"] for e in self.events if e.row.get("id") == parent_id).split("/")[4]
+            url = f"https://www.reddit.com/r/{sub}/comments/{parent_id[3:]}/comment/{ident[3:]}/"
+            metrics = {"score": rng.randrange(40, 400)}
+        row: dict[str, Any] = {"channel": channel, "id": ident, "text": text, "created_at": _iso(at), "url": url}
+        if author.author_id:
+            row["author_id"] = author.author_id
+        row["author_handle"] = author.handle
+        if author.followers is not None:
+            row["author_followers"] = author.followers
+        row.update({"lang": lang, "kind": "reply" if channel == "x" else "comment", "parent_id": parent_id})
+        row["metrics"] = metrics
+        return row
 
     def row(self, event: Event, recent: dict[tuple[str, str], list[Event]], big: dict[str, Event]) -> dict[str, Any]:
         """The JSON row for one event: text, ids, urls, author, parent and metrics."""
@@ -1124,6 +1179,58 @@ _WIRE = Author("koreatechwire", "1203459876543210001", 312_480)
 _ITDAILY = Author("it_daily_kr", "917263540018273645", 186_220)
 _REDDITOR = Author("Seoul-Expat-Dan", "t2_4kq9xw1z", None)
 _ACMEHELP = Author("acmehelp", "1102938475610293847", 48_915)
+_ACME_REDDIT = Author("Acme_Official", "t2_acme0ff1", None)
+_GLOBEXCARE = Author("globexcare", "1388410275520339968", 21_370)
+
+
+@dataclass(frozen=True)
+class OwnedPlan:
+    """How a brand's support account answers negative X posts: how often and how fast (minutes), in the usual
+    weeks and during the outage, and what it says (`{h}` is the customer's handle)."""
+
+    account: Author
+    rate: float
+    delay: tuple[float, float]
+    outage_rate: float
+    outage_delay: tuple[float, float]
+    ko: tuple[str, ...]
+    en: tuple[str, ...]
+
+
+# The brands' own accounts, as examples/brandpulse.toml lists them under `owned`. Acme answers few complaints
+# slowly (and a handful during the outage); Globex, the rival, answers more and faster: the report compares them.
+OWNED_REPLIES = {
+    "Acme": OwnedPlan(
+        _ACMEHELP, 0.12, (25, 360), 0.07, (6, 50),
+        ko=(
+            "@{h} 안녕하세요, 애크미 고객센터입니다. 불편을 드려 정말 죄송합니다. DM으로 주문번호를 보내주시면 바로 "
+            "확인해 드리겠습니다.",
+            "@{h} 이용에 불편을 드려 죄송합니다. 주문번호를 DM으로 알려주시면 담당자가 따로 챙기겠습니다.",
+            "@{h} 기다리게 해드려 죄송합니다 🙏 확인 후 DM으로 안내드렸어요.",
+        ),
+        en=(
+            "@{h} Sorry about this! Please DM us your order number and we'll look into it right away.",
+            "@{h} We're sorry for the trouble. Send us a DM with your order details and we'll follow up today.",
+            "@{h} Thanks for flagging this, and sorry for the wait. We've sent you a DM to sort it out.",
+        ),
+    ),
+    "Globex": OwnedPlan(
+        _GLOBEXCARE, 0.35, (4, 55), 0.35, (4, 55),
+        ko=(
+            "@{h} 글로벡스 고객지원팀입니다. 불편을 드려 죄송합니다. DM으로 주문 정보를 보내주시면 바로 도와드릴게요.",
+            "@{h} 죄송합니다! 바로 확인해서 DM 드리겠습니다.",
+        ),
+        en=(
+            "@{h} Hi, Globex Care here. Sorry for the hassle! DM us your order number and we'll fix it.",
+            "@{h} Sorry to hear that. We've sent you a DM so we can sort this out quickly.",
+        ),
+    ),
+}
+ACME_THREAD_REPLY = (
+    "Hi all, Acme here. Logins and payments failed for most users from about 19:00 KST. Payments that went through "
+    "are safe, double charges will be refunded automatically within 3 days, and late orders get a 5,000 won coupon. "
+    "Updates on @acmehelp."
+)
 BIG_POSTS: dict[str, tuple[Author, str]] = {
     "big:wire": (
         _WIRE,
@@ -1223,6 +1330,10 @@ def stats(generator: Generator, jsonl: str, survey_csv: str) -> str:
         mood = Counter(e.sentiment for e in events if e.brand == brand and not (e.special or "").startswith("anvil"))
         total = sum(mood.values())
         out.append(f"{brand}: {total} mentions, " + ", ".join(f"{k} {mood[k] / total:.0%}" for k in sorted(mood)))
+    for brand, plan in OWNED_REPLIES.items():
+        own = [r for r in rows if r["author_handle"] == plan.account.handle and r.get("parent_id")]
+        during = sum(_iso(SPIKE_START) <= r["created_at"] < _iso(SPIKE_END) for r in own)
+        out.append(f"{brand} replies from @{plan.account.handle}: {len(own)} ({during} during the outage)")
     texts = Counter(r["text"] for r in rows)
     out.append(f"distinct texts: {len(texts)} of {len(rows)}")
     # Negative Acme mentions per hour: the spike window against the same hours on the other 27 days.

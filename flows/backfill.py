@@ -29,6 +29,7 @@ from listeners.registry import CHANNELS, Channel
 from models.brands import BrandMatcher
 from models.errors import ConfigError, FatalError, RetryableError
 from warehouse import Warehouse
+from warehouse.owned import sync_owned_accounts
 
 log = logging.getLogger("brandpulse")
 
@@ -141,6 +142,8 @@ def backfill(
         run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(), end=end.isoformat()
     )
     with recorded_run(warehouse, summary):
+        with warehouse.write() as con:
+            sync_owned_accounts(con, config.brands)  # as a run does: the loaded owned posts are kept apart at once
         matcher = BrandMatcher.from_brands(config.brands)
         for name in wanted:
             if name not in registry:

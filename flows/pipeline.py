@@ -30,6 +30,7 @@ from models.brands import BrandMatcher
 from models.channels import ChannelSettings
 from models.errors import BrandpulseError
 from warehouse import Warehouse
+from warehouse.owned import sync_owned_accounts
 from warehouse.queries import pipeline as queries
 
 
@@ -44,6 +45,7 @@ class RunSummary:
     scored: int = 0
     topic_model: str = ""
     topics_scored: int = 0
+    owned_accounts_changed: bool = False  # `[[brands]] owned` differed from the warehouse's list and was applied
     alerts_detected: int = 0
     alerts_new: int = 0
     alerts_updates: int = 0
@@ -164,6 +166,9 @@ def run_once(resources: Resources) -> RunSummary:
         return resources.sentiment()
 
     with recorded_run(warehouse, summary):
+        # First, so this run's counts and alerts already leave out posts of newly listed own accounts.
+        with warehouse.write() as con:
+            summary.owned_accounts_changed = sync_owned_accounts(con, config.brands)
         matcher = BrandMatcher.from_brands(config.brands)
         for name, channel in config.channels.items():
             if not channel.enabled:
@@ -251,7 +256,7 @@ def run_changed(summary: RunSummary) -> bool:
     sources = [*summary.feeds, *summary.imports]
     if any(item.get(key) for item in sources for key in _CHANGE_KEYS):
         return True
-    if summary.scored or summary.topics_scored:
+    if summary.scored or summary.topics_scored or summary.owned_accounts_changed:
         return True
     return any(getattr(summary, key) for key in _ALERT_CHANGES)
 

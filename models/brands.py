@@ -1,4 +1,4 @@
-"""Brands: the `[[brands]]` record, and matching on normalised text (which brands a mention names, by which terms)."""
+"""Brands: the `[[brands]]` record, its owned accounts, and matching (which brands a mention names or comes from)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,79 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.mention import BrandMatch
+from models.mention import BrandMatch, Mention
 from models.text.hangul import HANGUL_CHARS, is_hangul
+
+_CHANNEL = re.compile(r"[a-z][a-z0-9_]*")
+_HANDLE = re.compile(r"[\w.\-]+(@[\w.\-]+)?")  # X, Reddit, YouTube @handles; Mastodon user@host; Bluesky a.b.c
+# Account ids on the channels whose ids have a known shape; other channels take any id without spaces.
+_ACCOUNT_IDS = {
+    "x": (re.compile(r"\d{1,20}"), "a numeric user id like x:1102938475610293847"),
+    "youtube": (re.compile(r"UC[\w-]{22}"), "a channel id like youtube:UCxxxxxxxxxxxxxxxxxxxxxx (UC + 22 characters)"),
+    "reddit": (re.compile(r"(t2_)?[\w-]{3,20}"), "a username (reddit:acme_support) or id (reddit:t2_4kq9xw1z)"),
+    "naver": (re.compile(r"[\w.\-]{2,40}"), "a blog id like naver:acme_official"),
+}
+_ANY_ID = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class OwnedAccount:
+    """One entry of a brand's `owned` list: a handle (any channel, or one) or an author id on one channel."""
+
+    entry: str
+    channel: str | None
+    handle: str | None
+    author_id: str | None
+
+    def owns(self, channel: str, author_id: str | None, author_handle: str | None) -> bool:
+        """Whether a mention by this author on this channel comes from this account."""
+        if self.channel is not None and self.channel != channel:
+            return False
+        if self.author_id is not None and author_id == self.author_id:
+            return True
+        return self.handle is not None and author_handle is not None and normal_handle(author_handle) == self.handle
+
+
+def normal_handle(handle: str) -> str:
+    """A handle as owned accounts are compared: without the leading @, casefolded (handles ignore case)."""
+    return handle.strip().lstrip("@").casefold()
+
+
+@cache
+def parse_owned(entry: str) -> OwnedAccount:
+    """`@acmehelp` (a handle on any channel), `x:@acmehelp` (on one), `x:1102…` / `youtube:UC…` (an author id).
+
+    On channels without a fixed id shape (Reddit, Naver, …) `channel:name` matches the author id or the handle.
+    Raises ValueError saying what is wrong and what an entry looks like.
+    """
+    text = entry.strip()
+    if text.startswith("@"):
+        handle = text[1:]
+        if not _HANDLE.fullmatch(handle):
+            raise ValueError(f"{entry!r} is not a handle: use @name (letters, digits, _ . -)")
+        return OwnedAccount(text, None, normal_handle(handle), None)
+    channel, sep, value = text.partition(":")
+    if not sep or not value.strip():
+        raise ValueError(f"{entry!r} is neither @handle nor channel:account (like x:1102938475610293847)")
+    channel, value = channel.strip().casefold(), value.strip()
+    if not _CHANNEL.fullmatch(channel):
+        raise ValueError(f"{entry!r}: {channel!r} is not a channel name (like x, reddit, youtube, naver)")
+    if value.startswith("@"):
+        if not _HANDLE.fullmatch(value[1:]):
+            raise ValueError(f"{entry!r}: {value!r} is not a handle (letters, digits, _ . -)")
+        return OwnedAccount(text, channel, normal_handle(value), None)
+    pattern, example = _ACCOUNT_IDS.get(channel, (_ANY_ID, "an account id without spaces"))
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{entry!r}: {channel} takes {example}, or a handle as {channel}:@name")
+    # A numeric X id or a YouTube channel id is only ever an id; elsewhere the value may be a username as well.
+    handle = None if channel in ("x", "youtube") else normal_handle(value)
+    return OwnedAccount(text, channel, handle, value)
 
 
 class Brand(BaseModel):
-    """One brand to listen for: its terms, what to exclude, its languages and competitors."""
+    """One brand to listen for: its terms, what to exclude, its languages, competitors and own accounts."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,6 +92,21 @@ class Brand(BaseModel):
     x_user_id: str | None = None
     subreddits: list[str] = Field(default_factory=list)
     location: list[str] = Field(default_factory=list)
+    # The brand's own accounts (support, official channels): their posts are its voice, not customer talk.
+    owned: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _owned_accounts(self) -> Brand:
+        for index, entry in enumerate(self.owned):
+            try:
+                parse_owned(entry)
+            except ValueError as exc:
+                raise ValueError(f"brand {self.name!r}, owned entry {index + 1}: {exc}") from None
+        return self
+
+    def owned_accounts(self) -> list[OwnedAccount]:
+        """The `owned` entries parsed (validated when the brand was built)."""
+        return [parse_owned(entry) for entry in self.owned]
 
     @field_validator("location")
     @classmethod
@@ -87,6 +167,21 @@ class BrandMatcher:
             terms = tuple(term for term in brand.terms if _term_pattern(term).search(candidate))
             if terms:
                 found.append(BrandMatch(brand=brand.name, terms=terms))
+        return found
+
+    def owner(self, mention: Mention) -> str | None:
+        """The brand whose owned account wrote this mention, or None."""
+        for brand in self.brands:
+            if any(a.owns(mention.channel, mention.author_id, mention.author_handle) for a in brand.owned_accounts()):
+                return brand.name
+        return None
+
+    def match_mention(self, mention: Mention) -> list[BrandMatch]:
+        """`match` on the text, plus the owning brand for a post by its own account that does not name it."""
+        found = self.match(mention.text)
+        owner = self.owner(mention)
+        if owner is not None and not any(match.brand == owner for match in found):
+            found.append(BrandMatch(brand=owner, terms=()))
         return found
 
     def named(self, name: str) -> BrandMatch | None:

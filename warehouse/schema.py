@@ -258,6 +258,23 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             f"INSERT INTO stopwords VALUES {_stopword_rows('ko', STOPWORDS_KO)} ON CONFLICT DO NOTHING",
         ],
     ),
+    (
+        8,
+        [
+            # The brands' own accounts (`[[brands]] owned`), replaced from the config at every run, so the views
+            # flag owned posts by their author at read time: a config change applies to all stored history and no
+            # stored mention is ever rewritten. `channel` NULL means any channel; `handle` is casefolded, no @.
+            # No primary key: a sync replaces the whole list, and DuckDB checks keys of deleted rows eagerly.
+            """CREATE TABLE owned_accounts (
+                brand VARCHAR NOT NULL,
+                entry VARCHAR NOT NULL,
+                channel VARCHAR,
+                handle VARCHAR,
+                author_id VARCHAR,
+                synced_at TIMESTAMPTZ NOT NULL
+            )""",
+        ],
+    ),
 ]
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 DESCRIPTIONS: dict[int, str] = {
@@ -268,6 +285,7 @@ DESCRIPTIONS: dict[int, str] = {
     5: "outbox delivery states: sending, blocked, expired, console; slack ts",
     6: "mention edits; the reason a run ended as it did",
     7: "stopwords re-seeded from the one list (models/text/stopwords.py)",
+    8: "owned accounts of the brands (synced from [[brands]] owned at each run)",
 }
 
 _BOOKKEEPING = [

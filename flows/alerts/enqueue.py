@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from flows.alerts.message import AlertContext, ExamplePost, render_alert
+from flows.alerts.message import AlertContext, ExamplePost, ResponseCare, render_alert
 from flows.runtime.config import Config
 from models.alerts.detector import Detection, detect
 from models.alerts.episodes import Action, Episode, plan
@@ -281,7 +281,17 @@ def build_context(
         top_terms=top_terms(con, brand, episode.start, episode.end),
         themes=emerging_themes_of(con, brand, episode.start, episode.end, theme_embedder),
         dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
+        responses=response_care_of(con, brand, episode.start, episode.end),
     )
+
+
+def response_care_of(
+    con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime
+) -> ResponseCare | None:
+    """How the brand's owned accounts answered the window's negative mentions; None when it lists none."""
+    if not brand.owned:
+        return None
+    return ResponseCare(**alert_queries.response_care(con, brand.name, start, end))
 
 
 def emerging_themes_of(

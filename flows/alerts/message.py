@@ -75,6 +75,16 @@ class ExamplePost:
 
 
 @dataclass(frozen=True)
+class ResponseCare:
+    """How the brand's own accounts answered the episode's negative mentions (`mention_responses`)."""
+
+    negative: int
+    responded: int
+    median_minutes: float | None = None
+    responders: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class AlertContext:
     """What drove an episode: negative counts per channel, example posts, top terms, a command to dig in."""
 
@@ -84,6 +94,8 @@ class AlertContext:
     dig_in_command: str = ""
     # Emerging themes: (label from top terms, mentions) of negatives no topic explains, largest first.
     themes: list[tuple[str, int]] = field(default_factory=list)
+    # Replies from the brand's owned accounts; None when it has none configured (no line in the message).
+    responses: ResponseCare | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +163,7 @@ def render_alert(
     command = (context.dig_in_command or default_dig_in_command(episode)).replace("`", "'")
     command = truncate(slack_escape(_one_line(command)), 500)
     status = _status_line(episode, kind, previous_observed)
+    care = response_line(context.responses, brand)
 
     fields = [
         _mrkdwn(f"*Brand*\n{brand}", FIELD_LIMIT),
@@ -175,6 +188,8 @@ def render_alert(
         driven += f"\n*Top terms*\n{terms}"
     if themes:
         driven += f"\n*Emerging themes* (no topic explains them)\n{themes}"
+    if care:
+        driven += f"\n*Response care*\n{care}"
     blocks.append({"type": "section", "text": _mrkdwn(driven, SECTION_LIMIT)})
     if examples:
         blocks.append({"type": "divider"})
@@ -201,6 +216,8 @@ def render_alert(
         lines.append(f"Top terms: {terms}")
     if themes:
         lines.append(f"Emerging themes: {themes}")
+    if care:
+        lines.append(f"Response care: {care}")
     if examples:
         lines.append("Representative posts:")
         lines.extend(f"  {n}. {plain}" for n, (_q, _b, plain) in enumerate(examples, 1))
@@ -219,6 +236,29 @@ def _status_line(episode: Episode, kind: str, previous_observed: float | None) -
     if episode.open:
         return "*Ongoing:* updates follow if it grows markedly, and a note when it ends."
     return f"*Already over* (ended {end}): found after the fact."
+
+
+def response_line(care: ResponseCare | None, brand: str) -> str:
+    """`@acmehelp replied to 3 of 112 negative mentions, first reply after 14 min (median)`, escaped; "" for None."""
+    if care is None or care.negative <= 0:
+        return ""
+    if not care.responded:
+        return f"no reply yet from {brand}'s own accounts to the {care.negative} negative mentions"
+    names = ", ".join(truncate(slack_escape(_one_line(name)), HANDLE_LIMIT) for name in care.responders[:3])
+    more = f" and {len(care.responders) - 3} more" if len(care.responders) > 3 else ""
+    line = f"{names or brand}{more} replied to {care.responded} of {care.negative} negative mentions"
+    if care.median_minutes is not None:
+        line += f", first reply after {duration_text(care.median_minutes)} (median)"
+    return line
+
+
+def duration_text(minutes: float) -> str:
+    """14 min, 2.5 h, 3.0 days (the alert and the report say response times the same way)."""
+    if minutes < 60:
+        return f"{max(minutes, 0):.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
 
 
 def _share(episode: Episode) -> str:

@@ -25,12 +25,16 @@ def import_(
     from flows.runtime.runs import new_run_id
     from flows.steps.imports import import_file
     from models.brands import BrandMatcher
+    from warehouse.owned import sync_owned_accounts
 
     try:
         cfg = load_config(config)
         if brand is not None:
             brand = cfg.brand(brand).name
         wh = resources(cfg).warehouse
+        if cfg.brands:  # as a run does, so the imported owned posts are kept apart at once
+            with wh.write() as con:
+                sync_owned_accounts(con, cfg.brands)
         matcher = BrandMatcher.from_brands(cfg.brands)
         run_id = new_run_id("import-")
         failed: list[str] = []

@@ -88,6 +88,12 @@ def print_summary(cfg: Config, summary: dict[str, Any]) -> None:
             style = "red" if status.startswith("failed") else ("yellow" if not status.startswith("ok") else None)
             out.print(safe_text(f"channel {name}: {status}", style=style or ""))
     out.print(f"scored {summary['scored']} mentions with {summary['model']}", markup=False)
+    if summary.get("owned_accounts_changed"):
+        out.print(
+            "owned accounts: the [[brands]] owned list changed and now applies to every stored mention "
+            "(their posts are the brands' own voice: not in the customer counts below)",
+            markup=False,
+        )
     table = Table(title="Mentions per channel and brand", show_lines=False)
     table.add_column("brand")
     table.add_column("channel")

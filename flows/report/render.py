@@ -17,7 +17,7 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
-from flows.alerts.message import slack_unescape
+from flows.alerts.message import duration_text, slack_unescape
 from flows.report import charts
 from flows.runtime.config import Config
 from models.errors import ConfigError, FatalError
@@ -133,6 +133,7 @@ def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) 
         "alerts": alerts,
         "examples_negative": rq.example_mentions(con, scope.brand, period, "negative"),
         "examples_positive": rq.example_mentions(con, scope.brand, period, "positive"),
+        "responses": rq.response_care(con, scope.brands, period),
         # Filled in by `add_themes` once the connection is closed (clustering embeds texts).
         "themes": [],
         "themes_note": "",
@@ -245,6 +246,7 @@ def _environment() -> jinja2.Environment:
     env.filters["pp"] = lambda v: "–" if v is None else f"{v * 100:+.1f} pp"
     env.filters["utc"] = lambda v, fmt="%Y-%m-%d %H:%M": "–" if v is None else v.astimezone(UTC).strftime(fmt)
     env.filters["safe_url"] = web_url
+    env.filters["minutes"] = lambda v: "–" if v is None else duration_text(v)
     env.filters["reach"] = lambda v: "" if v is None else (f"{v / 1000:.1f}k" if v >= 1000 else str(v))
     return env
 

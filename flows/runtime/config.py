@@ -122,6 +122,20 @@ class Config(_Strict):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _owned_once(self) -> Config:
+        owners: dict[tuple[str | None, str | None, str | None], str] = {}
+        for index, brand in enumerate(self.brands):
+            for account in brand.owned_accounts():
+                key = (account.channel, account.handle, account.author_id)
+                other = owners.setdefault(key, brand.name)
+                if other != brand.name:
+                    raise ValueError(
+                        f"brands.{index}.owned: {account.entry!r} of brand {brand.name!r} is already an owned "
+                        f"account of {other!r}; an account belongs to one brand"
+                    )
+        return self
+
     def require_brands(self, command: str) -> None:
         """ConfigError when no [[brands]] are configured: `command` would run and silently match nothing."""
         if not self.brands:

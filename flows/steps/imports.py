@@ -40,7 +40,7 @@ class ImportResult:
 def assign_brands(
     mention: Mention, matcher: BrandMatcher, default_brand: str | None = None
 ) -> list[BrandMatch] | Reject:
-    """Brands for one mention: an explicit `brand` column (or `--brand`) wins, otherwise the configured terms."""
+    """Brands for one mention: an explicit `brand` column (or `--brand`) wins, else the terms and owned accounts."""
     explicit = (mention.raw or {}).get("brand") or default_brand
     if isinstance(explicit, str) and explicit.strip():
         match = matcher.named(explicit)
@@ -53,7 +53,7 @@ def assign_brands(
                 record_id=mention.id,
             )
         return [match]
-    return matcher.match(mention.text)
+    return matcher.match_mention(mention)
 
 
 def import_file(

@@ -70,7 +70,7 @@ def brand_mentions(
     kept: list[Mention] = []
     matches: dict[tuple[str, str], list[BrandMatch]] = {}
     for mention in mentions:
-        found = matcher.match(mention.text)
+        found = matcher.match_mention(mention)  # the text's brands, and the brand whose account wrote it
         if owned and not any(match.brand == brand for match in found):
             # The brand's own feed (its app's reviews): every entry is about it, named or not.
             found = [BrandMatch(brand=brand, terms=()), *found]

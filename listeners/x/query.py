@@ -16,14 +16,28 @@ def x_token(term: str) -> str:
     return quoted(term.lstrip("#@") or term)
 
 
+def owned_senders(brand: Brand) -> list[str]:
+    """`from:` operators for the brand's owned accounts that can post on X (an @handle or an x: account)."""
+    senders = []
+    for account in brand.owned_accounts():
+        if account.channel not in (None, "x"):
+            continue
+        name = account.author_id or account.handle or ""
+        if BARE.match(name) and "@" not in name:  # a Mastodon-style user@host is no X account
+            senders.append(f"from:{name}")
+    return senders
+
+
 def x_query(
     brand: Brand,
     *,
     exclude_retweets: bool = False,
     max_chars: int = X_QUERY_MAX_CHARS,
 ) -> str:
-    """The X API v2 search query for a brand: terms OR-ed, exclusions negated, `lang:`, `place_country:`, retweets."""
-    parts = [any_of(unique([x_token(term) for term in brand.terms]))]
+    """The X API v2 search query for a brand: terms and owned senders OR-ed, exclusions negated, `lang:`,
+    `place_country:`, retweets."""
+    # The brand's own X accounts too: their replies ("Sorry, DM us") rarely name it, yet response care needs them.
+    parts = [any_of(unique([x_token(term) for term in brand.terms] + owned_senders(brand)))]
     parts += [f"-{quoted(clean_term(phrase))}" for phrase in unique([clean_term(p) for p in brand.exclude])]
     languages = unique([lang.strip().lower() for lang in brand.languages])
     if languages:

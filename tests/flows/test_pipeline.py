@@ -87,3 +87,28 @@ def test_pipeline_tasks_retry_only_retryable_errors() -> None:
     for task in (import_file_task, alert_task):
         assert task.retries == 3
         assert task.retry_condition_fn is is_retryable_state
+
+
+def test_a_run_applies_owned_accounts_to_stored_history_and_a_rerun_changes_nothing(
+    prefect_harness: None, sample_config: Path
+) -> None:
+    db = sample_config.parent / "wh.duckdb"
+    first = pipeline(config_path=str(sample_config))
+    assert first["owned_accounts_changed"] is False  # none configured, none stored
+    before = rows(db, "SELECT count(*) FROM mentions_scored WHERE brand = 'Acme'")[0][0]
+    # user0 writes the sample's X posts; listing it as Acme's own account takes its posts out of customer talk.
+    text = sample_config.read_text(encoding="utf-8")
+    sample_config.write_text(text.replace('name = "Acme"\n', 'name = "Acme"\nowned = ["x:@user0"]\n', 1), "utf-8")
+    second = pipeline(config_path=str(sample_config))
+    assert second["owned_accounts_changed"] is True
+    assert second["read_snapshot_note"] != "unchanged: nothing new in this run"  # readers see the new flags
+    stored = count(db, "mentions")
+    owned = rows(db, "SELECT count(*) FROM owned_posts WHERE brand = 'Acme'")[0][0]
+    acme_by_user0 = rows(
+        db, "SELECT count(*) FROM mentions_all WHERE brand = 'Acme' AND author_handle = 'user0' AND channel = 'x'"
+    )[0][0]
+    assert owned > 0 and acme_by_user0 > 0
+    assert rows(db, "SELECT count(*) FROM mentions_scored WHERE brand = 'Acme'")[0][0] == before - acme_by_user0
+    third = pipeline(config_path=str(sample_config))
+    assert third["owned_accounts_changed"] is False and count(db, "mentions") == stored  # nothing lost or added
+    assert rows(db, "SELECT brand, entry, channel, handle FROM owned_accounts") == [("Acme", "x:@user0", "x", "user0")]

@@ -72,6 +72,10 @@ def test_run_summary_line_counts_updates_and_resolved_notes(capsys: pytest.Captu
     print_summary(parse_config({}), summary)
     printed = " ".join(capsys.readouterr().out.split())
     assert "alerts: 1 new episode(s), 2 update(s), 1 resolved note(s), 4 delivered" in printed
+    assert "owned accounts" not in printed
+    print_summary(parse_config({}), {**summary, "owned_accounts_changed": True})
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "owned accounts: the [[brands]] owned list changed and now applies to every stored mention" in printed
 
 
 def test_missing_and_directory_imports_fail_alone_and_the_run_is_partial(

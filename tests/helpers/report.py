@@ -13,6 +13,7 @@ from models.brands import BrandMatcher
 from models.mention import BrandMatch, Mention
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse, load_mentions, load_scores
+from warehouse.owned import sync_owned_accounts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -60,6 +61,8 @@ def build_sample_warehouse(folder: Path) -> Config:
     config = sample_config(folder)
     warehouse = Warehouse(config.warehouse.path)
     matcher = BrandMatcher.from_brands(config.brands)
+    with warehouse.write() as con:
+        sync_owned_accounts(con, config.brands)  # as each run does first
     for path in config.imports.files:
         import_file(warehouse, path, matcher, run_id="report-sample")
     score_with_model(warehouse, KeywordScorer())

@@ -14,6 +14,7 @@ import pytest
 
 from flows.runtime.config import parse_config
 from listeners.file import FileListener
+from models.brands import BrandMatcher
 from models.mention import Mention, Reject
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -76,11 +77,18 @@ def test_sample_size_and_shape(mentions: list[Mention], survey: list[Mention]) -
     assert all(m.url.startswith("https://www.reddit.com/r/") for m in mentions if m.channel == "reddit")
 
 
-def test_every_mention_names_a_configured_brand(mentions: list[Mention]) -> None:
+def test_every_mention_names_a_configured_brand_or_comes_from_its_own_account(mentions: list[Mention]) -> None:
     with CONFIG.open("rb") as handle:
         config = parse_config(tomllib.load(handle), source=str(CONFIG))
+    matcher = BrandMatcher.from_brands(config.brands)
+    owned = [m for m in mentions if matcher.owner(m) is not None]
+    assert {(m.author_handle, matcher.owner(m)) for m in owned} == {
+        ("acmehelp", "Acme"), ("Acme_Official", "Acme"), ("globexcare", "Globex"),
+    }
+    # Many owned replies do not name their brand ("Sorry! Please DM us"): the owner match keeps them.
+    assert sum(not matcher.match(m.text) for m in owned) >= 20
     terms = [term.casefold() for brand in config.brands for term in brand.terms]
-    assert all(any(term in m.text.casefold() for term in terms) for m in mentions)
+    assert all(any(term in m.text.casefold() for term in terms) for m in mentions if m not in owned)
     two_brands = [
         m for m in mentions if sum(any(t.casefold() in m.text.casefold() for t in b.terms) for b in config.brands) > 1
     ]
@@ -93,6 +101,17 @@ def test_replies_point_at_mentions_in_the_sample(mentions: list[Mention]) -> Non
     children = [m for m in mentions if m.parent_id]
     assert children and all((m.channel, m.parent_id) in keys for m in children)
     assert all(m.parent_id for m in mentions if m.kind in ("comment", "repost"))
+
+
+def test_owned_accounts_answer_some_negative_posts_and_the_outage(mentions: list[Mention]) -> None:
+    by_key = {m.key: m for m in mentions}
+    replies = [m for m in mentions if m.author_handle in ("acmehelp", "globexcare", "Acme_Official") and m.parent_id]
+    assert all(by_key[(m.channel, m.parent_id)].created_at < m.created_at for m in replies)
+    outage = datetime(2026, 11, 19, 10, tzinfo=UTC), datetime(2026, 11, 19, 16, tzinfo=UTC)
+    during = [m for m in replies if m.author_handle == "acmehelp" and outage[0] <= m.created_at < outage[1]]
+    assert 3 <= len(during) <= 10
+    assert any(m.channel == "reddit" and m.author_handle == "Acme_Official" for m in replies)  # the megathread
+    assert sum(m.author_handle == "globexcare" for m in replies) > sum(m.author_handle == "acmehelp" for m in replies)
 
 
 def test_survey_answers(survey: list[Mention]) -> None:

@@ -22,6 +22,12 @@ def test_x_query_keeps_operators_quotes_phrases_and_adds_languages() -> None:
     assert x_query(ACME) == '(acme OR #acme OR @acmehelp OR 애크미 OR "Acme Store") -"acme anvil" (lang:ko OR lang:en)'
 
 
+def test_x_query_also_reads_the_brands_own_x_accounts() -> None:
+    brand = Brand(name="Acme", terms=["acme"], owned=["@acmehelp", "x:1102938475610293847", "reddit:acme_cs",
+                                                       "@acme@mastodon.social", "x:@AcmeKR"])
+    assert x_query(brand) == "(acme OR from:acmehelp OR from:1102938475610293847 OR from:acmekr)"
+
+
 def test_x_query_can_leave_retweets_out_and_single_items_need_no_parentheses() -> None:
     brand = Brand(name="Globex", terms=["globex"], languages=["en"])
     assert x_query(brand, exclude_retweets=True) == "globex lang:en -is:retweet"

@@ -27,6 +27,7 @@ TABLES = {
     "alert_outbox",
     "alert_episodes",
     "stopwords",
+    "owned_accounts",
     "schema_version",
     "warehouse_meta",
 }

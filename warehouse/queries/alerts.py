@@ -1,7 +1,8 @@
-"""Read queries behind alerting: hourly counts per channel and per topic, high-reach posts, texts for top terms."""
+"""Read queries behind alerting: hourly counts per channel and topic, high-reach posts, top-term texts, responses."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -97,3 +98,25 @@ def example_posts(
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def response_care(con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """How the brand's own accounts answered its negative mentions posted in [start, end) (`mention_responses`).
+
+    {negative, responded, median_minutes (None without replies), responders: handles, most replies first}.
+    """
+    row = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE responded), median(response_minutes),
+            list(responder ORDER BY first_response_at) FILTER (WHERE responded)
+        FROM mention_responses
+        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?""",
+        [brand, as_utc(start), as_utc(end)],
+    ).fetchone()
+    negative, responded, median_minutes, responders = row if row is not None else (0, 0, None, None)
+    ranked = sorted(Counter(responders or []).items(), key=lambda item: -item[1])  # stable: earliest first on ties
+    return {
+        "negative": int(negative or 0),
+        "responded": int(responded or 0),
+        "median_minutes": None if median_minutes is None else float(median_minutes),
+        "responders": [str(name) for name, _ in ranked],
+    }

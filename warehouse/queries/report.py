@@ -334,3 +334,51 @@ def theme_candidates(
         return [], []
     baseline = term_lists(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
     return rows, baseline
+
+
+def response_care(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period) -> list[dict[str, Any]]:
+    """Per brand (in the order given): its owned accounts, their posts and replies in the period, and how many of
+    the negative customer mentions posted in the period they answered and how fast, overall and per channel."""
+    accounts = dict(
+        con.execute(
+            "SELECT brand, list(DISTINCT entry ORDER BY entry) FROM owned_accounts WHERE list_contains(?, brand) "
+            "GROUP BY brand",
+            [brands],
+        ).fetchall()
+    )
+    posts = {
+        brand: (int(n), int(replies))
+        for brand, n, replies in con.execute(
+            """SELECT brand, count(*), count(*) FILTER (WHERE parent_id IS NOT NULL) FROM owned_posts
+            WHERE list_contains(?, brand) AND day BETWEEN ? AND ? GROUP BY brand""",
+            [brands, period.start, period.end],
+        ).fetchall()
+    }
+    rows = _dicts(
+        con.execute(
+            """SELECT brand, channel, count(*) AS negative, count(*) FILTER (WHERE responded) AS responded,
+                CAST(count(*) FILTER (WHERE responded) AS DOUBLE) / count(*) AS response_rate,
+                median(response_minutes) AS median_minutes
+            FROM mention_responses
+            WHERE list_contains(?, brand) AND label = 'negative' AND day BETWEEN ? AND ?
+            GROUP BY GROUPING SETS ((brand, channel), (brand))
+            ORDER BY brand, channel NULLS FIRST""",
+            [brands, period.start, period.end],
+        )
+    )
+    out = []
+    for brand in brands:
+        mine = [row for row in rows if row["brand"] == brand]
+        total = next((row for row in mine if row["channel"] is None), None)
+        own_posts, own_replies = posts.get(brand, (0, 0))
+        out.append(
+            {
+                "brand": brand,
+                "accounts": list(accounts.get(brand) or []),
+                "posts": own_posts,
+                "replies": own_replies,
+                "total": total or {"negative": 0, "responded": 0, "response_rate": None, "median_minutes": None},
+                "channels": [row for row in mine if row["channel"] is not None],
+            }
+        )
+    return out

@@ -18,6 +18,7 @@ from flows.alerts.message import (
     AlertContext,
     ExamplePost,
     RenderedAlert,
+    ResponseCare,
     default_dig_in_command,
     render_alert,
     slack_escape,
@@ -217,3 +218,36 @@ def test_no_emerging_themes_line_without_themes() -> None:
     rendered = render_alert(episode(), context())
     assert "Emerging themes" not in rendered.text
     assert not any("Emerging themes" in t for t in mrkdwn_texts(rendered.blocks))
+
+
+def test_response_care_names_the_owned_accounts_and_the_median_first_reply() -> None:
+    care = ResponseCare(negative=112, responded=3, median_minutes=14.4, responders=["@acmehelp"])
+    rendered = render_alert(episode(), context(responses=care))
+    driven = next(t for t in mrkdwn_texts(rendered.blocks) if t.startswith("*Driven by*"))
+    line = "@acmehelp replied to 3 of 112 negative mentions, first reply after 14 min (median)"
+    assert f"*Response care*\n{line}" in driven
+    assert f"Response care: {line}" in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("care", "line"),
+    [
+        (ResponseCare(40, 0), "no reply yet from Acme's own accounts to the 40 negative mentions"),
+        (ResponseCare(40, 2, 150.0, ["@a", "@b"]),
+            "@a, @b replied to 2 of 40 negative mentions, first reply after 2.5 h"),
+        (ResponseCare(40, 5, 4320.0, ["@a", "@b", "@c", "@d"]), "@a, @b, @c and 1 more replied to 5 of 40"),
+        (ResponseCare(40, 5, 4320.0, ["@a"]), "first reply after 3.0 days (median)"),
+        (ResponseCare(9, 1, 3.0, ["<!channel> @here"]), "&lt;!channel&gt; @\u200bhere replied to 1 of 9"),
+    ],
+)
+def test_response_care_lines(care: ResponseCare, line: str) -> None:
+    rendered = render_alert(episode(), context(responses=care))
+    assert line in rendered.text
+    assert "<!channel>" not in json.dumps(rendered.blocks)
+
+
+def test_no_response_line_without_owned_accounts_or_negatives() -> None:
+    for care in (None, ResponseCare(0, 0)):
+        rendered = render_alert(episode(), context(responses=care))
+        assert "Response care" not in rendered.text
+        assert not any("Response care" in t for t in mrkdwn_texts(rendered.blocks))

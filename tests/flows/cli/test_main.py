@@ -70,6 +70,23 @@ def test_import_with_brand_assigns_every_row(project: Path) -> None:
     assert unknown.exit_code == 2 and "unknown brand 'Umbrella'" in unknown.output
 
 
+def test_import_keeps_the_brands_own_posts_apart_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, brands=[{"name": "Acme", "terms": ["acme"], "owned": ["@acmehelp"]}])
+    (tmp_path / "x.csv").write_text(
+        "channel,id,text,created_at,author_handle,kind,parent_id\n"
+        "x,1,acme app down,2026-11-01T10:00:00Z,kim,post,\n"
+        "x,2,Sorry! Please DM us,2026-11-01T10:09:00Z,acmehelp,reply,1\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["import", "x.csv"])
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output and "0 matched no brand" in result.output
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT id FROM mentions_scored").fetchall() == [("1",)]
+        assert con.execute("SELECT id, brand FROM owned_posts").fetchall() == [("2", "Acme")]
+
+
 def test_score_prints_one_json_line_per_text(project: Path) -> None:
     (project / "texts.txt").write_text("acme great fast\nacme refund late\n", encoding="utf-8")
     result = runner.invoke(app, ["score", "acme app terrible broken", "--file", "texts.txt"])

@@ -16,7 +16,10 @@ from helpers.report import MALICIOUS_HANDLE, MALICIOUS_TEXT, add_malicious_menti
 from flows.report.render import report_scope, resolve_period, spec_json, vega_bundle, write_report
 from flows.runtime.config import parse_config
 from models.errors import ConfigError, FatalError
+from models.mention import BrandMatch, Mention
 from models.text.links import web_url as safe_url
+from warehouse import load_mentions
+from warehouse.owned import sync_owned_accounts
 from warehouse.queries.report import Period
 
 CONFIG = parse_config(
@@ -102,7 +105,7 @@ def test_the_page_is_self_contained(page: str) -> None:
 def test_every_section_and_number_is_there(page: str) -> None:
     assert "Acme: what people said, 2026-11-10 – 2026-11-11" in page
     assert "compared with 2026-11-08 – 2026-11-09" in page and "against Globex" in page
-    for section in ("trends", "share", "topics", "terms", "feedback", "alerts", "examples"):
+    for section in ("trends", "share", "topics", "terms", "feedback", "responses", "alerts", "examples"):
         assert f'<section id="{section}">' in page
     for chart in ("volume", "sentiment", "share_trend", "share", "net_sentiment", "topics", "terms_negative",
                   "terms_positive", "comparable"):
@@ -170,3 +173,42 @@ def test_resolve_period() -> None:
         resolve_period(None, None, None)
     with pytest.raises(ConfigError, match="before --from"):
         resolve_period(newest, date(2026, 11, 5), date(2026, 11, 4))
+
+
+def test_response_care_section_compares_the_brands_own_accounts(tmp_path: Path) -> None:
+    warehouse = build_small_warehouse(tmp_path / "small.duckdb")
+    config = parse_config(
+        {
+            "warehouse": {"path": "unused.duckdb"},
+            "brands": [
+                {"name": "Acme", "terms": ["acme"], "competitors": ["Globex", "Initech"], "owned": ["@acme_cs"]},
+                {"name": "Globex", "terms": ["globex"], "owned": ["x:@globexcare"]},
+                {"name": "Initech", "terms": ["initech"]},
+            ],
+        }
+    )
+    replies = [  # a3 (Nov 10 09:00) answered after 30 min; g1 (Nov 10 09:00) after 5 min; a4 never.
+        Mention(channel="x", id="o1", text="Sorry! DM us <b>now</b>", created_at="2026-11-10T09:30:00Z",
+                author_handle="acme_cs", kind="reply", parent_id="a3"),
+        Mention(channel="x", id="o2", text="globex here, fixing it", created_at="2026-11-10T09:05:00Z",
+                author_handle="GlobexCare", kind="reply", parent_id="g1"),
+    ]
+    with warehouse.write() as con:
+        load_mentions(con, replies, {("x", "o1"): [BrandMatch(brand="Acme", terms=())],
+                                     ("x", "o2"): [BrandMatch(brand="Globex", terms=("globex",))]}, run_id="own")
+        sync_owned_accounts(con, config.brands)
+    result = write_report(warehouse, config, tmp_path / "r.html", start=date(2026, 11, 10), end=date(2026, 11, 11))
+    page = result.path.read_text(encoding="utf-8")
+    assert result.mentions == 10  # the reply is Acme's voice, not a mention (the fixture has 10 on these days)
+    row = re.sub(r"\s+", " ", page.split('<section id="responses">')[1].split("</section>")[0])
+    assert ("<td>Acme</td><td>@acme_cs</td><td>all</td><td class=\"num\">2</td><td class=\"num\">1</td>"
+            "<td class=\"num\">50%</td><td class=\"num\">30 min</td><td class=\"num\">1 (1)</td>") in row
+    assert ("<td>Globex</td><td>x:@globexcare</td><td>all</td><td class=\"num\">1</td><td class=\"num\">1</td>"
+            "<td class=\"num\">100%</td><td class=\"num\">5 min</td>") in row
+    assert "<td>Initech</td><td colspan=\"7\" class=\"empty\">no own accounts configured" in row
+    assert "DM us" not in page.split('<section id="examples">')[1]  # not an example mention either
+
+
+def test_without_owned_accounts_the_response_section_says_how_to_add_them(page: str) -> None:
+    assert '<section id="responses">' in page
+    assert "No own accounts configured for Acme, Globex" in page

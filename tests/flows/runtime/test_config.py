@@ -112,3 +112,20 @@ def test_model_precision_is_checked(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, '[model]\nprecision = "fp32"\n')).model.precision == "fp32"
     with pytest.raises(ConfigError, match=r"setting 'model\.precision'"):
         load_config(write(tmp_path, '[model]\nprecision = "int4"\n'))
+
+
+def test_owned_accounts_are_validated_with_the_brand_and_entry(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[brands]]\nname = "Acme"\nterms = ["acme"]\nowned = ["@acmehelp", "x:acme help"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "brand 'Acme', owned entry 2: 'x:acme help'" in str(info.value)
+    assert "numeric user id" in str(info.value) and str(path) in str(info.value)
+
+
+def test_an_owned_account_belongs_to_one_brand(tmp_path: Path) -> None:
+    text = (
+        '[[brands]]\nname = "Acme"\nterms = ["acme"]\nowned = ["@AcmeHelp"]\n'
+        '[[brands]]\nname = "Globex"\nterms = ["globex"]\nowned = ["@acmehelp"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"brands\.1\.owned: '@acmehelp' of brand 'Globex' is already .* of 'Acme'"):
+        load_config(write(tmp_path, text))

@@ -165,3 +165,23 @@ def test_the_cli_summary_prints_each_live_channel_status(capsys: pytest.CaptureF
     assert "channel x: ok: 2 new" in printed
     assert "channel reddit: failed: reddit: BRANDPULSE_REDDIT_CLIENT_ID is not set" in printed
     assert "channel file:a.csv" not in printed
+
+
+def test_a_feed_keeps_the_brands_own_replies_that_do_not_name_it(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "wh.duckdb")
+    brand = Brand(name="Acme", terms=["acme"], owned=["@acmehelp"])
+    reply = Mention(channel="x", id="7", text="Sorry! Please DM us", created_at="2026-11-19T10:05:00Z",
+                    author_handle="AcmeHelp", kind="reply", parent_id="5")
+    stranger = Mention(channel="x", id="8", text="Sorry! Please DM us", created_at="2026-11-19T10:06:00Z",
+                       author_handle="someone")
+    batch = ListenBatch(mentions=[_mention("5", "acme app down"), reply, stranger],
+                        cursor=CursorUpdate(channel="x", scope="a", value="8"))
+    [result] = listen_channel(
+        warehouse, "x", ChannelSettings(enabled=True), Secrets(), brand, BrandMatcher.from_brands([brand]),
+        run_id="r1", channels={"x": Channel(lambda settings, b: [_Feed("a", batch)])},
+    )
+    assert (result.inserted, result.unmatched) == (2, 1)  # the stranger's identical text names no brand
+    with warehouse.read() as con:
+        assert con.execute("SELECT id, brand, terms FROM mention_brands ORDER BY id").fetchall() == [
+            ("5", "Acme", ["acme"]), ("7", "Acme", []),
+        ]
