@@ -1,0 +1,236 @@
+"""A DuckLake warehouse: a catalog (PostgreSQL for a team, a file for one machine) and Parquet files in data_path.
+
+Several workers on different machines write at once and any number of readers query while they do. Extensions
+are LOADed from the installed `duckdb-ext-*` wheels, never downloaded. DuckLake has no primary keys: loads stay
+idempotent through anti-join inserts and the write token (warehouse/upsert.py, warehouse/connection.py).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import duckdb
+
+from models.errors import ConfigError, FatalError, WarehouseError
+from models.mention import DateLimits
+from warehouse.connection import (
+    LAKE_CONNECTIONS,
+    SANDBOX_SETTINGS,
+    WRITE_TOKEN,
+    Warehouse,
+    first_row,
+)
+
+ALIAS = "lake"
+# Known extensions are never fetched: a connection to the lake loads only the files shipped in the wheels.
+_OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# One DuckDB instance per catalog file in this process (a catalog file cannot be attached twice).
+_ROOTS: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
+_ROOTS_LOCK = threading.Lock()
+_EXTENSION_FILES = {"ducklake": "ducklake", "postgres": "postgres_scanner"}
+
+
+def extension_file(name: str) -> Path:
+    """The `.duckdb_extension` file of `name` shipped in the installed duckdb-ext wheel for this DuckDB version."""
+    try:
+        import duckdb_ext  # the namespace package the duckdb-ext-* wheels install
+    except ImportError:
+        duckdb_ext = None
+    wanted = f"{_EXTENSION_FILES[name]}.duckdb_extension"
+    for root in getattr(duckdb_ext, "__path__", []):
+        found = sorted(Path(root).glob(f"extensions/v{duckdb.__version__}/*/{wanted}"))
+        if found:
+            return found[0]
+    raise FatalError(
+        f"the DuckDB extension {name!r} for DuckDB {duckdb.__version__} is not installed, and brandpulse never "
+        f"downloads one: pip install 'duckdb-ext-{name}=={duckdb.__version__}.*' (pyproject.toml pins the version)"
+    )
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (ATTACH takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def catalog_kind(catalog: str) -> str:
+    """'postgres' for a `postgres:` catalog, 'file' for a DuckDB catalog file; ConfigError for anything else."""
+    if catalog.startswith(("postgres:", "postgresql:")):
+        return "postgres"
+    if ":" in catalog.split("/")[0]:
+        raise ConfigError(
+            f"[warehouse] catalog {catalog.split(':')[0]!r}: only 'postgres:…' (a team) or a catalog file path "
+            "(one machine, e.g. 'data/lake.ducklake') are supported",
+            key="warehouse.catalog",
+        )
+    return "file"
+
+
+class LakeWarehouse(Warehouse):
+    """`[warehouse] kind = "ducklake"`: `write()` and `read()` connect to the lake instead of opening a file.
+
+    `path` stays a local file path: the run lock beside it keeps two runs of the same config on one host apart
+    (workers on other hosts are kept apart by Prefect, docs/prefect.md).
+    """
+
+    shared = True
+
+    def __init__(
+        self,
+        catalog: str,
+        data_path: Path | str,
+        *,
+        path: Path | str,
+        lock_timeout_s: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        notify: Callable[[str], None] | None = None,
+        dates: DateLimits | None = None,
+    ) -> None:
+        super().__init__(path, lock_timeout_s=lock_timeout_s, sleep=sleep, rng=rng, notify=notify, dates=dates)
+        self.catalog = catalog
+        self.kind = catalog_kind(catalog)
+        self.data_path = str(data_path)
+
+    def __repr__(self) -> str:
+        # The catalog may carry a password (from BRANDPULSE_WAREHOUSE_CATALOG): never shown.
+        return f"LakeWarehouse(kind={self.kind!r}, data_path={self.data_path!r})"
+
+    @property
+    def where(self) -> str:
+        """How messages name this warehouse (no credentials)."""
+        return f"the DuckLake warehouse (data_path {self.data_path})"
+
+    def connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A connection with the lake attached as the current database; WarehouseError naming what failed.
+
+        A file catalog takes one DuckDB instance at a time, so this process shares one (each caller gets its own
+        cursor and transactions); a PostgreSQL catalog gets a fresh instance per connection, read-only if asked.
+        """
+        if self.kind == "file":
+            with _ROOTS_LOCK:
+                key = (str(Path(self.catalog).resolve()), self._data_folder())
+                root = _ROOTS.get(key)
+                if root is None:
+                    root = _ROOTS[key] = self._attach(read_only=False)
+            con = root.cursor()
+            con.execute(f"USE {ALIAS}")
+            con.execute("SET TimeZone = 'UTC'")
+        else:
+            con = self._attach(read_only=read_only)
+        LAKE_CONNECTIONS.add(id(con))
+        return con
+
+    def _attach(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A new DuckDB instance with the extensions loaded from the wheels and the lake attached and in use."""
+        con = duckdb.connect(":memory:", config=dict(_OFFLINE))
+        try:
+            con.execute(f"LOAD {_literal(str(extension_file('ducklake')))}")
+            if self.kind == "postgres":
+                con.execute(f"LOAD {_literal(str(extension_file('postgres')))}")
+            options = [f"DATA_PATH {_literal(self._data_folder())}"]
+            if read_only:
+                options.append("READ_ONLY")
+            con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
+            con.execute(f"USE {ALIAS}")
+            con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error as exc:
+            con.close()
+            message = " ".join(str(exc).replace(self.catalog, "<catalog>").split())[:300]
+            raise WarehouseError(
+                f"cannot open {self.where}: {message}. Check [warehouse] catalog (or BRANDPULSE_WAREHOUSE_CATALOG) "
+                "and that the catalog database is reachable; a catalog file serves one process at a time.",
+                path=self.data_path,
+                cause="lake unavailable",
+            ) from None
+        return con
+
+    def _data_folder(self) -> str:
+        # A local folder is made absolute and created; object storage (s3://…) is passed as given.
+        if "://" in self.data_path:
+            return self.data_path.rstrip("/") + "/"
+        folder = Path(self.data_path).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return f"{folder}/"
+
+    @contextmanager
+    def _opened(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self.connect(read_only=read_only)
+        try:
+            with self._translated(writing=not read_only):
+                yield con
+        finally:
+            LAKE_CONNECTIONS.discard(id(con))
+            con.close()
+
+    @contextmanager
+    def write(self, *, migrate_schema: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A migrated connection to the lake, closed on exit; concurrent writers are fine (no lock to wait for)."""
+        from warehouse.schema import migrate
+
+        with self._opened(read_only=False) as con:
+            ensure_write_token(con)
+            if migrate_schema:
+                migrate(con)
+            yield con
+
+    @contextmanager
+    def read(self, *, sandboxed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the lake; `sandboxed` allows no file but the lake's own data files."""
+        from warehouse.schema import SCHEMA_VERSION, current_version
+
+        with self._opened(read_only=True) as con:
+            version = current_version(con)
+            if version < SCHEMA_VERSION:
+                raise FatalError(
+                    f"{self.where} is at schema version {version}, this brandpulse needs {SCHEMA_VERSION}: run "
+                    "`brandpulse run` (or any command that writes) once to create or upgrade it"
+                )
+            if sandboxed and "://" not in self.data_path:
+                con.execute(f"SET allowed_directories = [{_literal(self._data_folder())}]")
+            if sandboxed:
+                for statement in SANDBOX_SETTINGS:
+                    con.execute(statement)
+            yield con
+
+    def check(self, *, writing: bool = True) -> None:
+        """Connect once: the catalog is reachable and the extensions load (Parquet files are checked by DuckLake)."""
+        with self._opened(read_only=not writing):
+            pass
+
+    def forget_verified(self) -> None:
+        """Nothing to forget: the lake is not one file to verify."""
+
+
+def ensure_write_token(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the one-row write token table when the lake has none yet (two creators: one conflicts and reruns)."""
+
+    def create() -> None:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {WRITE_TOKEN} (n BIGINT)")
+        row = first_row(con.execute(f"SELECT count(*) FROM {WRITE_TOKEN}"))
+        if not row or not row[0]:
+            con.execute(f"INSERT INTO {WRITE_TOKEN} VALUES (0)")
+
+    exists = first_row(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+                    [ALIAS, WRITE_TOKEN])
+    )
+    if exists and exists[0]:
+        return
+    # Outside transaction(): the token it would update is what is being created.
+    for attempt in range(1, 11):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            create()
+            con.execute("COMMIT")
+            return
+        except duckdb.TransactionException:
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")  # already rolled back when the COMMIT itself lost
+            time.sleep(0.05 * attempt)
+    raise WarehouseError("could not create the lake's write token: other writers kept conflicting; run again",
+                         cause="write conflicts")
