@@ -157,6 +157,9 @@ def committed(
 class Warehouse:
     """The DuckDB file: `write()` and `read()` hand out short-lived connections, waiting out other writers."""
 
+    # Whether writers on other hosts share it (DuckLake): then the run lock here cannot tell that no run is alive.
+    shared = False
+
     def __init__(
         self,
         path: Path | str,

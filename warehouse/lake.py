@@ -119,7 +119,9 @@ class LakeWarehouse(Warehouse):
                     root = _ROOTS[key] = self._attach(read_only=False)
             con = root.cursor()
             con.execute(f"USE {ALIAS}")
-            con.execute("SET TimeZone = 'UTC'")
+            # A sandboxed reader locks the shared instance's settings; the root set UTC already.
+            if first_row(con.execute("SELECT current_setting('TimeZone')")) != ("UTC",):
+                con.execute("SET TimeZone = 'UTC'")
         else:
             con = self._attach(read_only=read_only)
         LAKE_CONNECTIONS.add(id(con))
@@ -137,7 +139,7 @@ class LakeWarehouse(Warehouse):
                 options.append("READ_ONLY")
             con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
             con.execute(f"USE {ALIAS}")
-            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET GLOBAL TimeZone = 'UTC'")  # GLOBAL: cursors of a shared instance inherit it
         except duckdb.Error as exc:
             con.close()
             message = " ".join(str(exc).replace(self.catalog, "<catalog>").split())[:300]

@@ -15,13 +15,24 @@ import duckdb
 from warehouse.connection import first_row
 
 
-def _key_match(keys: Sequence[str], left: str, right: str) -> str:
-    return " AND ".join(f"{left}.{key} = {right}.{key}" for key in keys)
+def _key_match(keys: Sequence[str], left: str, right: str, *, null_safe: bool = False) -> str:
+    equals = "IS NOT DISTINCT FROM" if null_safe else "="
+    return " AND ".join(f"{left}.{key} {equals} {right}.{key}" for key in keys)
 
 
-def insert_new(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], keys: Sequence[str],
-               source: str) -> int:
-    """Insert the rows of `source` whose key is not stored yet (the first of repeated keys); return how many."""
+def insert_new(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    source: str,
+    *,
+    null_safe: bool = False,
+) -> int:
+    """Insert the rows of `source` whose key is not stored yet (one row per key); return how many.
+
+    `null_safe` compares keys with IS NOT DISTINCT FROM, for a key of nullable columns (a table without one).
+    """
     # Names come from this package's constants, never from user input; values travel in `source` (a registered
     # Arrow table or a VALUES list), so nothing here is user text.
     cols = ", ".join(columns)
@@ -29,7 +40,7 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str
     result = con.execute(
         f"""INSERT INTO {table} ({cols})
         SELECT {cols} FROM (SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY {partition}) = 1) AS b
-        WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {_key_match(keys, 't', 'b')})"""
+        WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {_key_match(keys, 't', 'b', null_safe=null_safe)})"""
     )
     row = first_row(result)
     return int(row[0]) if row else 0
