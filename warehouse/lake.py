@@ -18,6 +18,7 @@ import duckdb
 
 from models.errors import ConfigError, FatalError, WarehouseError
 from models.mention import DateLimits
+from models.retry import RetryPolicy
 from warehouse.connection import (
     LAKE_CONNECTIONS,
     SANDBOX_SETTINGS,
@@ -32,7 +33,14 @@ _OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": 
 # One DuckDB instance per catalog file in this process (a catalog file cannot be attached twice).
 _ROOTS: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
 _ROOTS_LOCK = threading.Lock()
+_CATALOG_BUSY = ("Failed to initialize DuckLake", "duplicate key value", "could not serialize")
+_INIT_ATTEMPTS = 12
+_INIT_BACKOFF = RetryPolicy(base_delay=0.1, max_delay=2.0, jitter=0.5)
 _EXTENSION_FILES = {"ducklake": "ducklake", "postgres": "postgres_scanner"}
+
+
+class _CatalogBusy(Exception):
+    """The catalog was being initialised by another connection at the same moment."""
 
 
 def extension_file(name: str) -> Path:
@@ -128,7 +136,16 @@ class LakeWarehouse(Warehouse):
         return con
 
     def _attach(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-        """A new DuckDB instance with the extensions loaded from the wheels and the lake attached and in use."""
+        """A new DuckDB instance with the lake attached; a catalog being created by another worker is waited for."""
+        for attempt in range(1, _INIT_ATTEMPTS + 1):
+            try:
+                return self._attach_once(read_only=read_only)
+            except _CatalogBusy:
+                self._sleep(_INIT_BACKOFF.backoff(attempt, self._rng))
+        return self._attach_once(read_only=read_only, last=True)
+
+    def _attach_once(self, *, read_only: bool, last: bool = False) -> duckdb.DuckDBPyConnection:
+        """One try: extensions loaded from the wheels, the lake attached and in use."""
         con = duckdb.connect(":memory:", config=dict(_OFFLINE))
         try:
             con.execute(f"LOAD {_literal(str(extension_file('ducklake')))}")
@@ -142,6 +159,9 @@ class LakeWarehouse(Warehouse):
             con.execute("SET GLOBAL TimeZone = 'UTC'")  # GLOBAL: cursors of a shared instance inherit it
         except duckdb.Error as exc:
             con.close()
+            # Two workers (or a reader) meeting a new catalog: both create its tables in PostgreSQL, one loses.
+            if not last and any(marker in str(exc) for marker in _CATALOG_BUSY):
+                raise _CatalogBusy from exc
             message = " ".join(str(exc).replace(self.catalog, "<catalog>").split())[:300]
             raise WarehouseError(
                 f"cannot open {self.where}: {message}. Check [warehouse] catalog (or BRANDPULSE_WAREHOUSE_CATALOG) "
