@@ -18,6 +18,7 @@ from flows.resources import Resources, build_resources
 from flows.runtime.artifacts import publish_run_artifacts
 from flows.runtime.config import Config, load_config
 from flows.runtime.failpoints import failpoint
+from flows.runtime.partitions import partition_tag
 from flows.runtime.read_snapshot import refresh_read_snapshot
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
@@ -167,7 +168,8 @@ def run_once(resources: Resources) -> RunSummary:
             results = [
                 r
                 for brand in config.brands
-                for r in listen_task(
+                # Tagged per channel × brand: a tag limit of 1 keeps two workers off the same feed at once.
+                for r in listen_task.with_options(tags={partition_tag(name, brand.name)})(
                     warehouse, name, channel, secrets, brand, matcher, run_id=run_id, channels=resources.channels
                 )
             ]

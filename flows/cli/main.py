@@ -61,6 +61,7 @@ app.command("backfill")(cli_ops.backfill)
 app.command("backup")(cli_ops.backup)
 app.command("restore")(cli_ops.restore)
 app.command("migrate")(cli_ops.migrate)
+app.command("partitions")(cli_ops.partitions)
 
 
 app.add_typer(alerts_app, name="alerts")

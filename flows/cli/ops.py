@@ -176,3 +176,23 @@ def migrate(
         table.add_row(Text(name), str(result.in_file[name]), str(added))
     out.print(table)
     out.print(f"copied {sum(result.added.values())} rows; running it again adds nothing", markup=False)
+
+
+def partitions(
+    create: Annotated[bool, typer.Option("--create", help="Create a tag concurrency limit of 1 for each on the "
+                                         "Prefect server (PREFECT_API_URL).")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """The listen tags of every enabled channel × brand; --create limits each to one running task in the pool."""
+    import asyncio
+
+    from flows.runtime.partitions import create_limits, partition_tags
+
+    try:
+        tags = partition_tags(load_config(config))
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    if create:
+        asyncio.run(create_limits(tags))
+    for tag in tags:
+        out.print(f"{tag}{'  limit 1' if create else ''}", markup=False, highlight=False)
