@@ -141,7 +141,7 @@ def backfill(
     secrets, warehouse = resources.secrets, resources.warehouse
     run_id = new_run_id("backfill-")
     summary = BackfillSummary(
-        run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(), end=end.isoformat()
+        run_id=run_id, warehouse=config.warehouse.describe(), start=start.isoformat(), end=end.isoformat()
     )
     with recorded_run(warehouse, summary):
         matcher = BrandMatcher.from_brands(config.brands)

@@ -148,7 +148,7 @@ def run_once(resources: Resources) -> RunSummary:
     logger = get_run_logger()
     config, warehouse = resources.config, resources.warehouse
     run_id = new_run_id()
-    summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
+    summary = RunSummary(run_id=run_id, warehouse=config.warehouse.describe())
     sender, destination = resources.alerts
     secrets = resources.secrets  # read once, before any task, and handed to the listen tasks
 

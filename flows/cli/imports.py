@@ -60,7 +60,7 @@ def import_(
         snapshot = refresh_read_snapshot(wh, cfg, changed=changed)
     except BrandpulseError as exc:
         raise fail(exc) from None
-    out.print(f"warehouse: {cfg.warehouse.path}", markup=False)
+    out.print(f"warehouse: {cfg.warehouse.describe()}", markup=False)
     if snapshot.path is not None:
         out.print(f"read snapshot: {snapshot.path} (published {snapshot.published_at or 'not yet'})", markup=False)
     if failed:

@@ -84,6 +84,10 @@ class WarehouseSettings(_Strict):
             return None
         return self.read_snapshot or default_snapshot_path(self.path)
 
+    def describe(self) -> str:
+        """How summaries name the warehouse: its file, or the lake's data folder (never the catalog's credentials)."""
+        return f"DuckLake (data_path {self.data_path})" if self.kind == "ducklake" else str(self.path)
+
     def date_limits(self) -> DateLimits:
         """The accepted `created_at` range, for `Warehouse(..., dates=...)`."""
         return DateLimits(self.earliest_date, self.future_tolerance_hours)

@@ -59,6 +59,7 @@ def test_import_then_sql_and_report_work_on_the_lake(folder: Path) -> None:
     imported = runner.invoke(app, ["import", "m.csv"])
     assert imported.exit_code == 0, imported.output
     assert "read snapshot" not in imported.output
+    assert f"warehouse: DuckLake (data_path {folder / 'lake-data'})" in " ".join(imported.output.split())
     again = runner.invoke(app, ["import", "m.csv"])
     assert "0 new" in again.output
     result = runner.invoke(app, COUNT)
@@ -87,3 +88,5 @@ def test_migrate_copies_the_file_into_the_lake_once(folder: Path) -> None:
         assert con.execute("SELECT count(*) FROM cursors").fetchall() == [(1,)]
         assert con.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
     assert runner.invoke(app, ["migrate", "--to", "motherduck"]).exit_code == 2
+    backup = runner.invoke(app, ["backup"])
+    assert backup.exit_code == 1 and "pg_dump" in " ".join(backup.output.split())
