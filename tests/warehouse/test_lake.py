@@ -180,3 +180,21 @@ def test_a_lake_at_an_older_schema_or_missing_extension_is_a_clear_error(tmp_pat
     empty = LakeWarehouse(str(tmp_path / "m.ducklake"), tmp_path / "d", path=tmp_path / "l.duckdb")
     with pytest.raises(FatalError, match="schema version 0"), empty.read():
         pass
+
+
+def test_a_lost_commit_outside_a_rerun_is_a_retryable_conflict(lake: LakeWarehouse) -> None:
+    from models.errors import RetryableError, WarehouseConflict
+    from warehouse.connection import transaction
+
+    with (
+        pytest.raises(WarehouseConflict, match="another worker") as caught,
+        lake.write() as first,
+        lake.write() as second,
+        transaction(first),
+    ):
+        first.execute("INSERT INTO mention_edits VALUES ('x', '1', 'old', 'sha', now(), 'me')")
+        load_mentions(second, [mention(1)], run_id="other")  # commits first: this transaction loses
+    assert isinstance(caught.value, RetryableError)
+    with lake.read() as con:
+        assert con.execute("SELECT count(*) FROM mention_edits").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM mentions").fetchall() == [(1,)]
