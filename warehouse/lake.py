@@ -30,7 +30,7 @@ from warehouse.connection import (
 ALIAS = "lake"
 # Known extensions are never fetched: a connection to the lake loads only the files shipped in the wheels.
 _OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-# One DuckDB instance per catalog file in this process (a catalog file cannot be attached twice).
+# One DuckDB instance per lake in this process for its writers (and a catalog file's readers), handing out cursors.
 _ROOTS: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
 _ROOTS_LOCK = threading.Lock()
 _CATALOG_BUSY = ("Failed to initialize DuckLake", "duplicate key value", "could not serialize")
@@ -116,17 +116,25 @@ class LakeWarehouse(Warehouse):
     def connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         """A connection with the lake attached as the current database; WarehouseError naming what failed.
 
-        A file catalog takes one DuckDB instance at a time, so this process shares one (each caller gets its own
-        cursor and transactions); a PostgreSQL catalog gets a fresh instance per connection, read-only if asked.
+        Writers of this process share one DuckDB instance with the lake attached (each gets its own cursor and
+        transactions): attaching costs about 0.7 s (two extensions, the catalog), and a run opens many short
+        connections. A file catalog can be attached once per process, so its readers share it too; a PostgreSQL
+        catalog gives each reader a fresh read-only instance.
         """
-        if self.kind == "file":
+        if self.kind == "file" or not read_only:
             with _ROOTS_LOCK:
                 key = (str(Path(self.catalog).resolve()), self._data_folder())
                 root = _ROOTS.get(key)
                 if root is None:
                     root = _ROOTS[key] = self._attach(read_only=False)
-            con = root.cursor()
-            con.execute(f"USE {ALIAS}")
+                try:
+                    con = root.cursor()
+                    con.execute(f"USE {ALIAS}")
+                except duckdb.Error:
+                    # The shared instance broke (its catalog connection was lost): attach afresh once.
+                    root = _ROOTS[key] = self._attach(read_only=False)
+                    con = root.cursor()
+                    con.execute(f"USE {ALIAS}")
             # A sandboxed reader locks the shared instance's settings; the root set UTC already.
             if first_row(con.execute("SELECT current_setting('TimeZone')")) != ("UTC",):
                 con.execute("SET TimeZone = 'UTC'")

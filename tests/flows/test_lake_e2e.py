@@ -68,15 +68,21 @@ def test_two_workers_a_reader_and_a_kill_leave_every_row_and_alert_exactly_once(
     done = threading.Event()
 
     def reader() -> None:
-        # An analyst querying throughout: every query answers, none waits for a writer.
+        # An analyst's notebook: one connection held open the whole time, querying while both workers write.
         while not done.is_set():
             try:
                 with lake.read(sandboxed=True) as con:
-                    reads.append(int(con.execute("SELECT count(*) FROM mentions_scored").fetchall()[0][0]))
+                    while True:
+                        finished = done.is_set()
+                        reads.append(int(con.execute("SELECT count(*) FROM mentions_scored").fetchall()[0][0]))
+                        if finished:
+                            return  # that last read came after every worker had committed
+                        time.sleep(0.5)
             except Exception as exc:
                 if reads:  # before the first worker created the lake there is nothing to read yet
                     failures.append(exc)
-            time.sleep(0.2)
+                    return
+                time.sleep(0.5)
 
     watcher = threading.Thread(target=reader)
     watcher.start()
@@ -96,6 +102,9 @@ def test_two_workers_a_reader_and_a_kill_leave_every_row_and_alert_exactly_once(
     with lake.read() as con:
         def one(sql: str) -> object:
             return con.execute(sql).fetchall()[0][0]
+
+        # The connection held open all along saw the workers' commits as they landed.
+        assert reads[-1] == one("SELECT count(*) FROM mentions_scored") > 0
 
         assert one("SELECT count(*) FROM mentions") == len(posts) + 20  # the posts once each, and 20 survey answers
         for table, key in (("mentions", "channel, id"), ("mention_brands", "channel, id, brand"),
