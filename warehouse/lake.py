@@ -7,6 +7,7 @@ idempotent through anti-join inserts and the write token (warehouse/upsert.py, w
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -31,7 +32,7 @@ ALIAS = "lake"
 # Known extensions are never fetched: a connection to the lake loads only the files shipped in the wheels.
 _OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # One DuckDB instance per lake in this process for its writers (and a catalog file's readers), handing out cursors.
-_ROOTS: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
+_ROOTS: dict[tuple[int, str, str], duckdb.DuckDBPyConnection] = {}
 _ROOTS_LOCK = threading.Lock()
 _CATALOG_BUSY = ("Failed to initialize DuckLake", "duplicate key value", "could not serialize")
 _INIT_ATTEMPTS = 12
@@ -123,7 +124,10 @@ class LakeWarehouse(Warehouse):
         """
         if self.kind == "file" or not read_only:
             with _ROOTS_LOCK:
-                key = (str(Path(self.catalog).resolve()), self._data_folder())
+                # Keyed by process too: a forked child must never use (or close) its parent's catalog connection,
+                # whose socket both would then share; it attaches its own.
+                catalog = str(Path(self.catalog).resolve()) if self.kind == "file" else self.catalog
+                key = (os.getpid(), catalog, self._data_folder())
                 root = _ROOTS.get(key)
                 if root is None:
                     root = _ROOTS[key] = self._attach(read_only=False)
