@@ -24,15 +24,16 @@ lint: $(STAMP)
 test: $(STAMP) lint test-deps
 	DO_NOT_TRACK=1 $(PY) -m pytest -q
 
-# The report's browser test opens it in headless Chromium with Korean fonts: Debian packages, installed here
-# when missing (as root), otherwise the command to run is printed and make stops.
-TEST_DEBS := chromium chromium-driver fonts-noto-cjk
+# The report's browser test opens it in headless Chromium with Korean fonts, and the DuckLake end-to-end test
+# starts a throwaway PostgreSQL: Debian packages, installed here when missing (as root), otherwise the command to
+# run is printed and make stops.
+TEST_DEBS := chromium chromium-driver fonts-noto-cjk postgresql
 test-deps:
 	@if dpkg -s $(TEST_DEBS) >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(TEST_DEBS); \
 	else \
-		echo "make test needs Debian packages for the report browser test: sudo apt-get install -y --no-install-recommends $(TEST_DEBS)" >&2; \
+		echo "make test needs Debian packages for the report browser test and the DuckLake test: sudo apt-get install -y --no-install-recommends $(TEST_DEBS)" >&2; \
 		exit 1; \
 	fi
 

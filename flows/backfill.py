@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger
 
 from flows.resources import Resources, build_resources
 from flows.runtime.config import Config, Secrets, load_config
+from flows.runtime.read_snapshot import refresh_read_snapshot
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
 from flows.steps.listen import FeedResult, channel_status, fetch_batch, store_batch
@@ -49,6 +50,8 @@ class BackfillSummary:
     model: str = ""
     scored: int = 0
     status: str = "completed"
+    read_snapshot: str | None = None  # the read snapshot readers open (None: turned off)
+    read_snapshot_published_at: str | None = None  # ISO-8601 UTC of the snapshot now in place, if any
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -139,7 +142,7 @@ def backfill(
     secrets, warehouse = resources.secrets, resources.warehouse
     run_id = new_run_id("backfill-")
     summary = BackfillSummary(
-        run_id=run_id, warehouse=str(config.warehouse.path), start=start.isoformat(), end=end.isoformat()
+        run_id=run_id, warehouse=config.warehouse.describe(), start=start.isoformat(), end=end.isoformat()
     )
     with recorded_run(warehouse, summary):
         with warehouse.write() as con:
@@ -163,6 +166,9 @@ def backfill(
                 precision=config.model.precision,
             )
             summary.model, summary.scored = scored["model_version"], scored["scored"]
+    changed = bool(summary.scored) or any(feed.get("inserted") or feed.get("edited") for feed in summary.feeds)
+    outcome = refresh_read_snapshot(warehouse, config, changed=changed)
+    summary.read_snapshot, summary.read_snapshot_published_at = outcome.path, outcome.published_at
     return summary
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -19,6 +18,8 @@ from flows.resources import Resources, build_resources
 from flows.runtime.artifacts import publish_run_artifacts
 from flows.runtime.config import Config, load_config
 from flows.runtime.failpoints import failpoint
+from flows.runtime.partitions import partition_tag
+from flows.runtime.read_snapshot import refresh_read_snapshot
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
 from flows.runtime.runs import new_run_id, recorded_run
@@ -28,7 +29,6 @@ from flows.steps.listen import channel_status, listen_channel
 from flows.steps.score import score_mentions
 from models.brands import BrandMatcher
 from models.channels import ChannelSettings
-from models.errors import BrandpulseError
 from warehouse import Warehouse
 from warehouse.owned import sync_owned_accounts
 from warehouse.queries import pipeline as queries
@@ -158,7 +158,7 @@ def run_once(resources: Resources) -> RunSummary:
     logger = get_run_logger()
     config, warehouse = resources.config, resources.warehouse
     run_id = new_run_id()
-    summary = RunSummary(run_id=run_id, warehouse=str(config.warehouse.path))
+    summary = RunSummary(run_id=run_id, warehouse=config.warehouse.describe())
     sender, destination = resources.alerts
     secrets = resources.secrets  # read once, before any task, and handed to the listen tasks
 
@@ -186,7 +186,8 @@ def run_once(resources: Resources) -> RunSummary:
             results = [
                 r
                 for brand in config.brands
-                for r in listen_task(
+                # Tagged per channel × brand: a tag limit of 1 keeps two workers off the same feed at once.
+                for r in listen_task.with_options(tags={partition_tag(name, brand.name)})(
                     warehouse, name, channel, secrets, brand, matcher, run_id=run_id, channels=resources.channels
                 )
             ]
@@ -263,29 +264,9 @@ def run_changed(summary: RunSummary) -> bool:
 
 def publish_read_snapshot(warehouse: Warehouse, config: Config, summary: RunSummary) -> None:
     """Publish the read snapshot when the run changed something (or there is none, or it is of an older schema)."""
-    from warehouse.schema import SCHEMA_VERSION
-    from warehouse.snapshot import publish_snapshot, snapshot_info
-
-    target = config.warehouse.read_snapshot_path()
-    if target is None:
-        return
-    summary.read_snapshot = str(target)
-    current = snapshot_info(target)
-    stale = current is None or current.schema_version < SCHEMA_VERSION or current.source_path != str(warehouse.path)
-    if not stale and not run_changed(summary):
-        summary.read_snapshot_published_at = current.published_at.astimezone(UTC).isoformat()
-        summary.read_snapshot_note = "unchanged: nothing new in this run"
-        return
-    try:
-        published = publish_snapshot(warehouse, target)
-    except (BrandpulseError, OSError, duckdb.Error) as exc:
-        # The run's data is committed in the live file; a missing snapshot only delays readers, so it warns.
-        get_run_logger().warning("read snapshot %s not published: %s", target, exc)
-        summary.read_snapshot_note = f"not published: {exc}"
-        if current is not None:
-            summary.read_snapshot_published_at = current.published_at.astimezone(UTC).isoformat()
-        return
-    summary.read_snapshot_published_at = published.published_at.astimezone(UTC).isoformat()
+    outcome = refresh_read_snapshot(warehouse, config, changed=run_changed(summary))
+    summary.read_snapshot = outcome.path
+    summary.read_snapshot_published_at, summary.read_snapshot_note = outcome.published_at, outcome.note
 
 
 @flow(name="pipeline", log_prints=True)

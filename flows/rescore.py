@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 
 from flows.resources import build_resources
 from flows.runtime.config import load_config
+from flows.runtime.read_snapshot import refresh_read_snapshot
 from flows.runtime.run_lock import writer_lock
 from flows.steps.score import score_mentions
 
@@ -24,5 +25,6 @@ def rescore(config_path: str | None = None, model: str | None = None) -> dict[st
         result = score_mentions(
             warehouse, name, config.model.batch_size, config.runner, precision=config.model.precision
         )
+        snapshot = refresh_read_snapshot(warehouse, config, changed=bool(result["scored"]))
     get_run_logger().info("rescored %d mentions with %s", result["scored"], result["model_version"])
-    return {"model": name, **result}
+    return {"model": name, **result, "read_snapshot_published_at": snapshot.published_at}

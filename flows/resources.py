@@ -13,6 +13,7 @@ from flows.alerts.senders import Sender
 from flows.alerts.slack import choose_sender
 from flows.runtime.config import Config, Secrets, load_secrets
 from listeners.registry import CHANNELS, Channel
+from models.errors import ConfigError
 from warehouse import Warehouse
 
 
@@ -55,8 +56,23 @@ class Resources:
 
 
 def build_warehouse(config: Config, *, notify: Callable[[str], None] | None = None) -> Warehouse:
-    """The warehouse with every `[warehouse]` setting that applies to it (lock timeout, accepted dates)."""
+    """The warehouse with every `[warehouse]` setting that applies to it (kind, lock timeout, accepted dates)."""
     settings = config.warehouse
+    if settings.kind == "ducklake":
+        from warehouse.lake import LakeWarehouse
+
+        secret = Secrets().warehouse_catalog  # the environment only: a catalog is needed before any flow runs
+        catalog = secret.get_secret_value() if secret is not None else settings.catalog
+        if not catalog or not settings.data_path:
+            raise ConfigError(
+                'kind = "ducklake" needs [warehouse] catalog (or BRANDPULSE_WAREHOUSE_CATALOG) and data_path',
+                key="warehouse.catalog",
+                file=config.source,
+            )
+        return LakeWarehouse(
+            catalog, settings.data_path, path=settings.path, lock_timeout_s=settings.lock_timeout_s,
+            dates=settings.date_limits(), notify=notify,
+        )
     return Warehouse(settings.path, lock_timeout_s=settings.lock_timeout_s, dates=settings.date_limits(), notify=notify)
 
 

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.resources import build_resources
 from flows.runtime.config import load_config
+from flows.runtime.read_snapshot import refresh_read_snapshot
 from flows.runtime.retries import transient_retries
 from flows.runtime.run_lock import writer_lock
 from warehouse import Warehouse
@@ -48,6 +49,8 @@ def retention(config_path: str | None = None, days: int | None = None, as_of: da
     warehouse = build_resources(config).warehouse
     with writer_lock(config.warehouse.path, timeout_s=config.warehouse.run_lock_timeout_s):
         result = drop_old_text_task(warehouse, keep_days, as_of or datetime.now(UTC))
+        # The snapshot must not keep text that retention just dropped from the live file.
+        refresh_read_snapshot(warehouse, config, changed=bool(result.mentions or result.rejects))
     logger.info("dropped the text of %d mentions and %d reject payloads from before %s",
                 result.mentions, result.rejects, result.cutoff.isoformat())
     return {"days": keep_days, "cutoff": result.cutoff.isoformat(), "mentions": result.mentions,

@@ -44,6 +44,10 @@ class WarehouseLocked(RetryableError):
         self.pid = pid
 
 
+class WarehouseConflict(RetryableError):
+    """Another DuckLake writer committed a conflicting change first; run the transaction again."""
+
+
 class FatalError(BrandpulseError):
     """Retrying will not help: stop this channel, brand or run and tell the user what to fix."""
 

@@ -109,6 +109,11 @@ def checkpointed_copy(warehouse: Warehouse, target: Path, *, verify_all: bool) -
 
 def backup(warehouse: Warehouse, to: Path | None = None, *, now: datetime | None = None) -> BackupResult:
     """Check the whole file, CHECKPOINT it, copy it byte for byte while holding the lock, then read the copy back."""
+    if warehouse.shared:
+        raise FatalError(
+            "`brandpulse backup` copies a warehouse file; a DuckLake warehouse is backed up with its catalog "
+            "database's tools (pg_dump) and a copy of data_path (docs/warehouse.md, DuckLake)"
+        )
     if not warehouse.path.exists():
         raise FatalError(f"no warehouse at {warehouse.path} to back up")
     target = backup_target(warehouse.path, to, now)
@@ -149,6 +154,9 @@ def _check_not_held(database: Path) -> None:
 
 def restore(warehouse: Warehouse, source: Path, *, now: datetime | None = None) -> RestoreResult:
     """Replace the warehouse file by a verified backup; the replaced file and its .wal are renamed, never deleted."""
+    if warehouse.shared:
+        raise FatalError("`brandpulse restore` puts back a warehouse file; to move one into a DuckLake warehouse, "
+                         "set [warehouse] path to it and run `brandpulse migrate --to ducklake`")
     database = warehouse.path
     if not source.is_file():
         raise FatalError(f"no backup file at {source}")

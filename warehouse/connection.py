@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -24,11 +25,13 @@ from models.retry import RetryPolicy
 from warehouse.failures import (
     folder_error,
     is_lock_conflict,
+    is_write_conflict,
     lock_holder,
     translate_error,
 )
 
 log = logging.getLogger("brandpulse")
+T = TypeVar("T")
 
 _BACKOFF_START_S = 0.05
 _BACKOFF_CAP_S = 2.0
@@ -80,8 +83,21 @@ def first_row(con: duckdb.DuckDBPyConnection) -> tuple | None:
     return rows[0] if rows else None
 
 
+# Connections to a DuckLake warehouse, by id while they are open (warehouse/lake.py registers them): txid_current()
+# does not work there, and every write transaction on them takes the write token.
+LAKE_CONNECTIONS: set[int] = set()
+_LAKE_OPEN: set[int] = set()  # lake connections inside transaction()
+# A one-row table every DuckLake write transaction updates: two transactions that both changed it conflict at
+# COMMIT, so the second reruns on the first's data and anti-join inserts never double a row (warehouse/upsert.py).
+WRITE_TOKEN = "lake_write_token"
+_CONFLICT_ATTEMPTS = 30
+_CONFLICT_BACKOFF = RetryPolicy(base_delay=0.05, max_delay=2.0, jitter=0.5)
+
+
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether an explicit transaction is open on this connection."""
+    if id(con) in LAKE_CONNECTIONS:
+        return id(con) in _LAKE_OPEN
     # In autocommit mode every statement gets a fresh transaction id; inside BEGIN … COMMIT the id stays put.
     # (Probing with a second BEGIN would abort the open transaction, so it cannot be used as the test.)
     first = first_row(con.execute("SELECT txid_current()"))
@@ -96,21 +112,53 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         # DuckDB has no savepoints: the caller's own COMMIT or ROLLBACK decides for everything inside.
         yield con
         return
+    lake = id(con) in LAKE_CONNECTIONS
     con.execute("BEGIN TRANSACTION")
+    if lake:
+        _LAKE_OPEN.add(id(con))
     try:
+        if lake:
+            con.execute(f"UPDATE {WRITE_TOKEN} SET n = n + 1")
         yield con
     except BaseException:
+        _LAKE_OPEN.discard(id(con))
         try:
             con.execute("ROLLBACK")
         except duckdb.Error:
             # A closed or broken connection cannot roll back; the original error is the one worth seeing.
             log.debug("rollback failed", exc_info=True)
         raise
+    _LAKE_OPEN.discard(id(con))
     con.execute("COMMIT")
+
+
+def committed(
+    con: duckdb.DuckDBPyConnection,
+    body: Callable[[], T],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> T:
+    """Run `body` in one transaction; when another DuckLake writer committed first, roll back and run it again."""
+    attempt = 0
+    while True:
+        nested = in_transaction(con)
+        try:
+            with transaction(con):
+                return body()
+        except duckdb.TransactionException as exc:
+            # Inside a caller's transaction the conflict belongs to the caller, who must rerun all of it.
+            if nested or not is_write_conflict(exc) or attempt >= _CONFLICT_ATTEMPTS:
+                raise
+        attempt += 1
+        sleep(_CONFLICT_BACKOFF.backoff(attempt, rng or random.Random()))
 
 
 class Warehouse:
     """The DuckDB file: `write()` and `read()` hand out short-lived connections, waiting out other writers."""
+
+    # Whether writers on other hosts share it (DuckLake): then the run lock here cannot tell that no run is alive.
+    shared = False
 
     def __init__(
         self,

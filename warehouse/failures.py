@@ -12,6 +12,7 @@ import duckdb
 
 from models.errors import (
     BrandpulseError,
+    WarehouseConflict,
     WarehouseCorrupt,
     WarehouseDiskFull,
     WarehouseError,
@@ -35,6 +36,15 @@ _CORRUPT = {
 }
 _NOT_WRITABLE = ("Permission denied", "Operation not permitted", "Read-only file system", "read-only mode")
 _DISK_FULL = ("No space left on device", "Disk quota exceeded")
+
+
+# DuckLake's message when another writer's commit won: "Failed to commit DuckLake transaction … Transaction conflict".
+_WRITE_CONFLICT_MARKERS = ("Transaction conflict", "Failed to commit DuckLake transaction")
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """Whether a DuckDB error is a DuckLake commit that lost to another writer (the transaction can be run again)."""
+    return isinstance(exc, duckdb.TransactionException) and any(m in str(exc) for m in _WRITE_CONFLICT_MARKERS)
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
@@ -113,6 +123,11 @@ def translate_error(exc: BaseException, path: Path, *, writing: bool = True) -> 
             "again.",
             path=path,
             pid=holder.pid,
+        )
+    if is_write_conflict(exc):
+        return WarehouseConflict(
+            f"another worker wrote to the warehouse {path} at the same moment; this transaction was rolled back and "
+            "is retried"
         )
     if "Is a directory" in message:
         return folder_error(path)

@@ -27,13 +27,15 @@ from warehouse.arrow import (
     safe_text,
     truncate,
 )
-from warehouse.connection import first_row, transaction
+from warehouse.connection import committed, first_row
 from warehouse.runs import abandon_runs, finish_run, recent_runs, start_run
+from warehouse.upsert import insert_new, upsert_row
 
 ScoreItem = tuple[tuple[str, str], Sentiment]
 # What was derived from a mention's text: an edit drops these so the new text is scored again by the usual
 # "no score / no scan for this model version" queries (there is no second path for edited mentions).
 DERIVED_TABLES = ("scores", "mention_topics", "mention_terms", "topic_scans")
+MENTION_KEY = ("channel", "id")
 
 
 @dataclass(frozen=True)
@@ -90,40 +92,34 @@ def load_mentions(
         del unique[key]
     matches = {key: found for key, found in (matches or {}).items() if key not in refused_keys}
     scores = [item for item in scores if item[0] not in refused_keys]
-    inserted = matched = scored = rejected = edited = 0
-    with transaction(con):
+
+    def store() -> tuple[int, int, int, int, int]:
+        inserted = matched = scored = rejected = edited = 0
         if unique:
             with registered(con, mentions_table(unique.values(), run_id, now)) as batch:
                 edited = _apply_edits(con, batch, unique, matches, run_id, now)
-                inserted = _count(
-                    con.execute(
-                        f"""INSERT INTO mentions ({columns(MENTION_SCHEMA)})
-                        SELECT {columns(MENTION_SCHEMA)} FROM {batch}
-                        ON CONFLICT DO NOTHING"""
-                    )
-                )
+                inserted = insert_new(con, "mentions", MENTION_SCHEMA.names, MENTION_KEY, batch)
         match_rows = match_table(matches)
         if match_rows.num_rows:
             with registered(con, match_rows) as batch:
-                matched = _count(
-                    con.execute(
-                        f"""INSERT INTO mention_brands ({columns(MATCH_SCHEMA)})
-                        SELECT {columns(MATCH_SCHEMA)} FROM {batch}
-                        ON CONFLICT DO NOTHING"""
-                    )
-                )
+                matched = insert_new(con, "mention_brands", MATCH_SCHEMA.names, (*MENTION_KEY, "brand"), batch)
         if scores:
             scored = _insert_scores(con, scores, now)
         if rejects or refused:
             rejected = _insert_rejects(con, [*rejects, *refused], run_id, now)
         if cursor is not None:
             # Saved last and in the same transaction: if anything above failed, the cursor stays where it was.
-            con.execute(
-                """INSERT INTO cursors (channel, scope, value, updated_at, run_id) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (channel, scope) DO UPDATE
-                SET value = excluded.value, updated_at = excluded.updated_at, run_id = excluded.run_id""",
-                [cursor.channel, cursor.scope, cursor.value, now, run_id],
+            upsert_row(
+                con,
+                "cursors",
+                {"channel": cursor.channel, "scope": cursor.scope, "value": cursor.value, "updated_at": now,
+                 "run_id": run_id},
+                ("channel", "scope"),
             )
+        return inserted, matched, scored, rejected, edited
+
+    # One transaction; rerun whole when another DuckLake writer committed first (its rows are then seen as stored).
+    inserted, matched, scored, rejected, edited = committed(con, store)
     duplicates = len(mentions) - len(refused) - inserted - edited
     return LoadResult(inserted, duplicates, matched, scored, rejected, edited, refused)
 
@@ -178,8 +174,7 @@ def load_scores(
     """Store sentiments keyed by (mention, model_version), keeping any existing one; return how many were new."""
     if not items:
         return 0
-    with transaction(con):
-        return _insert_scores(con, items, scored_at or datetime.now(UTC))
+    return committed(con, lambda: _insert_scores(con, items, scored_at or datetime.now(UTC)))
 
 
 def unscored_mentions(
@@ -209,8 +204,7 @@ def save_rejects(con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], run_
     """Record rejected input records with their reason and payload; return how many were stored."""
     if not rejects:
         return 0
-    with transaction(con):
-        return _insert_rejects(con, rejects, run_id, datetime.now(UTC))
+    return committed(con, lambda: _insert_rejects(con, rejects, run_id, datetime.now(UTC)))
 
 
 def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], scored_at: datetime) -> int:
@@ -242,13 +236,7 @@ def _insert_scores(con: duckdb.DuckDBPyConnection, items: Sequence[ScoreItem], s
         ).fetchall()
         if missing:
             raise ValueError(f"scores given for mentions that are not stored: {missing}")
-        return _count(
-            con.execute(
-                f"""INSERT INTO scores ({columns(SCORE_SCHEMA)})
-                SELECT {columns(SCORE_SCHEMA)} FROM {batch}
-                ON CONFLICT DO NOTHING"""
-            )
-        )
+        return insert_new(con, "scores", SCORE_SCHEMA.names, (*MENTION_KEY, "model_version"), batch)
 
 
 def _insert_rejects(
@@ -272,9 +260,13 @@ def _insert_rejects(
         schema=REJECT_SCHEMA,
     )
     with registered(con, table) as batch:
+        # Numbered here, not by the file's sequence: DuckLake has no sequences, and the write token keeps two
+        # writers from taking the same numbers (warehouse/connection.py: transaction).
         return _count(
             con.execute(
-                f"INSERT INTO rejects ({columns(REJECT_SCHEMA)}) SELECT {columns(REJECT_SCHEMA)} FROM {batch}"
+                f"""INSERT INTO rejects (reject_id, {columns(REJECT_SCHEMA)})
+                SELECT (SELECT coalesce(max(reject_id), 0) FROM rejects) + row_number() OVER (),
+                       {columns(REJECT_SCHEMA)} FROM {batch}"""
             )
         )
 

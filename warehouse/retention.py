@@ -12,7 +12,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.connection import first_row, transaction
+from warehouse.connection import committed, first_row
 
 # Mention text is never empty on input (the loaders reject empty text), so '' unambiguously means "dropped".
 DROPPED_TEXT = ""
@@ -29,7 +29,7 @@ class RetentionResult:
 
 def drop_text_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> RetentionResult:
     """Blank `text`, null `raw` of mentions created before cutoff, and null old reject payloads, in one transaction."""
-    with transaction(con):
+    def drop() -> tuple[tuple | None, tuple | None]:
         mentions = first_row(
             con.execute(
                 "UPDATE mentions SET text = ?, raw = NULL WHERE created_at < ? AND (text <> ? OR raw IS NOT NULL)",
@@ -42,4 +42,7 @@ def drop_text_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> Retent
                 "UPDATE rejects SET payload = NULL WHERE rejected_at < ? AND payload IS NOT NULL", [cutoff]
             )
         )
+        return mentions, rejects
+
+    mentions, rejects = committed(con, drop)
     return RetentionResult(cutoff, int(mentions[0]) if mentions else 0, int(rejects[0]) if rejects else 0)

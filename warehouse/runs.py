@@ -13,8 +13,9 @@ from warehouse.arrow import json_text
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime) -> None:
     """Record that a run began (status 'running'); starting the same run twice changes nothing."""
     con.execute(
-        "INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running') ON CONFLICT DO NOTHING",
-        [run_id, started_at],
+        """INSERT INTO runs (run_id, started_at, status) SELECT ?, ?, 'running'
+        WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?)""",
+        [run_id, started_at, run_id],
     )
 
 
@@ -29,22 +30,33 @@ def finish_run(
 ) -> None:
     """Record a run's outcome, why (partial, failed), and its summary (as JSON); a run never started is recorded too."""
     finished = finished_at or datetime.now(UTC)
+    # MERGE, not ON CONFLICT: a DuckLake warehouse has no primary keys (warehouse/upsert.py).
     con.execute(
-        """INSERT INTO runs (run_id, started_at, finished_at, status, summary, reason) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status,
-        summary = excluded.summary, reason = excluded.reason""",
-        [run_id, finished, finished, status, json_text(summary), reason],
-    )
+        """MERGE INTO runs USING (SELECT ? AS run_id, ? AS finished_at, ? AS status, ? AS summary, ? AS reason) AS s
+        ON runs.run_id = s.run_id
+        WHEN MATCHED THEN UPDATE SET finished_at = s.finished_at, status = s.status, summary = s.summary,
+            reason = s.reason
+        WHEN NOT MATCHED THEN INSERT (run_id, started_at, finished_at, status, summary, reason)
+            VALUES (s.run_id, s.finished_at, s.finished_at, s.status, s.summary, s.reason)""",
+        [run_id, finished, status, json_text(summary), reason],
+    ).fetchall()
 
 
 def abandon_runs(con: duckdb.DuckDBPyConnection, *, except_run: str, now: datetime, reason: str) -> list[str]:
     """Mark every other `running` run `abandoned` with finished_at and reason; the caller knows they are dead."""
-    rows = con.execute(
-        """UPDATE runs SET status = 'abandoned', finished_at = ?, reason = ?
-        WHERE status = 'running' AND run_id <> ? RETURNING run_id""",
-        [now, reason, except_run],
-    ).fetchall()
-    return sorted(str(run_id) for (run_id,) in rows)
+    # Read, then update those ids (no RETURNING: DuckLake refuses it on updates); one writer does this at a time.
+    dead = sorted(
+        str(run_id)
+        for (run_id,) in con.execute(
+            "SELECT run_id FROM runs WHERE status = 'running' AND run_id <> ?", [except_run]
+        ).fetchall()
+    )
+    if dead:
+        con.execute(
+            "UPDATE runs SET status = 'abandoned', finished_at = ?, reason = ? WHERE list_contains(?, run_id)",
+            [now, reason, dead],
+        )
+    return dead
 
 
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:

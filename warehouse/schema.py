@@ -8,7 +8,9 @@ import duckdb
 
 from models.errors import FatalError
 from models.text.stopwords import STOPWORDS_EN, STOPWORDS_KO
-from warehouse.connection import first_row, transaction
+from warehouse.connection import LAKE_CONNECTIONS, committed, first_row
+from warehouse.lake_sql import for_lake
+from warehouse.upsert import upsert_row
 from warehouse.views import VIEW_NAMES, create_views, view_statements
 
 # The stop words version 2 seeded, kept exactly as shipped (a shipped migration never changes). The live list is
@@ -325,9 +327,14 @@ def migrate(
     steps = MIGRATIONS if migrations is None else migrations
     latest = steps[-1][0] if steps else 0
     goal = latest if target is None else target
-    with transaction(con):
+    lake = id(con) in LAKE_CONNECTIONS
+    if lake and goal == latest == current_version(con) and _views_current(con):
+        # On a lake every write transaction is a snapshot and takes the write token: none when nothing is due.
+        return latest
+
+    def apply() -> int:
         for statement in _BOOKKEEPING:
-            con.execute(statement)
+            con.execute(for_lake(statement) if lake else statement)
         version = current_version(con)
         if version > latest:
             raise FatalError(
@@ -340,7 +347,10 @@ def migrate(
         for step_version, statements in steps:
             if step_version not in applied and step_version <= goal:
                 for statement in statements:
-                    con.execute(statement)
+                    # A DuckLake warehouse gets the same tables without what it refuses (warehouse/lake.py).
+                    adapted = for_lake(statement) if lake else statement
+                    if adapted:
+                        con.execute(adapted)
                 con.execute(
                     "INSERT INTO schema_version VALUES (?, ?, current_timestamp)",
                     [step_version, DESCRIPTIONS.get(step_version)],
@@ -349,18 +359,22 @@ def migrate(
         # Views read tables of the newest schema, so a partial (targeted) migration leaves them out.
         if version == SCHEMA_VERSION:
             _ensure_views(con)
-    return version
+        return version
+
+    # Two DuckLake workers migrating a new lake at once: the second conflicts, reruns, and finds it done.
+    return committed(con, apply)
+
+
+def _views_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the installed views are this code's and none is missing."""
+    row = first_row(con.execute("SELECT value FROM warehouse_meta WHERE key = 'views'"))
+    present = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    return bool(row and row[0] == views_fingerprint() and set(VIEW_NAMES) <= present)
 
 
 def _ensure_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create the views when their definitions changed or one is missing."""
-    fingerprint = views_fingerprint()
-    row = first_row(con.execute("SELECT value FROM warehouse_meta WHERE key = 'views'"))
-    present = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-    if row and row[0] == fingerprint and set(VIEW_NAMES) <= present:
+    if _views_current(con):
         return
     create_views(con)
-    con.execute(
-        "INSERT INTO warehouse_meta VALUES ('views', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [fingerprint],
-    )
+    upsert_row(con, "warehouse_meta", {"key": "views", "value": views_fingerprint()}, ("key",))

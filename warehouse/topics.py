@@ -11,7 +11,8 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.arrow import registered
-from warehouse.connection import transaction
+from warehouse.connection import committed
+from warehouse.upsert import insert_new
 
 _TS = pa.timestamp("us", tz="UTC")
 _TOPIC_SCHEMA = pa.schema(
@@ -104,6 +105,14 @@ def pending_topic_mentions(
     ]
 
 
+# What identifies a row of each table (the primary keys of a file warehouse; DuckLake has none).
+_KEYS: dict[str, tuple[str, ...]] = {
+    "mention_topics": ("channel", "id", "model_version", "topic"),
+    "mention_terms": ("channel", "id", "term"),
+    "topic_scans": ("channel", "id", "model_version"),
+}
+
+
 def load_topic_results(
     con: duckdb.DuckDBPyConnection,
     model_version: str,
@@ -126,8 +135,9 @@ def load_topic_results(
         for r in scans
     ]
     term_rows = [{"channel": c, "id": i, "lang": lang, "term": term} for c, i, lang, term in terms]
-    new_scans = 0
-    with transaction(con):
+
+    def store() -> int:
+        new_scans = 0
         for rows, schema, table in (
             (topic_rows, _TOPIC_SCHEMA, "mention_topics"),
             (term_rows, _TERM_SCHEMA, "mention_terms"),
@@ -135,14 +145,13 @@ def load_topic_results(
         ):
             if not rows:
                 continue
-            columns = ", ".join(schema.names)
             with registered(con, pa.Table.from_pylist(rows, schema=schema)) as batch:
-                result = con.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {batch} ON CONFLICT DO NOTHING"
-                ).fetchone()
+                added = insert_new(con, table, schema.names, _KEYS[table], batch)
             if table == "topic_scans":
-                new_scans = int(result[0]) if result else 0
-    return new_scans
+                new_scans = added
+        return new_scans
+
+    return committed(con, store)
 
 
 def topic_breakdown(

@@ -22,6 +22,7 @@ def import_(
 
     A file that cannot be read is reported and skipped, the others are imported: exit status 3 (partial).
     """
+    from flows.runtime.read_snapshot import refresh_read_snapshot
     from flows.runtime.runs import new_run_id
     from flows.steps.imports import import_file
     from models.brands import BrandMatcher
@@ -38,6 +39,7 @@ def import_(
         matcher = BrandMatcher.from_brands(cfg.brands)
         run_id = new_run_id("import-")
         failed: list[str] = []
+        changed = False
         for path in files:
             result = import_file(
                 wh, path, matcher, run_id=run_id, default_channel=channel, default_brand=brand, force=True
@@ -46,6 +48,7 @@ def import_(
                 err.print(safe_text(f"{path}: failed: {result.error}", style="red"))
                 failed.append(str(path))
                 continue
+            changed = changed or bool(result.inserted or result.edited)
             out.print(
                 f"{path}: {result.read} valid rows, {result.inserted} new, {edited_note(result.edited)}"
                 f"{result.duplicates} already stored, {result.rejected} rejected, {result.unmatched} matched no brand",
@@ -58,9 +61,12 @@ def import_(
                 err.print(f'  … and {result.rejected - 20} more: brandpulse sql "SELECT * FROM rejects"')
             if result.read == 0 and result.rejected > 0:
                 failed.append(str(path))  # every row was rejected: nothing of this file got in
+        snapshot = refresh_read_snapshot(wh, cfg, changed=changed)
     except BrandpulseError as exc:
         raise fail(exc) from None
-    out.print(f"warehouse: {cfg.warehouse.path}", markup=False)
+    out.print(f"warehouse: {cfg.warehouse.describe()}", markup=False)
+    if snapshot.path is not None:
+        out.print(f"read snapshot: {snapshot.path} (published {snapshot.published_at or 'not yet'})", markup=False)
     if failed:
         # Nothing imported at all is a failure; some files in and some not is partial.
         raise typer.Exit(EXIT_ERROR if len(failed) == len(files) else EXIT_PARTIAL)

@@ -60,6 +60,8 @@ app.command("retention")(cli_ops.retention)
 app.command("backfill")(cli_ops.backfill)
 app.command("backup")(cli_ops.backup)
 app.command("restore")(cli_ops.restore)
+app.command("migrate")(cli_ops.migrate)
+app.command("partitions")(cli_ops.partitions)
 
 
 app.add_typer(alerts_app, name="alerts")

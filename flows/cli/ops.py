@@ -138,3 +138,61 @@ def restore(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="The warehouse kind to copy into: ducklake.")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy the file warehouse at [warehouse] path into the configured DuckLake (idempotent: run it again safely)."""
+    from flows.resources import build_warehouse
+    from flows.runtime.run_lock import writer_lock
+    from warehouse import Warehouse
+    from warehouse.lake import LakeWarehouse
+    from warehouse.lake_copy import copy_into_lake
+
+    try:
+        if to != "ducklake":
+            raise ConfigError(f"--to {to!r}: the only target is 'ducklake'", key="--to")
+        cfg = load_config(config)
+        lake = build_warehouse(cfg, notify=say)
+        if not isinstance(lake, LakeWarehouse):
+            raise ConfigError(
+                'set [warehouse] kind = "ducklake", catalog and data_path first; [warehouse] path stays the file '
+                "to copy (docs/warehouse.md, DuckLake)",
+                key="warehouse.kind",
+                file=cfg.source,
+            )
+        source = Warehouse(cfg.warehouse.path, lock_timeout_s=cfg.warehouse.lock_timeout_s, notify=say)
+        # No run may write to the file while it is copied (a run that waits starts on the lake afterwards).
+        with writer_lock(cfg.warehouse.path, timeout_s=cfg.warehouse.run_lock_timeout_s, notify=say):
+            result = copy_into_lake(source, lake)
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    table = Table(title=f"{cfg.warehouse.path} → DuckLake ({lake.data_path})")
+    for column in ("table", "rows in the file", "added to the lake"):
+        table.add_column(column)
+    for name, added in result.added.items():
+        table.add_row(Text(name), str(result.in_file[name]), str(added))
+    out.print(table)
+    out.print(f"copied {sum(result.added.values())} rows; running it again adds nothing", markup=False)
+
+
+def partitions(
+    create: Annotated[bool, typer.Option("--create", help="Create a tag concurrency limit of 1 for each on the "
+                                         "Prefect server (PREFECT_API_URL).")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """The listen tags of every enabled channel × brand; --create limits each to one running task in the pool."""
+    import asyncio
+
+    from flows.runtime.partitions import create_limits, partition_tags
+
+    try:
+        tags = partition_tags(load_config(config))
+    except BrandpulseError as exc:
+        raise fail(exc) from None
+    if create:
+        asyncio.run(create_limits(tags))
+    for tag in tags:
+        out.print(f"{tag}{'  limit 1' if create else ''}", markup=False, highlight=False)

@@ -42,6 +42,30 @@ class WarehouseSettings(_Strict):
     # The read snapshot readers open instead of the live file, so they never block a run (warehouse/snapshot.py):
     # None (unset) = `<stem>.read.duckdb` beside `path`; a path = there; "" or false = no snapshot.
     read_snapshot: Path | Literal[False] | None = None
+    # "file" (one DuckDB file, the default) or "ducklake": a shared catalog + Parquet files that several workers
+    # write at once (warehouse/lake.py, docs/warehouse.md "DuckLake").
+    kind: Literal["file", "ducklake"] = "file"
+    # The DuckLake catalog without its password: "postgres:dbname=lake host=db.internal user=brandpulse", or a
+    # catalog file ("data/lake.ducklake", one process at a time). BRANDPULSE_WAREHOUSE_CATALOG replaces it whole.
+    catalog: str | None = None
+    # Where the lake's Parquet files go: a local or shared folder (relative to the config file), or s3://… .
+    data_path: str | None = None
+
+    @field_validator("catalog")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and "password" in value.lower():
+            raise ValueError(
+                "a password does not belong in brandpulse.toml: set BRANDPULSE_WAREHOUSE_CATALOG (the whole catalog "
+                "string) or PGPASSWORD in the environment instead"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _lake_settings(self) -> WarehouseSettings:
+        if self.kind == "ducklake" and not self.data_path:
+            raise ValueError('kind = "ducklake" needs data_path (a folder or s3://… for the Parquet files)')
+        return self
 
     @field_validator("read_snapshot", mode="before")
     @classmethod
@@ -55,9 +79,14 @@ class WarehouseSettings(_Strict):
         """Where the read snapshot is published, or None when it is turned off."""
         from warehouse.snapshot import default_snapshot_path
 
-        if self.read_snapshot is False:
+        # Lake readers never block writers, so a DuckLake warehouse needs no snapshot.
+        if self.read_snapshot is False or self.kind == "ducklake":
             return None
         return self.read_snapshot or default_snapshot_path(self.path)
+
+    def describe(self) -> str:
+        """How summaries name the warehouse: its file, or the lake's data folder (never the catalog's credentials)."""
+        return f"DuckLake (data_path {self.data_path})" if self.kind == "ducklake" else str(self.path)
 
     def date_limits(self) -> DateLimits:
         """The accepted `created_at` range, for `Warehouse(..., dates=...)`."""
@@ -171,6 +200,7 @@ class Secrets(BaseSettings):
     naver_client_id: SecretStr | None = None
     naver_client_secret: SecretStr | None = None
     youtube_api_key: SecretStr | None = None
+    warehouse_catalog: SecretStr | None = None  # the whole DuckLake catalog string, password included
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -193,6 +223,11 @@ def parse_config(data: dict[str, Any], *, source: str | None = None) -> Config:
         raise ConfigError(f"invalid configuration: {message}{more}", key=key, file=source) from None
     base = Path(source).resolve().parent if source else Path.cwd()
     config.warehouse.path = _resolve(config.warehouse.path, base)
+    if config.warehouse.data_path and "://" not in config.warehouse.data_path:
+        config.warehouse.data_path = str(_resolve(Path(config.warehouse.data_path), base))
+    catalog = config.warehouse.catalog
+    if catalog and ":" not in catalog.split("/")[0]:  # a catalog file; postgres:… strings stay as written
+        config.warehouse.catalog = str(_resolve(Path(catalog), base))
     if isinstance(config.warehouse.read_snapshot, Path):
         config.warehouse.read_snapshot = _resolve(config.warehouse.read_snapshot, base)
     config.imports.files = [_resolve(path, base) for path in config.imports.files]

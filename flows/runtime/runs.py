@@ -44,7 +44,8 @@ def recorded_run(warehouse: Warehouse, summary: RunRecord) -> Iterator[None]:
     """
     now = datetime.now(UTC)
     with no_other_run(warehouse.path) as alone, warehouse.write() as con:
-        if alone:
+        # On a shared lake a run of another worker may be alive: only this host's lock is known here.
+        if alone and not warehouse.shared:
             why = ABANDONED_REASON.format(run_id=summary.run_id)
             dead = abandon_runs(con, except_run=summary.run_id, now=now, reason=why)
             if dead:

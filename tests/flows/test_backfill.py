@@ -112,6 +112,11 @@ def test_backfill_loads_the_range_keeps_the_live_cursor_and_adds_nothing_twice(s
     assert x.calls("/2/tweets/search/recent") == []
     assert hn.requests[0].query["numericFilters"] == [f"created_at_i>={NOV_1},created_at_i<{NOV_1 + 2 * 86400}"]
     assert rows(db, "SELECT status FROM runs ORDER BY started_at") == [("completed",), ("completed",)]
+    # The first backfill published the read snapshot with what it loaded; the second added nothing, so kept it.
+    snapshot = config.warehouse.read_snapshot_path()
+    assert first.read_snapshot == str(snapshot) and first.read_snapshot_published_at
+    assert second.read_snapshot_published_at == first.read_snapshot_published_at
+    assert rows(snapshot, "SELECT count(*) FROM mentions") == [(3,)]
 
 
 def test_a_tier_without_full_archive_search_fails_x_only_with_a_clear_reason(servers: Any) -> None:

@@ -29,6 +29,7 @@ from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
 from warehouse.alerts import outbox
 from warehouse.queries import alerts as alert_queries
+from warehouse.snapshot import publish_snapshot
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "hostile_posts.jsonl"
 DAY = date(2026, 11, 10)
@@ -70,7 +71,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     result = CliRunner().invoke(app, ["import", str(CORPUS), "--config", str(folder / "brandpulse.toml")])
     assert result.exit_code == 0, result.output
     config = load_config(folder / "brandpulse.toml")
-    score_with_model(Warehouse(config.warehouse.path), AllNegative())
+    warehouse = Warehouse(config.warehouse.path)
+    score_with_model(warehouse, AllNegative())
+    # Scored outside a command, so published here as `brandpulse rescore` would: the report reads the snapshot.
+    publish_snapshot(warehouse, config.warehouse.read_snapshot_path())  # type: ignore[arg-type]
     return folder, result.output
 
 

@@ -61,6 +61,11 @@ def test_retention_drops_old_text_and_keeps_every_aggregate(
     assert new_blank == 0 and new_raw > 0
     assert count(db, "mentions") == mentions
     assert {name: rows(db, sql) for name, sql in AGGREGATES.items()} == before
+    # Readers of the snapshot must not keep the dropped text either: retention published a fresh one.
+    snapshot = db.with_name(f"{db.stem}.read.duckdb")
+    assert rows(snapshot, f"SELECT count(*) FROM mentions WHERE created_at < '{cutoff.isoformat()}' AND text = ''") == [
+        (old,)
+    ]
     # Running it again changes nothing more.
     assert retention(config_path=str(config_path), days=5, as_of=as_of)["mentions"] == 0
 
@@ -88,6 +93,8 @@ def test_rescore_adds_the_new_models_scores_and_keeps_the_old(
     result = rescore(config_path=str(config_path), model=str(new_model))
 
     assert result["scored"] == mentions - dropped
+    assert result["read_snapshot_published_at"]
+    assert rows(db.with_name(f"{db.stem}.read.duckdb"), "SELECT count(DISTINCT model_version) FROM scores") == [(2,)]
     versions = rows(db, "SELECT model_version, count(*) FROM scores GROUP BY ALL ORDER BY count(*) DESC")
     assert [n for _, n in versions] == [mentions, mentions - dropped]
     assert versions[1][0] == result["model_version"] != versions[0][0]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +10,11 @@ from typing import Any
 import duckdb
 import pytest
 from helpers.alerts import FakeSlack
+from helpers.runs import brandpulse_run
 from helpers.sample import write_sample
 
-from flows.runtime.failpoints import ENV, NAMES
+from flows.runtime.failpoints import NAMES
 
-REPO = Path(__file__).resolve().parents[2]
 # Every table a pass writes to; `runs` is checked on its own (one row per pass, by design).
 TABLES = (
     "mentions",
@@ -44,40 +41,6 @@ SEEN_AT_KILL: dict[str, str] = {
 }
 # A kill point whose POST may already have reached Slack: the documented webhook window (docs/reliability.md).
 IN_DOUBT_AFTER_POST = {"delivery.posted"}
-
-
-def subprocess_env(api_url: str, webhook: str, failpoint: str | None) -> dict[str, str]:
-    """The environment of a `brandpulse run` child: the session's Prefect API, the fake Slack, maybe a failpoint."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_", "BRANDPULSE_")) and key.lower() not in ("http_proxy", "https_proxy",
-                                                                                     "all_proxy")
-    }  # fmt: skip
-    env |= {
-        # One Prefect API for every child: a temporary server per run would cost ~15 s each.
-        "PREFECT_API_URL": api_url,
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        "BRANDPULSE_SLACK_WEBHOOK_URL": webhook,
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    if failpoint:
-        env[ENV] = failpoint
-    return env
-
-
-def brandpulse_run(folder: Path, api_url: str, webhook: str, failpoint: str | None = None) -> tuple[int, str]:
-    """`python -m flows.cli.main run` in `folder`; its exit status (negative = killed by that signal) and output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli.main", "run", "--config", "brandpulse.toml"],
-        cwd=folder,
-        env=subprocess_env(api_url, webhook, failpoint),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.returncode, (done.stdout + done.stderr)[-4000:]
 
 
 def snapshot(db: Path) -> dict[str, Any]:

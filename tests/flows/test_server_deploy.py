@@ -117,7 +117,8 @@ def test_pipeline_deployment_runs_through_a_process_worker(
     api = env["PREFECT_API_URL"]
     try:
         with httpx.Client(base_url=api, timeout=10, trust_env=False) as client:
-            for name in ("pipeline/pipeline", "report/report", "retention/retention"):
+            for name in ("pipeline/pipeline", "report/report", "retention/retention", "backfill/backfill",
+                         "rescore/rescore"):
                 deployed = client.get(f"/deployments/name/{name}").raise_for_status().json()
                 assert deployed["work_pool_name"] == POOL
                 # The build step's `pwd` was resolved at deploy time: runs start in the checkout, not the worker's cwd.

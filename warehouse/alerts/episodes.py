@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from models.mention import aware_utc, aware_utc_or_none
+from warehouse.upsert import upsert_row
 
 OPEN = "open"
 RESOLVED = "resolved"
@@ -63,35 +64,34 @@ def get(con: duckdb.DuckDBPyConnection, key: str) -> StoredEpisode | None:
 
 def save(con: duckdb.DuckDBPyConnection, episode: StoredEpisode) -> None:
     """Insert or replace one episode's state (the key never changes once stored)."""
-    con.execute(
-        f"""INSERT INTO alert_episodes ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (episode_key) DO UPDATE SET
-            signals = excluded.signals, window_start = excluded.window_start, window_end = excluded.window_end,
-            status = excluded.status, observed = excluded.observed, expected = excluded.expected,
-            share = excluded.share, usual_share = excluded.usual_share, peak_hour = excluded.peak_hour,
-            notified_observed = excluded.notified_observed, updates = excluded.updates,
-            updated_at = excluded.updated_at, resolved_at = excluded.resolved_at""",
-        [
-            episode.episode_key,
-            episode.brand,
-            episode.signal,
-            ",".join(episode.signals),
-            aware_utc(episode.window_start, _TIMES),
-            aware_utc(episode.window_end, _TIMES),
-            episode.status,
-            episode.observed,
-            episode.expected,
-            episode.share,
-            episode.usual_share,
-            aware_utc_or_none(episode.peak_hour, _TIMES),
-            aware_utc_or_none(episode.detected_at, _TIMES),
-            episode.notified_observed,
-            episode.updates,
-            aware_utc(episode.opened_at, _TIMES),
-            aware_utc(episode.updated_at, _TIMES),
-            aware_utc_or_none(episode.resolved_at, _TIMES),
-            episode.run_id,
-        ],
+    upsert_row(
+        con,
+        "alert_episodes",
+        {
+            "episode_key": episode.episode_key,
+            "brand": episode.brand,
+            "signal": episode.signal,
+            "signals": ",".join(episode.signals),
+            "window_start": aware_utc(episode.window_start, _TIMES),
+            "window_end": aware_utc(episode.window_end, _TIMES),
+            "status": episode.status,
+            "observed": episode.observed,
+            "expected": episode.expected,
+            "share": episode.share,
+            "usual_share": episode.usual_share,
+            "peak_hour": aware_utc_or_none(episode.peak_hour, _TIMES),
+            "detected_at": aware_utc_or_none(episode.detected_at, _TIMES),
+            "notified_observed": episode.notified_observed,
+            "updates": episode.updates,
+            "opened_at": aware_utc(episode.opened_at, _TIMES),
+            "updated_at": aware_utc(episode.updated_at, _TIMES),
+            "resolved_at": aware_utc_or_none(episode.resolved_at, _TIMES),
+            "run_id": episode.run_id,
+        },
+        ("episode_key",),
+        # What a later run may change; who opened it, when and in which run stay as first stored.
+        update=("signals", "window_start", "window_end", "status", "observed", "expected", "share", "usual_share",
+                "peak_hour", "notified_observed", "updates", "updated_at", "resolved_at"),
     )
 
 

@@ -126,8 +126,7 @@ def enqueue(
             WHERE brand = ? AND signal = ? AND window_start < ? AND window_end > ?
               AND coalesce(kind, 'alert') = ?
         )
-        ON CONFLICT DO NOTHING
-        RETURNING alert_key
+        AND NOT EXISTS (SELECT 1 FROM alert_outbox WHERE alert_key = ?)
         """,
         [
             episode_key,
@@ -150,9 +149,11 @@ def enqueue(
             end,
             start,
             overlap,
+            episode_key,
         ],
     ).fetchall()
-    return bool(rows)
+    # The inserted row count (no RETURNING, no ON CONFLICT: DuckLake has neither; the key check is the anti-join).
+    return bool(rows and rows[0][0])
 
 
 def due(con: duckdb.DuckDBPyConnection, now: datetime, *, limit: int | None = None) -> list[OutboxRow]:

@@ -14,7 +14,9 @@ from flows.cli.run import print_summary
 from flows.pipeline import RunSummary, publish_read_snapshot
 from flows.resources import build_warehouse
 from flows.runtime.config import Config, load_config
-from warehouse.snapshot import publish_snapshot
+from flows.steps.imports import import_file
+from models.brands import BrandMatcher
+from warehouse.snapshot import publish_snapshot, snapshot_info
 
 runner = CliRunner()
 
@@ -42,11 +44,31 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     return load_config(tmp_path / "brandpulse.toml")
 
 
+def stored_live(config: Config, folder: Path, text: str) -> None:
+    """Import into the live file without publishing (as a run still in progress would)."""
+    (folder / "live.csv").write_text(text, encoding="utf-8")
+    result = import_file(build_warehouse(config), folder / "live.csv", BrandMatcher.from_brands(config.brands),
+                         run_id="live")
+    assert result.inserted and result.error is None
+
+
+def test_import_publishes_the_snapshot_when_it_stored_something(project: Config, tmp_path: Path) -> None:
+    snapshot = project.warehouse.read_snapshot_path()
+    first = snapshot_info(snapshot)
+    assert first is not None and first.mentions == 2
+    (tmp_path / "m.csv").write_text(FIRST, encoding="utf-8")
+    again = runner.invoke(app, ["import", "m.csv"])  # nothing new: the snapshot stays as it was
+    assert again.exit_code == 0 and snapshot_info(snapshot) == first
+    imported(tmp_path, SECOND)
+    latest = snapshot_info(snapshot)
+    assert latest is not None and latest.mentions == 3 and latest.published_at > first.published_at
+
+
 def test_sql_reads_the_snapshot_by_default_and_the_live_file_with_live(project: Config, tmp_path: Path) -> None:
     snapshot = project.warehouse.read_snapshot_path()
     assert snapshot == tmp_path / "wh.read.duckdb"
     publish_snapshot(build_warehouse(project), snapshot)
-    imported(tmp_path, SECOND)  # the live file moves on; the snapshot is the last published state
+    stored_live(project, tmp_path, SECOND)  # the live file moves on; the snapshot is the last published state
     default = runner.invoke(app, COUNT)
     assert count(default) == 2 and "note:" not in default.stderr
     assert count(runner.invoke(app, [*COUNT, "--live"])) == 3
@@ -55,6 +77,9 @@ def test_sql_reads_the_snapshot_by_default_and_the_live_file_with_live(project: 
 
 
 def test_without_a_snapshot_yet_sql_reads_the_live_file_with_a_note(project: Config) -> None:
+    snapshot = project.warehouse.read_snapshot_path()
+    assert snapshot is not None
+    snapshot.unlink()  # as before the first run or import that published one
     result = runner.invoke(app, COUNT)
     assert count(result) == 2
     notes = [line for line in result.stderr.splitlines() if line.strip()]
@@ -66,6 +91,7 @@ def test_a_run_publishes_when_it_changed_something_and_the_summary_says_where(
 ) -> None:
     warehouse = build_warehouse(project)
     first = RunSummary(run_id="r1", warehouse=str(warehouse.path))
+    project.warehouse.read_snapshot_path().unlink()  # type: ignore[union-attr]
     publish_read_snapshot(warehouse, project, first)  # no snapshot yet: always published
     assert first.read_snapshot == str(project.warehouse.read_snapshot_path()) and first.read_snapshot_published_at
     idle = RunSummary(run_id="r2", warehouse=str(warehouse.path))
@@ -82,6 +108,7 @@ def test_a_run_publishes_when_it_changed_something_and_the_summary_says_where(
 
 
 def test_with_the_setting_off_no_snapshot_is_published_or_mentioned(tmp_path: Path, project: Config) -> None:
+    (tmp_path / "wh.read.duckdb").unlink()  # published by the fixture's import, with the setting still on
     off = project.model_copy(update={"warehouse": project.warehouse.model_copy(update={"read_snapshot": False})})
     summary = RunSummary(run_id="r1", warehouse=str(off.warehouse.path), scored=5)
     publish_read_snapshot(build_warehouse(off), off, summary)
