@@ -300,11 +300,11 @@ class E5Encoder:
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
         """Embeddings of texts with the `query: ` prefix e5 expects for classification-style inputs."""
         return run_batched(
-            texts,
+            [model_text(text) for text in texts],
             self.tokenizer,
             self.embed_batch,
             batch_size=batch_size,
-            max_length=max_length,
+            max_length=min(max_length, position_limit(self.model.config, max_length)),
             prefix=E5_PREFIX,
             device=self.device,
             autocast=self.autocast,
@@ -373,6 +373,16 @@ def resolve_precision(precision: str, device: str = "cpu") -> torch.dtype | None
         return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
     # Without native bf16 (AVX512-BF16 / AMX) autocast is emulated and slower than fp32.
     return torch.bfloat16 if device == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+
+def position_limit(config: object, default: int) -> int:
+    """The longest input the model's position table holds (RoBERTa-style models lose two slots to padding)."""
+    positions = getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int) or positions <= 0:
+        return default
+    kind = str(getattr(config, "model_type", ""))
+    offset = 2 if "roberta" in kind or kind == "camembert" else 0
+    return max(1, positions - offset)
 
 
 def file_digest(*paths: Path) -> str:
@@ -448,7 +458,7 @@ def bundled_model(
         score_batch=encoder.sentiment_batch,
         labels=label_map(dict(enumerate(LABELS)), BUNDLED),
         batch_size=batch_size,
-        max_length=max_length,
+        max_length=min(max_length, position_limit(encoder.model.config, max_length)),
         prefix=prefix,
         device=encoder.device,
         autocast=encoder.autocast,
@@ -512,6 +522,7 @@ def load_hf(
     limit = getattr(tokenizer, "model_max_length", max_length) or max_length
     if limit < 1_000_000:  # tokenizers without a known limit report a huge sentinel
         max_length = min(max_length, int(limit))
+    max_length = min(max_length, position_limit(model.config, max_length))
 
     def score_batch(batch: Batch) -> torch.Tensor:
         import torch

@@ -37,6 +37,10 @@ VERSION_PREFIX = "topics-e5lr-v1"
 DEFAULT_THRESHOLD = 0.12
 KEYWORD_BOOST = 1.0  # a keyword hit scores at least this far (in logits) above the threshold
 MAX_TOPICS = 4
+# Clause work reads what the encoder reads (256 tokens is about a thousand characters): a 100 kB post must not
+# become thousands of clauses.
+CLAUSE_TEXT_CHARS = 2_000
+MAX_CLAUSES = 16
 # Fitting: phrase vectors are scaled (cosines are small numbers) and the weights lightly L2-regularised.
 FIT_SCALE = 8.0
 FIT_L2 = 1e-2
@@ -211,7 +215,9 @@ class TopicScorer:
         raw_texts = self._with_keywords(self.raw_scores(whole), clean)
         passing_counts = (calibrated(raw_texts, self.thresholds) >= 0.5).sum(axis=1)
         clause_lists: list[list[str]] = [
-            split_clauses(text, lang) if not is_blank(text) and (count >= 2 or has_contrast(text)) else []
+            split_clauses(text[:CLAUSE_TEXT_CHARS], lang)[:MAX_CLAUSES]
+            if not is_blank(text) and (count >= 2 or has_contrast(text))
+            else []
             for text, lang, count in zip(clean, langs, passing_counts, strict=True)
         ]
         owners = [i for i, clauses in enumerate(clause_lists) if len(clauses) > 1]
