@@ -204,7 +204,8 @@ class SentimentModel:
         """(n, 3) folded probabilities from the first columns `fn` returns, and the columns after the model's labels."""
         if not texts:
             return np.zeros((0, len(LABELS))), np.zeros((0, 0), dtype=np.float32)
-        clean = [model_text(text) for text in texts]
+        # A non-string goes through as it is, so run_batched names it ("text 3 is NoneType").
+        clean = [model_text(text) if isinstance(text, str) else text for text in texts]
         rows = run_batched(
             clean,
             self.tokenizer,
@@ -221,8 +222,8 @@ class SentimentModel:
             probs = self.combine(clean, probs)
         folded = self.labels(probs)
         blank = np.fromiter((is_blank(text) for text in clean), dtype=bool, count=len(clean))
-        # Nothing to read is nothing said: neutral, rather than whatever the model makes of "query: ".
-        folded[blank] = (0.0, 1.0, 0.0)
+        # Nothing to read is nothing said: neutral (score 0 for a model without neutral), not what it makes of padding.
+        folded[blank] = (0.0, 1.0, 0.0) if self.labels.matrix[:, 1].any() else (0.5, 0.0, 0.5)
         return folded, extra
 
     def sentiments_from_probs(self, folded: np.ndarray) -> list[Sentiment]:
