@@ -57,3 +57,15 @@ def test_dask_without_the_extra_is_a_config_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "prefect_dask", None)  # what an install without the extra looks like
     with pytest.raises(ConfigError, match=r"brandpulse\[dask\]"):
         build_task_runner(RunnerSettings(kind="dask"))
+
+
+def test_the_scoring_pass_keeps_embeddings_only_when_topics_use_the_bundled_encoder() -> None:
+    from flows.runtime.config import default_config
+    from flows.steps.topics import reuses_scoring_pass
+
+    config = default_config()
+    assert reuses_scoring_pass(config)
+    config.model.encoder = "/models/my-encoder"
+    assert not reuses_scoring_pass(config)  # another encoder: nothing of the scoring pass is reusable
+    config.model.encoder, config.model.taxonomy = "bundled", "none"
+    assert not reuses_scoring_pass(config)  # no topics: the e5 upper layers would be wasted work
