@@ -103,6 +103,9 @@ def score_pending(
     """Score every stored mention with no score from `version`; `predict` yields each chunk's sentiments in order."""
     with warehouse.write() as con:
         pending = unscored_mentions(con, version)
+    # Chunks of similar length pad least: run_batched sorts within a chunk, this sorts across chunks. Scores are
+    # keyed by mention, so the order they are stored in does not matter.
+    pending.sort(key=lambda row: len(row[2]))
     parts = chunked(pending, chunk)
     stored = 0
     if progress:
