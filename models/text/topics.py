@@ -3,11 +3,12 @@
 Each topic's description, examples and aliases are embedded with the sentence encoder. A one-vs-rest logistic
 regression per topic is fitted on those phrase embeddings (centred on their mean; the other topics' phrases and a
 few generic brand-chatter phrases are the negatives), so no labelled mentions are needed: ten lines of taxonomy are
-enough. A mention is embedded whole and, when it has several clauses, clause by clause; its raw score for a topic
-is the best probability over those units. A topic passes when the raw score reaches its threshold (per topic for
-the built-in taxonomy, calibrated on held-out labelled mentions; docs/topics.md). A passing topic's own sentiment
-is the sentiment of the clause that matched it best, so "delivery was slow but the product is great" is negative
-on delivery and positive on quality.
+enough. A mention is embedded whole and, when clauses can change the answer (two or more topics on the whole text,
+or a contrast marker), clause by clause; its raw score for a topic is the best probability over those units. A
+topic passes when the raw score reaches its threshold (per topic for the built-in taxonomy, calibrated on held-out
+labelled mentions; docs/topics.md). A passing topic's own sentiment is the sentiment of the clause that matched it
+best, so "delivery was slow but the product is great" is negative on delivery and positive on quality; a mention
+that was not split gives its topics the whole mention's sentiment.
 
 Measured against plain cosine similarity to the phrases (best match, top-3 mean, centroid) on the labelled sets,
 the fitted classifier raised micro-F1 from about 0.43 to about 0.70 (docs/benchmarks.md).
@@ -263,7 +264,8 @@ class TopicScorer:
             return np.asarray(self.embedder.embed(texts), dtype=np.float32), {}
         # Mentions with no stored sentiment (the `score` command, evaluations): one pass gives both.
         feelings, embedded = self.sentiment.predict_with_embeddings([texts[i] for i in unknown])  # type: ignore[union-attr]
-        rest = [i for i in range(len(texts)) if i not in set(unknown)]
+        scored = set(unknown)
+        rest = [i for i in range(len(texts)) if i not in scored]
         whole = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
         whole[unknown] = embedded
         if rest:
