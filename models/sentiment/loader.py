@@ -55,7 +55,7 @@ def set_torch_threads(num_threads: int | None = None) -> int:
     """Use `num_threads`, else the physical cores this process may use (torch counts the whole machine).
 
     Two heavy processes on one machine share it without oversubscribing when each is pinned to its own CPUs
-    (`taskset -c 0 brandpulse run`, a container's cpuset) or given `[model] threads` (docs/model.md).
+    (`taskset -c 0 brandpulse run`, a container's cpuset; docs/model.md): the affinity is what this counts.
     """
     import torch
 
