@@ -26,6 +26,7 @@ from flows.runtime.runs import new_run_id, recorded_run
 from flows.steps import imports as steps
 from flows.steps import topics as topic_step
 from flows.steps.listen import channel_status, listen_channel
+from flows.steps.progress import RunProgress
 from flows.steps.score import score_mentions
 from models.brands import BrandMatcher
 from models.channels import ChannelSettings
@@ -46,6 +47,7 @@ class RunSummary:
     topic_model: str = ""
     topics_scored: int = 0
     owned_accounts_changed: bool = False  # `[[brands]] owned` differed from the warehouse's list and was applied
+    step_rates: dict[str, dict[str, Any]] = field(default_factory=dict)  # per model step: mentions, seconds, per_s
     alerts_detected: int = 0
     alerts_new: int = 0
     alerts_updates: int = 0
@@ -99,14 +101,19 @@ listen_task = task(name="listen", cache_policy=NO_CACHE)(listen_channel)
 
 
 @task(name="score-topics", cache_policy=NO_CACHE)
-def topic_task(warehouse: Warehouse, config: Config, sentiment_model: Callable[[], Any]) -> tuple[str, int]:
+def topic_task(
+    warehouse: Warehouse,
+    config: Config,
+    sentiment_model: Callable[[], Any],
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[str, int]:
     """Score CX topics, their aspect sentiment and the terms of every mention this topic model has not seen."""
     # The same in-process sentiment model as the score step: its encoder remembers the embeddings it just made.
     scorer = topic_step.build_topic_scorer(config, sentiment_model())
     if scorer is None:
         return "", 0
     return scorer.version, topic_step.score_topics_pending(
-        warehouse, scorer, brand_terms=topic_step.brand_terms_of(config)
+        warehouse, scorer, brand_terms=topic_step.brand_terms_of(config), progress=progress
     )
 
 
@@ -217,14 +224,25 @@ def run_once(resources: Resources) -> RunSummary:
                     result.rejected,
                 )
         failpoint("import.committed")
-        # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
-        scored = score_mentions(
-            warehouse, config.model.sentiment, config.model.batch_size, config.runner, precision=config.model.precision
-        )
-        summary.model, summary.scored = scored["model_version"], scored["scored"]
-        failpoint("score.done")
-        logger.info("scored %d mentions with %s", summary.scored, summary.model)
-        summary.topic_model, summary.topics_scored = topic_task(warehouse, config, sentiment_model)
+        # One progress bar over scoring and topics; the run summary keeps each step's mentions/s.
+        with RunProgress() as progress:
+            # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
+            scored = score_mentions(
+                warehouse,
+                config.model.sentiment,
+                config.model.batch_size,
+                config.runner,
+                precision=config.model.precision,
+                keep_embeddings=topic_step.reuses_scoring_pass(config),
+                progress=progress.tracker("score"),
+            )
+            summary.model, summary.scored = scored["model_version"], scored["scored"]
+            failpoint("score.done")
+            logger.info("scored %d mentions with %s", summary.scored, summary.model)
+            summary.topic_model, summary.topics_scored = topic_task(
+                warehouse, config, sentiment_model, progress.tracker("topics")
+            )
+        summary.step_rates = progress.rates()
         if summary.topic_model:
             logger.info("scored topics of %d mentions with %s", summary.topics_scored, summary.topic_model)
         alerts = alert_task(warehouse, config, run_id, sender, destination or "console", sentiment_model)

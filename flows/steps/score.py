@@ -34,10 +34,22 @@ def cached_model(name: str, batch_size: int, device: str = "cpu", precision: str
 
 
 def predict_texts(
-    model_name: str, batch_size: int, texts: list[str], device: str = "cpu", precision: str = "auto"
+    model_name: str,
+    batch_size: int,
+    texts: list[str],
+    device: str = "cpu",
+    precision: str = "auto",
+    keep_embeddings: bool = False,
 ) -> list[Sentiment]:
-    """Sentiments for texts with the named model; what each scoring worker runs."""
-    return list(cached_model(model_name, batch_size, device, precision).predict(texts))
+    """Sentiments for texts with the named model; what each scoring worker runs.
+
+    `keep_embeddings`: the topic step will embed these texts with the same bundled encoder in this process, so the
+    scoring pass also runs e5's own upper layers on its shared lower layers and memoises the embeddings.
+    """
+    model = cached_model(model_name, batch_size, device, precision)
+    if keep_embeddings and hasattr(model.encoder, "share_embeddings"):
+        model.encoder.share_embeddings = True
+    return list(model.predict(texts))
 
 
 def chunked(items: list[Any], size: int) -> list[list[Any]]:
@@ -69,10 +81,15 @@ def build_task_runner(settings: RunnerSettings) -> TaskRunner:
 
 @task(name="predict-chunk", cache_policy=NO_CACHE)
 def predict_chunk_task(
-    model_name: str, batch_size: int, texts: list[str], device: str = "cpu", precision: str = "auto"
+    model_name: str,
+    batch_size: int,
+    texts: list[str],
+    device: str = "cpu",
+    precision: str = "auto",
+    keep_embeddings: bool = False,
 ) -> list[Sentiment]:
     """Score one chunk of texts on whichever worker the task runner picks."""
-    return predict_texts(model_name, batch_size, texts, device, precision)
+    return predict_texts(model_name, batch_size, texts, device, precision, keep_embeddings)
 
 
 def score_pending(
@@ -81,17 +98,25 @@ def score_pending(
     predict: Callable[[list[list[str]]], Iterable[Sequence[Sentiment]]],
     *,
     chunk: int = SCORE_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Score every stored mention with no score from `version`; `predict` yields each chunk's sentiments in order."""
     with warehouse.write() as con:
         pending = unscored_mentions(con, version)
+    # Chunks of similar length pad least: run_batched sorts within a chunk, this sorts across chunks. Scores are
+    # keyed by mention, so the order they are stored in does not matter.
+    pending.sort(key=lambda row: len(row[2]))
     parts = chunked(pending, chunk)
     stored = 0
+    if progress:
+        progress(0, len(pending))
     # Scores are written chunk by chunk in short transactions, so readers are not locked out while the model runs.
     for part, sentiments in zip(parts, predict([[text for _, _, text in part] for part in parts]), strict=True):
         with warehouse.write() as con:
             stored += load_scores(con, [((ch, mid), s) for (ch, mid, _), s in zip(part, sentiments, strict=True)])
         failpoint("score.chunk")
+        if progress:
+            progress(stored, len(pending))
     return {"model_version": version, "scored": len(pending), "stored": stored}
 
 
@@ -109,16 +134,21 @@ def score_flow(
     chunk: int = SCORE_CHUNK,
     device: str = "cpu",
     precision: str = "auto",
+    keep_embeddings: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Score every stored mention that has no score from this model version yet; old versions' scores stay."""
     version = cached_model(model_name, batch_size, device, precision).version
 
     def predict(texts: list[list[str]]) -> Iterator[list[Sentiment]]:
         # Everything is submitted first so a Dask cluster works on all chunks at once; results come back in order.
-        futures = [predict_chunk_task.submit(model_name, batch_size, part, device, precision) for part in texts]
+        futures = [
+            predict_chunk_task.submit(model_name, batch_size, part, device, precision, keep_embeddings)
+            for part in texts
+        ]
         return (future.result() for future in futures)
 
-    return score_pending(warehouse, version, predict, chunk=chunk)
+    return score_pending(warehouse, version, predict, chunk=chunk, progress=progress)
 
 
 def score_mentions(
@@ -129,8 +159,14 @@ def score_mentions(
     *,
     chunk: int = SCORE_CHUNK,
     precision: str = "auto",
+    keep_embeddings: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the `score` sub-flow on the task runner `[runner]` configures."""
+    """Run the `score` sub-flow on the task runner `[runner]` configures.
+
+    `keep_embeddings` (the topic step follows in this process with the bundled encoder) only helps on the thread
+    runner: Dask workers keep their memo to themselves.
+    """
     scoring = score_flow.with_options(task_runner=build_task_runner(runner))
     return scoring(
         warehouse=warehouse,
@@ -139,4 +175,6 @@ def score_mentions(
         chunk=chunk,
         device=runner.device,
         precision=precision,
+        keep_embeddings=keep_embeddings and runner.kind == "thread",
+        progress=progress,
     )

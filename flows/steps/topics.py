@@ -47,6 +47,11 @@ def build_topic_scorer(config: Config, sentiment_model: Any = None) -> TopicScor
     return TopicScorer(taxonomy, embedder, sentiment_model, encoder_id=encoder_id)
 
 
+def reuses_scoring_pass(config: Config) -> bool:
+    """Whether topics embed with the bundled encoder, so the scoring pass should leave them its embeddings."""
+    return config.model.taxonomy.strip().lower() != OFF and config.model.encoder.strip().lower() == "bundled"
+
+
 def brand_terms_of(config: Config) -> list[str]:
     """Every configured brand's terms and name: none of them is a useful 'top term'."""
     return [term for brand in config.brands for term in (brand.name, *brand.terms)]
@@ -74,6 +79,8 @@ def score_topics_pending(
     with warehouse.write() as con:
         pending = pending_topic_mentions(con, scorer.version)
     done = 0
+    if progress:
+        progress(0, len(pending))
     for start in range(0, len(pending), chunk):
         part = pending[start : start + chunk]
         # The model runs outside any connection, so readers are not locked out meanwhile.

@@ -15,6 +15,7 @@ import numpy as np
 from models.errors import ModelUnavailable
 from models.scores import LABELS, Sentiment, sentiment_from_probs
 from models.sentiment.labels import LabelMap, label_map
+from models.text.safe_text import is_blank, model_text
 
 if TYPE_CHECKING:
     import torch
@@ -36,14 +37,31 @@ BatchFn = Callable[[Batch], "torch.Tensor"]
 Combine = Callable[[Sequence[str], np.ndarray], np.ndarray]
 
 
+def usable_cores() -> int:
+    """Physical cores among the CPUs this process may run on: hyper-threads of one core count once."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    cores: set[tuple[str, str]] = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            cores.add((package, (topology / "core_id").read_text().strip()))
+        except OSError:  # no sysfs (containers, macOS): each CPU counts as a core
+            cores.add(("cpu", str(cpu)))
+    return max(1, len(cores))
+
+
 def set_torch_threads(num_threads: int | None = None) -> int:
-    """Use `num_threads`, else at most the CPUs this process may run on (torch counts the whole machine)."""
+    """Use `num_threads`, else the physical cores this process may use (torch counts the whole machine).
+
+    Two heavy processes on one machine share it without oversubscribing when each is pinned to its own CPUs
+    (`taskset -c 0 brandpulse run`, a container's cpuset; docs/model.md): the affinity is what this counts.
+    """
     import torch
 
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    wanted = num_threads or min(torch.get_num_threads(), available)
+    wanted = max(1, num_threads or usable_cores())
     if wanted != torch.get_num_threads():
-        torch.set_num_threads(max(1, wanted))
+        torch.set_num_threads(wanted)
     return torch.get_num_threads()
 
 
@@ -53,14 +71,14 @@ def pad_rows(
     """Token rows padded to the longest as a (n, width) long tensor, and the 0/1 mask of the real positions."""
     import torch
 
-    width = max(len(row) for row in rows)
-    padded = torch.full((len(rows), width), pad_value, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        span = slice(width - len(row), width) if left else slice(0, len(row))
-        padded[i, span] = torch.tensor(row, dtype=torch.long)
-        mask[i, span] = 1
-    return padded, mask
+    lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+    width = int(lengths.max()) if len(rows) else 0
+    columns = np.arange(width)[None, :]
+    real = columns >= (width - lengths)[:, None] if left else columns < lengths[:, None]
+    padded = np.full((len(rows), width), pad_value, dtype=np.int64)
+    # Row-major order of the real positions is the order of the concatenated rows, left or right padded.
+    padded[real] = np.fromiter((token for row in rows for token in row), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(padded), torch.from_numpy(real.astype(np.int64))
 
 
 def run_batched(
@@ -104,7 +122,7 @@ def run_batched(
     order = sorted(range(len(unique)), key=lambda i: len(ids[i]))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     left = getattr(tokenizer, "padding_side", "right") == "left"
-    rows: list[np.ndarray | None] = [None] * len(unique)
+    rows: np.ndarray | None = None
     device_type = device.split(":", 1)[0]
     mixed = torch.autocast(device_type, dtype=autocast) if autocast is not None else contextlib.nullcontext()
     with torch.inference_mode(), mixed:
@@ -115,11 +133,13 @@ def run_batched(
             batch = {"input_ids": input_ids, "attention_mask": attention}
             if token_types is not None:
                 batch["token_type_ids"] = token_types
-            out = fn({key: value.to(device) for key, value in batch.items()})
-            for i, values in zip(chunk, out.detach().float().cpu().numpy(), strict=True):
-                rows[i] = values
+            out = fn({key: value.to(device) for key, value in batch.items()}).detach().float().cpu().numpy()
+            if rows is None:
+                rows = np.empty((len(unique), out.shape[1]), dtype=np.float32)
+            rows[chunk] = out
+    assert rows is not None  # unique is not empty, so at least one batch ran
     position = {text: i for i, text in enumerate(unique)}
-    return np.stack([rows[position[text]] for text in texts])
+    return rows[[position[text] for text in texts]]
 
 
 class SentimentModel:
@@ -163,25 +183,48 @@ class SentimentModel:
 
     def predict_probs(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities of shape (n, 3) over (negative, neutral, positive), rows in input order."""
+        return self._folded(texts, self.score_batch)[0]
+
+    def predict(self, texts: Sequence[str]) -> list[Sentiment]:
+        """Score texts: label, score = p(positive) - p(negative), probabilities, model id and version."""
+        return self.sentiments_from_probs(self.predict_probs(texts))
+
+    def shares_pass_with(self, embedder: object) -> bool:
+        """Whether `predict_with_embeddings` gives `embedder`'s embeddings from this model's own encoder pass."""
+        return isinstance(self.encoder, BundledEncoder) and embedder is self.encoder and self.prefix == E5_PREFIX
+
+    def predict_with_embeddings(self, texts: Sequence[str]) -> tuple[list[Sentiment], np.ndarray]:
+        """Sentiments and the encoder's e5 embeddings of texts from one batched pass (the bundled model only)."""
+        if not isinstance(self.encoder, BundledEncoder):
+            raise TypeError(f"{self.name} has no shared encoder: score with predict() and embed separately")
+        folded, extra = self._folded(texts, self.encoder.joint_batch)
+        return self.sentiments_from_probs(folded), extra
+
+    def _folded(self, texts: Sequence[str], fn: BatchFn) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 3) folded probabilities from the first columns `fn` returns, and the columns after the model's labels."""
         if not texts:
-            return np.zeros((0, len(LABELS)))
-        probs = run_batched(
-            texts,
+            return np.zeros((0, len(LABELS))), np.zeros((0, 0), dtype=np.float32)
+        # A non-string goes through as it is, so run_batched names it ("text 3 is NoneType").
+        clean = [model_text(text) if isinstance(text, str) else text for text in texts]
+        rows = run_batched(
+            clean,
             self.tokenizer,
-            self.score_batch,
+            fn,
             batch_size=self.batch_size,
             max_length=self.max_length,
             prefix=self.prefix,
             device=self.device,
             autocast=self.autocast,
         )
+        width = len(self.labels.labels)
+        probs, extra = rows[:, :width], rows[:, width:]
         if self.combine is not None:
-            probs = self.combine(texts, probs)
-        return self.labels(probs)
-
-    def predict(self, texts: Sequence[str]) -> list[Sentiment]:
-        """Score texts: label, score = p(positive) - p(negative), probabilities, model id and version."""
-        return self.sentiments_from_probs(self.predict_probs(texts))
+            probs = self.combine(clean, probs)
+        folded = self.labels(probs)
+        blank = np.fromiter((is_blank(text) for text in clean), dtype=bool, count=len(clean))
+        # Nothing to read is nothing said: neutral (score 0 for a model without neutral), not what it makes of padding.
+        folded[blank] = (0.0, 1.0, 0.0) if self.labels.matrix[:, 1].any() else (0.5, 0.0, 0.5)
+        return folded, extra
 
     def sentiments_from_probs(self, folded: np.ndarray) -> list[Sentiment]:
         """Sentiment records from (n, 3) probabilities over (negative, neutral, positive)."""
@@ -224,10 +267,16 @@ class E5Encoder:
         ids, mask = batch["input_ids"], batch["attention_mask"]
         return [ids[row][mask[row].bool()].cpu().numpy().tobytes() for row in range(ids.shape[0])]
 
-    def remember(self, keys: Sequence[bytes], rows: torch.Tensor) -> None:
-        """Store embeddings under their keys, dropping the oldest beyond `memo_size`."""
+    def remember(self, keys: Sequence[bytes], rows: torch.Tensor, *, evict: bool = True) -> None:
+        """Store embeddings under their keys, dropping the oldest beyond `memo_size` (or, with evict=False, stopping).
+
+        The sentiment pass evicts, so the memo holds the newest scored texts; topic and theme look-ups that miss
+        only fill free room, so a backlog larger than the memo never pushes out the rows a later step will need.
+        """
         with self._memo_lock:
             for key, row in zip(keys, rows, strict=True):
+                if not evict and len(self._memo) >= self.memo_size:
+                    break
                 self._memo[key] = row.detach().float()
             while len(self._memo) > self.memo_size:
                 self._memo.popitem(last=False)
@@ -245,18 +294,18 @@ class E5Encoder:
         if missing:
             # Mean pooling ignores padding, so the missing rows can run with the batch's own padding.
             fresh = self._forward({key: value[missing] for key, value in batch.items()}).float()
-            self.remember([keys[i] for i in missing], fresh)
+            self.remember([keys[i] for i in missing], fresh, evict=False)
             found.update(zip(missing, fresh, strict=True))
         return torch.stack([found[i] for i in range(len(keys))])
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
         """Embeddings of texts with the `query: ` prefix e5 expects for classification-style inputs."""
         return run_batched(
-            texts,
+            [model_text(text) for text in texts],
             self.tokenizer,
             self.embed_batch,
             batch_size=batch_size,
-            max_length=max_length,
+            max_length=min(max_length, position_limit(self.model.config, max_length)),
             prefix=E5_PREFIX,
             device=self.device,
             autocast=self.autocast,
@@ -278,17 +327,36 @@ class BundledEncoder(E5Encoder):
 
     def sentiment_batch(self, batch: Batch) -> torch.Tensor:
         """Probabilities over LABELS for one padded batch (and, when sharing, memoised e5 embeddings)."""
+        if self.share_embeddings and self.memo_size:
+            return self.joint_batch(batch)[:, : len(LABELS)]
+        from models.sentiment.tuned_e5 import lower_hidden
+
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        return self._probs(lower_hidden(self.model, ids, mask, self.top.first_tuned), mask)
+
+    def joint_batch(self, batch: Batch) -> torch.Tensor:
+        """(n, 3 + hidden): probabilities over LABELS, then the normalised e5 embedding, from one lower pass.
+
+        The embeddings are memoised too, so a later `embed` of the same text (topics, themes) costs nothing.
+        """
         import torch
 
         from models.sentiment.tuned_e5 import lower_hidden, mean_pool, run_layers
 
         ids, mask = batch["input_ids"], batch["attention_mask"]
         lower = lower_hidden(self.model, ids, mask, self.top.first_tuned)
-        probs = torch.softmax(self.top(lower, mask).float(), dim=-1)
-        if self.share_embeddings and self.memo_size:
-            upper = run_layers(self.model.encoder.layer[self.top.first_tuned :], lower, mask)
-            self.remember(self.memo_keys(batch), torch.nn.functional.normalize(mean_pool(upper, mask).float(), dim=-1))
-        return probs
+        probs = self._probs(lower, mask)
+        upper = run_layers(self.model.encoder.layer[self.top.first_tuned :], lower, mask)
+        embeddings = torch.nn.functional.normalize(mean_pool(upper, mask).float(), dim=-1)
+        if self.memo_size:
+            self.remember(self.memo_keys(batch), embeddings)
+        return torch.cat([probs, embeddings], dim=1)
+
+    def _probs(self, lower: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Sentiment probabilities from the shared lower layers' output."""
+        import torch
+
+        return torch.softmax(self.top(lower, mask).float(), dim=-1)
 
 
 def resolve_precision(precision: str, device: str = "cpu") -> torch.dtype | None:
@@ -306,6 +374,16 @@ def resolve_precision(precision: str, device: str = "cpu") -> torch.dtype | None
         return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
     # Without native bf16 (AVX512-BF16 / AMX) autocast is emulated and slower than fp32.
     return torch.bfloat16 if device == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+
+def position_limit(config: object, default: int) -> int:
+    """The longest input the model's position table holds (RoBERTa-style models lose two slots to padding)."""
+    positions = getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int) or positions <= 0:
+        return default
+    kind = str(getattr(config, "model_type", ""))
+    offset = 2 if "roberta" in kind or kind == "camembert" else 0
+    return max(1, positions - offset)
 
 
 def file_digest(*paths: Path) -> str:
@@ -353,16 +431,37 @@ def load_bundled(
             return polarity.shift(texts, expert.fuse(texts, probs))
 
         combine = fused
+    version = f"{TUNED_FORMAT}+{file_digest(*files)[:12]}" + ("" if ngram else "-transformer-only")
+    return bundled_model(
+        encoder,
+        version=version,
+        prefix=meta.get("prefix", E5_PREFIX),
+        combine=combine,
+        batch_size=batch_size,
+        max_length=max_length,
+    )
+
+
+def bundled_model(
+    encoder: BundledEncoder,
+    *,
+    version: str,
+    prefix: str = E5_PREFIX,
+    combine: Combine | None = None,
+    batch_size: int = 32,
+    max_length: int = 256,
+) -> SentimentModel:
+    """The sentiment model over a loaded e5 + tuned-top encoder (the bundled model, or a test's tiny one)."""
     return SentimentModel(
         name=BUNDLED,
-        version=f"{TUNED_FORMAT}+{file_digest(*files)[:12]}" + ("" if ngram else "-transformer-only"),
+        version=version,
         tokenizer=encoder.tokenizer,
         score_batch=encoder.sentiment_batch,
         labels=label_map(dict(enumerate(LABELS)), BUNDLED),
         batch_size=batch_size,
-        max_length=max_length,
-        prefix=meta.get("prefix", E5_PREFIX),
-        device=device,
+        max_length=min(max_length, position_limit(encoder.model.config, max_length)),
+        prefix=prefix,
+        device=encoder.device,
         autocast=encoder.autocast,
         encoder=encoder,
         combine=combine,
@@ -424,6 +523,7 @@ def load_hf(
     limit = getattr(tokenizer, "model_max_length", max_length) or max_length
     if limit < 1_000_000:  # tokenizers without a known limit report a huge sentinel
         max_length = min(max_length, int(limit))
+    max_length = min(max_length, position_limit(model.config, max_length))
 
     def score_batch(batch: Batch) -> torch.Tensor:
         import torch

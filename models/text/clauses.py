@@ -25,6 +25,19 @@ _LETTER = re.compile(r"[^\W\d_]")
 _JAMO = re.compile(r"[ㄱ-ㅎㅏ-ㅣ]")
 
 
+# A cheap look for contrast before any morphology: the Korean markers above as they appear in text, and a word
+# ending in 데 (빠른데, 좋은데). Over-matching only costs a split; missing one would cost a topic's own sentiment.
+_KO_CONTRAST_TEXT = re.compile(
+    "|".join(sorted({*_KO_CONTRAST_MAJ, "지만", "는데", "은데", "던데", "으나", "지마는"}, key=len, reverse=True))
+    + r"|[가-힣]데(?=[\s,.!?~…]|$)"
+)
+
+
+def has_contrast(text: str) -> bool:
+    """Whether a mention may turn within itself ("but", "하지만", "-는데"): the cue that clause sentiment can differ."""
+    return bool(_EN_CONTRAST.search(text) or _KO_CONTRAST_TEXT.search(text))
+
+
 def split_clauses(text: str, lang: str | None = None, *, analyser: Any = None) -> list[str]:
     """Clauses of one mention, in order; a single-clause mention gives a one-item list of the stripped text."""
     stripped = text.strip()

@@ -11,7 +11,15 @@ from typing import Any
 import numpy as np
 
 from models.errors import ModelUnavailable
-from models.sentiment.loader import EMBEDDING_MEMO, BundledEncoder, E5Encoder, folder_version, run_batched
+from models.sentiment.loader import (
+    EMBEDDING_MEMO,
+    BundledEncoder,
+    E5Encoder,
+    folder_version,
+    position_limit,
+    run_batched,
+)
+from models.text.safe_text import model_text
 
 BUNDLED = "bundled"
 SETTING = "[model] encoder"
@@ -37,7 +45,12 @@ class FolderEncoder(E5Encoder):
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
         """Normalised mean-pooled embeddings of the texts as they are."""
         return run_batched(
-            texts, self.tokenizer, self.embed_batch, batch_size=batch_size, max_length=max_length, device=self.device
+            [model_text(text) for text in texts],
+            self.tokenizer,
+            self.embed_batch,
+            batch_size=batch_size,
+            max_length=min(max_length, position_limit(self.model.config, max_length)),
+            device=self.device,
         )
 
 

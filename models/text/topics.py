@@ -3,11 +3,12 @@
 Each topic's description, examples and aliases are embedded with the sentence encoder. A one-vs-rest logistic
 regression per topic is fitted on those phrase embeddings (centred on their mean; the other topics' phrases and a
 few generic brand-chatter phrases are the negatives), so no labelled mentions are needed: ten lines of taxonomy are
-enough. A mention is embedded whole and, when it has several clauses, clause by clause; its raw score for a topic
-is the best probability over those units. A topic passes when the raw score reaches its threshold (per topic for
-the built-in taxonomy, calibrated on held-out labelled mentions; docs/topics.md). A passing topic's own sentiment
-is the sentiment of the clause that matched it best, so "delivery was slow but the product is great" is negative
-on delivery and positive on quality.
+enough. A mention is embedded whole and, when clauses can change the answer (two or more topics on the whole text,
+or a contrast marker), clause by clause; its raw score for a topic is the best probability over those units. A
+topic passes when the raw score reaches its threshold (per topic for the built-in taxonomy, calibrated on held-out
+labelled mentions; docs/topics.md). A passing topic's own sentiment is the sentiment of the clause that matched it
+best, so "delivery was slow but the product is great" is negative on delivery and positive on quality; a mention
+that was not split gives its topics the whole mention's sentiment.
 
 Measured against plain cosine similarity to the phrases (best match, top-3 mean, centroid) on the labelled sets,
 the fitted classifier raised micro-F1 from about 0.43 to about 0.70 (docs/benchmarks.md).
@@ -15,6 +16,7 @@ the fitted classifier raised micro-F1 from about 0.43 to about 0.70 (docs/benchm
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -25,7 +27,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from models.scores import Sentiment
-from models.text.clauses import split_clauses
+from models.text.clauses import has_contrast, split_clauses
+from models.text.safe_text import is_blank, model_text
 from models.text.taxonomy import Taxonomy
 
 VERSION_PREFIX = "topics-e5lr-v1"
@@ -35,6 +38,10 @@ VERSION_PREFIX = "topics-e5lr-v1"
 DEFAULT_THRESHOLD = 0.12
 KEYWORD_BOOST = 1.0  # a keyword hit scores at least this far (in logits) above the threshold
 MAX_TOPICS = 4
+# Clause work reads what the encoder reads (256 tokens is about a thousand characters): a 100 kB post must not
+# become thousands of clauses.
+CLAUSE_TEXT_CHARS = 2_000
+MAX_CLAUSES = 16
 # Fitting: phrase vectors are scaled (cosines are small numbers) and the weights lightly L2-regularised.
 FIT_SCALE = 8.0
 FIT_L2 = 1e-2
@@ -196,35 +203,40 @@ class TopicScorer:
         langs: Sequence[str | None] | None = None,
         sentiments: Sequence[Sentiment | None] | None = None,
     ) -> list[MentionTopics]:
-        """Topics of each text; `sentiments` (the whole mentions' scores, if known) avoid re-scoring one-clause ones."""
-        langs = list(langs) if langs is not None else [None] * len(texts)
-        clause_lists = [split_clauses(text, lang) if text.strip() else [] for text, lang in zip(texts, langs,
-                                                                                                 strict=True)]
-        units: list[str] = list(texts)
-        owners: list[list[int]] = [[i] for i in range(len(texts))]
-        for i, clauses in enumerate(clause_lists):
-            if len(clauses) > 1:
-                owners[i] = owners[i] + list(range(len(units), len(units) + len(clauses)))
-                units += clauses
-        # One embedding pass over whole texts and clauses; the whole texts are usually memoised already.
-        embeddings = np.asarray(self.embedder.embed(units), dtype=np.float32) if units else np.zeros((0, 1))
-        raw_units = self.raw_scores(embeddings)
-        unit_sentiments = self._unit_sentiments(units, embeddings, owners, clause_lists, sentiments)
+        """Topics of each text; `sentiments` (the whole mentions' scores, if known) avoid re-scoring whole texts.
+
+        Whole texts are embedded in one batched pass (after the scoring step they are memoised, so it costs
+        nothing); clause work runs only where it can change an answer, a mention with two or more topics or a
+        contrast marker, as one more batched pass that gives each clause its embedding and its sentiment together.
+        """
+        clean = [model_text(text) for text in texts]
+        langs = list(langs) if langs is not None else [None] * len(clean)
+        known: list[Sentiment | None] = list(sentiments) if sentiments is not None else [None] * len(clean)
+        whole, computed = self._whole_texts(clean, known)
+        raw_texts = self._with_keywords(self.raw_scores(whole), clean)
+        passing_counts = (calibrated(raw_texts, self.thresholds) >= 0.5).sum(axis=1)
+        clause_lists: list[list[str]] = [
+            split_clauses(text[:CLAUSE_TEXT_CHARS], lang)[:MAX_CLAUSES]
+            if not is_blank(text) and (count >= 2 or has_contrast(text))
+            else []
+            for text, lang, count in zip(clean, langs, passing_counts, strict=True)
+        ]
+        owners = [i for i, clauses in enumerate(clause_lists) if len(clauses) > 1]
+        units = [clause for i in owners for clause in clause_lists[i]]
+        unit_raw, unit_sentiments = self._clause_units(units)
         results: list[MentionTopics] = []
-        for i, text in enumerate(texts):
-            rows = owners[i]
-            raw = raw_units[rows].max(axis=0) if rows else np.full(len(self.names), -1.0)
-            for j, topic in enumerate(self.taxonomy.topics):
-                if topic.keywords and keyword_hits(text, topic.keywords):
-                    boosted = 1.0 / (1.0 + np.exp(-(_logit(self.thresholds[j]) + KEYWORD_BOOST)))
-                    raw[j] = max(raw[j], float(boosted))
+        offsets = np.cumsum([0] + [len(clause_lists[i]) for i in owners])
+        starts = {i: int(offsets[k]) for k, i in enumerate(owners)}
+        pending_whole: list[int] = []
+        for i, text in enumerate(clean):
+            clause_rows = list(range(starts[i], starts[i] + len(clause_lists[i]))) if i in starts else []
+            raw = np.maximum(raw_texts[i], unit_raw[clause_rows].max(axis=0)) if clause_rows else raw_texts[i].copy()
             scores = calibrated(raw, self.thresholds)
             passing = [j for j in np.argsort(-scores) if scores[j] >= 0.5][:MAX_TOPICS]
             matches = []
             for j in passing:
-                clause_rows = rows[1:]
-                best = clause_rows[int(np.argmax(raw_units[clause_rows, j]))] if clause_rows else rows[0]
-                feeling = unit_sentiments.get(best)
+                best = clause_rows[int(np.argmax(unit_raw[clause_rows, j]))] if clause_rows else None
+                feeling = unit_sentiments[best] if best is not None else known[i] or computed.get(i)
                 matches.append(
                     TopicMatch(
                         topic=self.names[j],
@@ -232,33 +244,72 @@ class TopicScorer:
                         raw=float(raw[j]),
                         sentiment=None if feeling is None else feeling.label,
                         sentiment_score=None if feeling is None else float(feeling.score),
-                        clause=units[best] if clause_rows else None,
+                        clause=None if best is None else units[best],
                     )
                 )
-            results.append(MentionTopics(topics=matches, raw=raw, scores=scores, clauses=clause_lists[i]))
+            if matches and not clause_rows and known[i] is None and i not in computed and self.sentiment is not None:
+                pending_whole.append(i)
+            clauses = clause_lists[i] if clause_lists[i] else ([text.strip()] if not is_blank(text) else [])
+            results.append(MentionTopics(topics=matches, raw=raw, scores=scores, clauses=clauses))
+        return self._fill_whole_sentiments(results, clean, pending_whole)
+
+    def _whole_texts(
+        self, texts: Sequence[str], known: Sequence[Sentiment | None]
+    ) -> tuple[np.ndarray, dict[int, Sentiment]]:
+        """Whole-text embeddings, and the sentiments computed on the way (texts scored in the same pass)."""
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32), {}
+        unknown = [i for i, feeling in enumerate(known) if feeling is None]
+        if not unknown or not self._joint:
+            return np.asarray(self.embedder.embed(texts), dtype=np.float32), {}
+        # Mentions with no stored sentiment (the `score` command, evaluations): one pass gives both.
+        feelings, embedded = self.sentiment.predict_with_embeddings([texts[i] for i in unknown])  # type: ignore[union-attr]
+        scored = set(unknown)
+        rest = [i for i in range(len(texts)) if i not in scored]
+        whole = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
+        whole[unknown] = embedded
+        if rest:
+            whole[rest] = np.asarray(self.embedder.embed([texts[i] for i in rest]), dtype=np.float32)
+        return whole, dict(zip(unknown, feelings, strict=True))
+
+    def _with_keywords(self, raw: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Raw scores raised to just above the threshold for topics whose keywords occur in the text."""
+        out = raw.copy()
+        for j, topic in enumerate(self.taxonomy.topics):
+            if not topic.keywords:
+                continue
+            boosted = float(1.0 / (1.0 + np.exp(-(_logit(self.thresholds[j]) + KEYWORD_BOOST))))
+            hits = [i for i, text in enumerate(texts) if keyword_hits(text, topic.keywords)]
+            out[hits, j] = np.maximum(out[hits, j], boosted)
+        return out
+
+    def _clause_units(self, units: Sequence[str]) -> tuple[np.ndarray, list[Sentiment | None]]:
+        """Raw topic scores and sentiments of clauses: one shared encoder pass when the model allows it."""
+        if not units:
+            return np.zeros((0, len(self.names))), []
+        if self._joint:
+            feelings, embedded = self.sentiment.predict_with_embeddings(units)  # type: ignore[union-attr]
+            return self.raw_scores(np.asarray(embedded, dtype=np.float32)), list(feelings)
+        embedded = np.asarray(self.embedder.embed(units), dtype=np.float32)
+        feelings = list(self.sentiment.predict(units)) if self.sentiment is not None else [None] * len(units)
+        return self.raw_scores(embedded), feelings
+
+    def _fill_whole_sentiments(
+        self, results: list[MentionTopics], texts: Sequence[str], pending: Sequence[int]
+    ) -> list[MentionTopics]:
+        """Give topics of unsplit mentions with no known sentiment the whole text's, scored in one batch."""
+        if not pending or self.sentiment is None:
+            return results
+        for i, feeling in zip(pending, self.sentiment.predict([texts[i] for i in pending]), strict=True):
+            topics = [
+                dataclasses.replace(match, sentiment=feeling.label, sentiment_score=float(feeling.score))
+                for match in results[i].topics
+            ]
+            results[i] = dataclasses.replace(results[i], topics=topics)
         return results
 
-    def _unit_sentiments(
-        self,
-        units: Sequence[str],
-        embeddings: np.ndarray,
-        owners: Sequence[Sequence[int]],
-        clause_lists: Sequence[Sequence[str]],
-        known: Sequence[Sentiment | None] | None,
-    ) -> dict[int, Sentiment]:
-        """Sentiment per unit that a topic may need: the whole text of one-clause mentions, every clause otherwise."""
-        if self.sentiment is None:
-            return {}
-        out: dict[int, Sentiment] = {}
-        needed: list[int] = []
-        for i, rows in enumerate(owners):
-            if len(rows) > 1:
-                needed += rows[1:]
-            elif known is not None and known[i] is not None:
-                out[rows[0]] = known[i]  # type: ignore[assignment]
-            else:
-                needed.append(rows[0])
-        if not needed:
-            return out
-        out.update(zip(needed, self.sentiment.predict([units[k] for k in needed]), strict=True))
-        return out
+    @property
+    def _joint(self) -> bool:
+        """Whether the sentiment model gives embeddings and sentiments from one encoder pass."""
+        shares = getattr(self.sentiment, "shares_pass_with", None)
+        return bool(shares is not None and shares(self.embedder))

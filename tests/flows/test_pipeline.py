@@ -46,6 +46,9 @@ def test_a_failing_channel_leaves_the_run_completed_with_a_warning_artifact(
     summary = state.result()
     assert summary["channels"]["x"].startswith("failed:") and "BRANDPULSE_X_BEARER_TOKEN" in summary["channels"]["x"]
     assert summary["scored"] == count(sample_config.parent / "wh.duckdb", "mentions") > 0
+    rates = summary["step_rates"]  # mentions/s per model step, for the runs table
+    assert rates["score"]["mentions"] == summary["scored"] and rates["score"]["per_s"] > 0
+    assert rates["topics"]["mentions"] == summary["topics_scored"] > 0
     artifacts = artifacts_of(state.state_details.flow_run_id)
     assert set(artifacts) == {SUMMARY_KEY, CHANNELS_KEY, WARNINGS_KEY}
     markdown = artifacts[SUMMARY_KEY].data

@@ -51,3 +51,29 @@ def build_tiny_sentiment_model(folder: Path, *, train: bool = True, seed: int = 
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def build_tiny_bundled(folder: Path, *, first_tuned: int = 1, seed: int = 0) -> tuple[Path, Path]:
+    """A 2-layer random BERT folder shaped like the converted e5, and a tuned top over its upper layer."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from models.sentiment.tuned_e5 import TunedTop, save_tuned
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(VOCAB)}, do_lower_case=True)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+        max_position_embeddings=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+    )  # fmt: skip
+    model = BertModel(config, add_pooling_layer=False).eval()
+    top = TunedTop.from_base(model, first_tuned)
+    with torch.no_grad():  # a top that differs from the base, so the two branches really are two
+        for parameter in top.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    tuned = folder / "tuned.safetensors"
+    save_tuned(top.eval(), tuned, {"prefix": "query: "})
+    return folder, tuned

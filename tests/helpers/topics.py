@@ -56,9 +56,11 @@ class KeywordSentiment:
 
     def __init__(self) -> None:
         self.predicted: list[str] = []
+        self.batches: list[int] = []
 
     def predict(self, texts: Sequence[str]) -> list[Sentiment]:
         self.predicted += list(texts)
+        self.batches.append(len(texts))
         out = []
         for text in texts:
             folded = text.casefold()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,13 @@ from helpers.sample import write_sample
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from flows.runtime.config import RunnerSettings
-from flows.steps.score import build_task_runner, chunked, score_mentions
+from flows.runtime.config import RunnerSettings, default_config
+from flows.steps.imports import import_file
+from flows.steps.score import build_task_runner, chunked, score_mentions, score_pending
+from flows.steps.topics import reuses_scoring_pass
+from models.brands import Brand, BrandMatcher
+from models.scores import Sentiment, sentiment_from_probs
+from warehouse import Warehouse
 
 SCORES = "SELECT channel, id, model_version, label, round(score, 6) FROM scores ORDER BY channel, id"
 
@@ -57,3 +64,40 @@ def test_dask_without_the_extra_is_a_config_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "prefect_dask", None)  # what an install without the extra looks like
     with pytest.raises(ConfigError, match=r"brandpulse\[dask\]"):
         build_task_runner(RunnerSettings(kind="dask"))
+
+
+def test_the_scoring_pass_keeps_embeddings_only_when_topics_use_the_bundled_encoder() -> None:
+    config = default_config()
+    assert reuses_scoring_pass(config)
+    config.model.encoder = "/models/my-encoder"
+    assert not reuses_scoring_pass(config)  # another encoder: nothing of the scoring pass is reusable
+    config.model.encoder, config.model.taxonomy = "bundled", "none"
+    assert not reuses_scoring_pass(config)  # no topics: the e5 upper layers would be wasted work
+
+
+def test_pending_mentions_are_scored_in_length_order_with_progress(tmp_path: Path) -> None:
+    texts = ["acme " + "word " * n for n in (9, 1, 5, 3, 7, 0, 2)]
+    path = tmp_path / "m.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"channel": "x", "id": str(i), "text": t, "created_at": f"2026-11-20T10:0{i}:00Z"}) + "\n"
+            for i, t in enumerate(texts)
+        ),
+        encoding="utf-8",
+    )
+    warehouse = Warehouse(tmp_path / "wh.duckdb")
+    import_file(warehouse, path, BrandMatcher.from_brands([Brand(name="Acme", terms=["acme"])]), run_id="r1")
+    seen: list[list[str]] = []
+    reports: list[tuple[int, int]] = []
+
+    def predict(parts: list[list[str]]) -> Iterator[list[Sentiment]]:
+        for part in parts:
+            seen.append(part)
+            yield [sentiment_from_probs({"negative": 0.1, "neutral": 0.8, "positive": 0.1}, "m", "v1") for _ in part]
+
+    result = score_pending(warehouse, "v1", predict, chunk=3, progress=lambda done, n: reports.append((done, n)))
+    assert result["scored"] == result["stored"] == 7
+    lengths = [len(text) for part in seen for text in part]
+    assert lengths == sorted(lengths)  # chunks of similar length, so batches pad least
+    assert reports == [(0, 7), (3, 7), (6, 7), (7, 7)]
+    assert score_pending(warehouse, "v1", predict)["scored"] == 0  # stored once, whatever the order

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import torch
 import models
 from models.errors import ModelUnavailable
 from models.scores import LABELS, Sentiment
-from models.sentiment.loader import SentimentModel, load_sentiment
+from models.sentiment.loader import SentimentModel, load_sentiment, usable_cores
 
 SCHEMES = {
     "label3": {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
@@ -149,3 +152,16 @@ def test_missing_folder_path_is_not_mistaken_for_a_hub_id(tmp_path: Path) -> Non
     with pytest.raises(ModelUnavailable, match="does not exist") as info:
         load_sentiment(str(tmp_path / "nowhere" / "model"))
     assert "[model] sentiment" in str(info.value)
+
+
+def test_threads_follow_the_cores_the_process_may_use() -> None:
+    assert 1 <= usable_cores() <= len(os.sched_getaffinity(0))
+    # A process pinned to one CPU (taskset -c 0, a cpuset) sizes torch to one thread, whatever the machine has.
+    code = "from models.sentiment.loader import set_torch_threads as s, usable_cores as u; print(u(), s())"
+    pinned = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, check=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+        preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}),
+    )  # fmt: skip
+    assert pinned.stdout.split() == ["1", "1"]

@@ -75,9 +75,16 @@ def test_calibrated_scores_are_one_half_at_the_threshold() -> None:
     assert np.all(np.diff(calibrated(np.array([0.01, 0.1, 0.5, 0.99]), 0.2)) > 0)
 
 
-def test_one_embedding_call_for_texts_and_clauses() -> None:
+def test_one_embedding_call_for_texts_and_one_for_the_clauses_that_can_change_an_answer() -> None:
     embedder = KeywordEmbedder()
-    topic_scorer = TopicScorer(small_taxonomy(), embedder, None)
+    sentiment = KeywordSentiment()
+    topic_scorer = TopicScorer(small_taxonomy(), embedder, sentiment)
     embedder.calls.clear()
-    topic_scorer.score(["late package but great price", "cheap", ""])
-    assert embedder.calls == [5]  # three texts + two clauses of the first, in one pass
+    texts = ["late package but great price", "cheap", "", "my package is late. hello world", "late package. cheap"]
+    results = topic_scorer.score(texts)
+    # Whole texts in one pass; then only the contrast mention and the two-topic mention are split (2 + 2 clauses).
+    assert embedder.calls == [5, 4]
+    assert results[3].clauses == ["my package is late. hello world"]  # one topic, no contrast: never split
+    assert {m.clause for m in results[4].topics} == {"cheap", "late package."}
+    # Sentiment: the four clauses in one batch, then the whole text of the one-topic mentions in another.
+    assert sentiment.batches == [4, 2]
