@@ -10,8 +10,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from models.text.terms import TermTally
 from warehouse.arrow import registered
 from warehouse.connection import transaction
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, window_params
 
 _TS = pa.timestamp("us", tz="UTC")
 _TOPIC_SCHEMA = pa.schema(
@@ -150,75 +152,117 @@ def topic_breakdown(
 ) -> list[tuple[str, int, float]]:
     """(topic, mentions in [start, end) with that topic's sentiment = label, share of such mentions) largest first."""
     rows = con.execute(
-        """WITH latest_version AS (
-            SELECT channel, id, arg_max(model_version, scored_at) AS model_version
-            FROM (SELECT channel, id, model_version, scored_at FROM mention_topics
-                  UNION ALL SELECT channel, id, model_version, scored_at FROM topic_scans)
-            GROUP BY channel, id
-        ),
-        window_mentions AS (
-            SELECT channel, id, label FROM mentions_scored WHERE brand = ? AND created_at >= ? AND created_at < ?
-        ),
+        f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS},
         hits AS (
             SELECT t.topic, count(*) AS n
-            FROM mention_topics t
-            JOIN latest_version v USING (channel, id, model_version)
-            JOIN window_mentions w ON w.channel = t.channel AND w.id = t.id
-            WHERE coalesce(t.sentiment_label, w.label) = ?
+            FROM window_topics t
+            JOIN scored w ON w.channel = t.channel AND w.id = t.id
+            WHERE coalesce(t.sentiment_label, w.label) = $label
             GROUP BY t.topic
         )
-        SELECT topic, n, CAST(n AS DOUBLE) / greatest(1, (SELECT count(*) FROM window_mentions WHERE label = ?))
+        SELECT topic, n, CAST(n AS DOUBLE) / greatest(1, (SELECT count(*) FROM scored WHERE label = $label))
         FROM hits ORDER BY n DESC, topic""",
-        [brand, start, end, label, label],
+        window_params(brand, start, end, label=label),
     ).fetchall()
     return [(str(t), int(n), float(share)) for t, n, share in rows]
+
+
+def term_counts(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    label: str | None = None,
+    min_count: int = 1,
+) -> TermTally:
+    """Stored terms of a brand's mentions in [start, end) (optionally of one sentiment label), counted in SQL."""
+    label_clause = "WHERE label = $label" if label is not None else ""
+    extra: dict[str, Any] = {"min_count": int(min_count)}
+    if label is not None:
+        extra["label"] = label
+    params = window_params(brand, start, end, **extra)
+    # One row per (mention, term) is the table's key, so count(*) counts each mention once per term. The first row
+    # (term NULL) carries how many chosen mentions have terms at all.
+    rows = con.execute(
+        f"""WITH {SCORED_WINDOW},
+        chosen AS (SELECT channel, id FROM scored {label_clause}),
+        doc_terms AS (SELECT t.channel, t.id, t.term FROM mention_terms t SEMI JOIN chosen USING (channel, id))
+        SELECT NULL AS term, count(DISTINCT (channel, id)) AS n, 0 AS part FROM doc_terms
+        UNION ALL
+        SELECT term, count(*) AS n, 1 AS part FROM doc_terms GROUP BY term HAVING count(*) >= $min_count
+        ORDER BY part""",
+        params,
+    ).fetchall()
+    return TermTally({str(term): int(n) for term, n, part in rows if part}, int(rows[0][1]) if rows else 0)
 
 
 def term_lists(
     con: duckdb.DuckDBPyConnection,
     brand: str,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: datetime,
+    end: datetime,
     *,
     label: str | None = None,
+    limit: int | None = None,
 ) -> list[list[str]]:
-    """The stored terms of each of a brand's mentions (optionally in [start, end) and with a sentiment label)."""
-    clauses, params = ["ms.brand = ?"], [brand]
-    if start is not None:
-        clauses.append("ms.created_at >= ?")
-        params.append(start)
-    if end is not None:
-        clauses.append("ms.created_at < ?")
-        params.append(end)
-    if label is not None:
-        clauses.append("ms.label = ?")
-        params.append(label)
+    """The stored terms of each of a brand's mentions in [start, end) (optionally of one label), newest first."""
+    label_clause = "WHERE label = $label" if label is not None else ""
+    extra: dict[str, Any] = {"label": label} if label is not None else {}
+    limit_clause = ""
+    if limit is not None:
+        limit_clause, extra["limit"] = "LIMIT $limit", int(limit)
     rows = con.execute(
-        f"""SELECT list(t.term ORDER BY t.term) FROM mentions_scored ms
-        JOIN mention_terms t ON t.channel = ms.channel AND t.id = ms.id
-        WHERE {" AND ".join(clauses)}
-        GROUP BY ms.channel, ms.id""",
-        params,
+        f"""WITH {SCORED_WINDOW}, chosen AS (SELECT channel, id, created_at FROM scored {label_clause})
+        SELECT list(t.term ORDER BY t.term) FROM chosen c
+        JOIN mention_terms t ON t.channel = c.channel AND t.id = c.id
+        GROUP BY c.channel, c.id, c.created_at
+        ORDER BY c.created_at DESC, c.channel, c.id {limit_clause}""",
+        window_params(brand, start, end, **extra),
     ).fetchall()
     return [list(terms) for (terms,) in rows]
 
 
 def unexplained_negatives(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, max_best_score: float = 0.5
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    max_best_score: float = 0.5,
+    limit: int | None = None,
 ) -> list[tuple[str, str, str, str | None, list[str]]]:
-    """(channel, id, text, lang, terms) of negative mentions in [start, end) that no topic explains well."""
+    """(channel, id, text, lang, terms) of negative mentions in [start, end) that no topic explains well, oldest first.
+
+    With `limit`, only the newest `limit` of them (still oldest first): a bounded sample for clustering.
+    """
+    extra: dict[str, Any] = {"max_best_score": max_best_score}
+    limit_clause = ""
+    if limit is not None:
+        limit_clause, extra["limit"] = "ORDER BY ms.created_at DESC LIMIT $limit", int(limit)
     rows = con.execute(
-        """WITH latest_scan AS (
-            SELECT channel, id, arg_max(best_score, scored_at) AS best_score FROM topic_scans GROUP BY channel, id
+        f"""WITH {SCORED_WINDOW},
+        latest_scan AS (
+            SELECT channel, id, arg_max(best_score, scored_at) AS best_score
+            FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+            GROUP BY channel, id
         ),
-        terms AS (SELECT channel, id, list(term ORDER BY term) AS terms FROM mention_terms GROUP BY channel, id)
-        SELECT ms.channel, ms.id, ms.text, ms.lang, coalesce(t.terms, [])
-        FROM mentions_scored ms
-        JOIN latest_scan s ON s.channel = ms.channel AND s.id = ms.id
-        LEFT JOIN terms t ON t.channel = ms.channel AND t.id = ms.id
-        WHERE ms.brand = ? AND ms.label = 'negative' AND ms.created_at >= ? AND ms.created_at < ?
-            AND s.best_score < ?
-        ORDER BY ms.created_at""",
-        [brand, start, end, max_best_score],
+        chosen AS (
+            SELECT ms.channel, ms.id, ms.text, ms.lang, ms.created_at
+            FROM scored ms
+            JOIN latest_scan s ON s.channel = ms.channel AND s.id = ms.id
+            WHERE ms.label = 'negative' AND s.best_score < $max_best_score
+            {limit_clause}
+        ),
+        terms AS (
+            SELECT channel, id, list(term ORDER BY term) AS terms
+            FROM mention_terms SEMI JOIN chosen USING (channel, id)
+            GROUP BY channel, id
+        )
+        SELECT c.channel, c.id, c.text, c.lang, coalesce(t.terms, [])
+        FROM chosen c
+        LEFT JOIN terms t ON t.channel = c.channel AND t.id = c.id
+        ORDER BY c.created_at, c.channel, c.id""",
+        window_params(brand, start, end, **extra),
     ).fetchall()
     return [(str(c), str(i), str(t), lang, list(terms)) for c, i, t, lang, terms in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,13 +20,16 @@ from models.alerts.series import BrandSeries, HourCount, ReachPost
 from models.alerts.settings import DetectorSettings
 from models.brands import Brand
 from models.errors import BrandpulseError
+from models.mention import as_utc
 from models.text.stopwords import EN_STOP, KO_STOP
+from models.text.terms import TermTally, normalise_term
 from warehouse import Warehouse, transaction
 from warehouse.alerts import episodes as alert_episodes
 from warehouse.alerts import outbox
 from warehouse.alerts.episodes import StoredEpisode
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
+from warehouse.topics import term_counts
 
 log = logging.getLogger("brandpulse")
 
@@ -34,6 +37,8 @@ DETECT_LOOKBACK_DAYS = 7
 # Top terms compare the episode's negative posts with the brand's negative posts of the week before.
 TERMS_BASELINE_DAYS = 7
 MAX_TERMS = 8
+# Without stored terms, top terms are extracted from at most this many texts on each side.
+MAX_TERM_TEXTS = 2000
 # Emerging themes in an alert: only with at least this many negatives no topic explains, the newest few hundred.
 THEME_MIN_SIZE = 3
 MAX_THEMES = 3
@@ -67,13 +72,12 @@ def load_series(
         return None
     # Hours before the brand's first mention are not "zero mentions": they are before we listened.
     start = max(start, first.replace(minute=0, second=0, microsecond=0))
-    hours = [HourCount(h, t, n) for h, t, n in queries.hourly_counts(con, brand, start, end)]
+    by_channel = alert_queries.hourly_counts_by(con, brand, start, end, by="channel")
+    # The brand's hours are its channels' hours summed (a mention has one channel): one scan of the window, not two.
+    hours = [HourCount(h, t, n) for h, t, n in sum_hours(by_channel.values(), start, end)]
     if not hours:
         return None
-    channels = {
-        name: [HourCount(h, t, n) for h, t, n in rows]
-        for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="channel").items()
-    }
+    channels = {name: [HourCount(h, t, n) for h, t, n in rows] for name, rows in by_channel.items()}
     topics = {
         name: [HourCount(h, t, n) for h, t, n in rows]
         for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="topic").items()
@@ -85,6 +89,25 @@ def load_series(
         )
     ]
     return BrandSeries(brand, hours, channels, topics, posts)
+
+
+def sum_hours(
+    series: Iterable[list[tuple[datetime, int, int]]], start: datetime, end: datetime
+) -> list[tuple[datetime, int, int]]:
+    """(hour, total, negative) for every hour from start's hour until end: the series added up, zero hours included."""
+    totals: dict[datetime, list[int]] = {}
+    for rows in series:
+        for hour, total, negative in rows:
+            counts = totals.setdefault(hour, [0, 0])
+            counts[0] += total
+            counts[1] += negative
+    hour = as_utc(start).replace(minute=0, second=0, microsecond=0)
+    out = []
+    while hour < end:
+        total, negative = totals.get(hour, (0, 0))
+        out.append((hour, total, negative))
+        hour += _HOUR
+    return out
 
 
 def detection_window(newest: datetime, now: datetime, lookback_days: int) -> tuple[datetime, datetime]:
@@ -299,15 +322,15 @@ def emerging_themes_of(
     if theme_embedder is None:
         return []
     from flows.steps.topics import themes_of_rows
-    from warehouse.topics import term_lists, unexplained_negatives
+    from warehouse.topics import term_counts, unexplained_negatives
 
-    rows = unexplained_negatives(con, brand.name, start, end)[-MAX_THEME_ROWS:]
+    rows = unexplained_negatives(con, brand.name, start, end, limit=MAX_THEME_ROWS)
     if len(rows) < THEME_MIN_SIZE:
         return []
     embedder = theme_embedder()
     if embedder is None:
         return []
-    baseline = term_lists(con, brand.name, start - timedelta(days=THEME_BASELINE_DAYS), end)
+    baseline = term_counts(con, brand.name, start - timedelta(days=THEME_BASELINE_DAYS), end)
     try:
         found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
     except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
@@ -317,9 +340,28 @@ def emerging_themes_of(
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
-    """Terms of the window's negative posts that are more common than in the brand's negative posts before it."""
-    selection = alert_queries.negative_texts(con, brand.name, start, end)
-    baseline = alert_queries.negative_texts(con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start)
+    """Terms of the window's negative posts that are more common than in the brand's negative posts before it.
+
+    Counted in SQL over the terms the topic step stored, so an episode of any size costs one aggregate; mentions
+    the topic step has not seen (topics off) fall back to extracting terms from a bounded sample of texts.
+    """
+    from models.text.terms import brand_stop_terms, rank_terms_by_lift
+
+    selection = term_counts(con, brand.name, start, end, label="negative", min_count=2)
+    if selection.docs == 0:
+        return top_terms_of_texts(con, brand, start, end)
+    baseline = term_counts(con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start, label="negative")
+    drop = brand_stop_terms(brand.terms)
+    kept = TermTally({t: n for t, n in selection.counts.items() if normalise_term(t) not in drop}, selection.docs)
+    return [t.term for t in rank_terms_by_lift(kept, baseline, min_count=2, limit=MAX_TERMS)]
+
+
+def top_terms_of_texts(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
+    """Top terms extracted from the newest `MAX_TERM_TEXTS` negative texts of the window and of the week before."""
+    selection = alert_queries.negative_texts(con, brand.name, start, end, limit=MAX_TERM_TEXTS)
+    baseline = alert_queries.negative_texts(
+        con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start, limit=MAX_TERM_TEXTS
+    )
     if not selection:
         return []
     try:

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from models.mention import as_utc
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, window_params
 
 
 def hourly_counts_by(
@@ -19,28 +20,23 @@ def hourly_counts_by(
     when the topic model gave one, else by the mention's; the newest topic model version per mention is used.
     Empty when no topics are stored (the topic signal is then silent).
     """
-    params = [brand, as_utc(start), as_utc(end)]
     if by == "channel":
-        sql = """SELECT channel AS name, hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative')
-            FROM mentions_scored
-            WHERE brand = ? AND created_at >= ? AND created_at < ?
+        sql = f"""WITH {SCORED_WINDOW}
+            SELECT channel AS name, hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative')
+            FROM scored
             GROUP BY ALL"""
     elif by == "topic":
-        sql = """WITH latest AS (
-                SELECT channel, id, arg_max(model_version, scored_at) AS model_version
-                FROM mention_topics GROUP BY channel, id
-            )
+        sql = f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS}
             SELECT t.topic AS name, ms.hour, count(*) AS total,
                 count(*) FILTER (WHERE coalesce(t.sentiment_label, ms.label) = 'negative')
-            FROM mention_topics t
-            JOIN latest l ON l.channel = t.channel AND l.id = t.id AND l.model_version = t.model_version
-            JOIN mentions_scored ms ON ms.channel = t.channel AND ms.id = t.id
-            WHERE ms.brand = ? AND ms.created_at >= ? AND ms.created_at < ?
+            FROM window_topics t
+            JOIN scored ms ON ms.channel = t.channel AND ms.id = t.id
             GROUP BY ALL"""
     else:
         raise ValueError(f"by must be 'channel' or 'topic', not {by!r}")
     out: dict[str, list[tuple[datetime, int, int]]] = {}
-    for name, hour, total, negative in con.execute(sql + " ORDER BY name, hour", params).fetchall():
+    rows = con.execute(sql + " ORDER BY name, hour", window_params(brand, start, end)).fetchall()
+    for name, hour, total, negative in rows:
         out.setdefault(str(name), []).append((as_utc(hour), int(total), int(negative)))
     return out
 
@@ -50,10 +46,11 @@ def negative_reach_posts(
 ) -> list[tuple[datetime, int, str, str]]:
     """(created_at, followers, channel, id) of negative posts in [start, end) from accounts this large or larger."""
     rows = con.execute(
-        """SELECT created_at, author_followers, channel, id FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ? AND author_followers >= ?
+        f"""WITH {SCORED_WINDOW}
+        SELECT created_at, author_followers, channel, id FROM scored
+        WHERE label = 'negative' AND author_followers >= $min_followers
         ORDER BY created_at, channel, id""",
-        [brand, as_utc(start), as_utc(end), int(min_followers)],
+        window_params(brand, start, end, min_followers=int(min_followers)),
     ).fetchall()
     return [(as_utc(at), int(followers), str(channel), str(mid)) for at, followers, channel, mid in rows]
 
@@ -63,10 +60,10 @@ def negative_texts(
 ) -> list[tuple[str, str | None]]:
     """(text, lang) of the brand's negative mentions in [start, end), newest first."""
     rows = con.execute(
-        """SELECT text, lang FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
-        ORDER BY created_at DESC LIMIT ?""",
-        [brand, as_utc(start), as_utc(end), int(limit)],
+        f"""WITH {SCORED_WINDOW}
+        SELECT text, lang FROM scored WHERE label = 'negative'
+        ORDER BY created_at DESC LIMIT $limit""",
+        window_params(brand, start, end, limit=int(limit)),
     ).fetchall()
     return [(str(text), lang) for text, lang in rows]
 
@@ -86,14 +83,15 @@ def example_posts(
 ) -> list[dict[str, Any]]:
     """Representative negative posts in [start, end): the widest reach first, one per author, then the most negative."""
     cursor = con.execute(
-        """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
+        f"""WITH {SCORED_WINDOW}
+        SELECT text, url, channel, author_handle, author_followers, score FROM scored
+        WHERE label = 'negative'
         QUALIFY row_number() OVER (
             PARTITION BY coalesce(author_id, author_handle, channel || ':' || id) ORDER BY score, created_at
         ) = 1
         ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
-        LIMIT ?""",
-        [brand, as_utc(start), as_utc(end), int(limit)],
+        LIMIT $limit""",
+        window_params(brand, start, end, limit=int(limit)),
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -10,6 +10,7 @@ import duckdb
 from models.errors import FatalError
 from models.mention import as_utc
 from warehouse.connection import first_row
+from warehouse.queries.scored import SCORED_WINDOW, window_params
 
 
 class SqlRefused(FatalError):
@@ -26,20 +27,20 @@ def hourly_counts(
 ) -> list[tuple[datetime, int, int]]:
     """(hour, total, negative) for every UTC hour from start's hour until end, zero-count hours included."""
     # Mentions count when start <= created_at < end; negative means the newest score's label is negative.
-    channel_clause = "AND channel = ?" if channel is not None else ""
+    channel_clause = "WHERE channel = $channel" if channel is not None else ""
     # Truncated here, not with SQL date_trunc, which would follow the session's time zone (not always whole hours).
     first_hour = as_utc(start).replace(minute=0, second=0, microsecond=0)
-    params: list[Any] = [first_hour, as_utc(end), brand, as_utc(start), as_utc(end)]
+    params = window_params(brand, start, end, first_hour=first_hour)
     if channel is not None:
-        params.append(channel)
+        params["channel"] = channel
     rows = con.execute(
-        f"""WITH hours AS (
-            SELECT hour FROM range(?::TIMESTAMPTZ, ?::TIMESTAMPTZ, INTERVAL 1 HOUR) AS r(hour)
+        f"""WITH {SCORED_WINDOW},
+        hours AS (
+            SELECT hour FROM range($first_hour::TIMESTAMPTZ, $end::TIMESTAMPTZ, INTERVAL 1 HOUR) AS r(hour)
         ),
         counts AS (
             SELECT hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative') AS negative
-            FROM mentions_scored
-            WHERE brand = ? AND created_at >= ? AND created_at < ? {channel_clause}
+            FROM scored {channel_clause}
             GROUP BY hour
         )
         SELECT h.hour, coalesce(c.total, 0), coalesce(c.negative, 0)
@@ -68,11 +69,11 @@ def negative_by_channel(
 ) -> list[tuple[str, int]]:
     """(channel, negative mentions) in [start, end) for a brand, the largest first; channels with none left out."""
     rows = con.execute(
-        """SELECT channel, count(*) AS negative FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
+        f"""WITH {SCORED_WINDOW}
+        SELECT channel, count(*) AS negative FROM scored WHERE label = 'negative'
         GROUP BY channel
         ORDER BY negative DESC, channel""",
-        [brand, as_utc(start), as_utc(end)],
+        window_params(brand, start, end),
     ).fetchall()
     return [(str(channel), int(count)) for channel, count in rows]
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from models.text.terms import TermTally
+
 # How rating scales are grouped and named when set next to social sentiment (all on rating_norm, -1 … 1).
 FEEDBACK_SOURCE_SQL = """CASE
     WHEN rating_scale = 'nps' THEN 'NPS answers'
@@ -324,13 +326,13 @@ def example_mentions(
 
 def theme_candidates(
     con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, baseline_days: int = THEME_BASELINE_DAYS
-) -> tuple[list[tuple[str, str, str, str | None, list[str]]], list[list[str]]]:
-    """The period's negative mentions no topic explains (the newest ones) and the terms of the brand's mentions
+) -> tuple[list[tuple[str, str, str, str | None, list[str]]], TermTally]:
+    """The period's negative mentions no topic explains (the newest ones) and the term counts of the brand's mentions
     from `baseline_days` before it to its end, for clustering into emerging themes after the connection closes."""
-    from warehouse.topics import term_lists, unexplained_negatives
+    from warehouse.topics import term_counts, unexplained_negatives
 
-    rows = unexplained_negatives(con, brand, period.start_at, period.end_at)[-MAX_THEME_CANDIDATES:]
+    rows = unexplained_negatives(con, brand, period.start_at, period.end_at, limit=MAX_THEME_CANDIDATES)
     if not rows:
-        return [], []
-    baseline = term_lists(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
+        return [], TermTally({}, 0)
+    baseline = term_counts(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
     return rows, baseline

@@ -1,0 +1,56 @@
+"""A brand's scored mentions in a time window, without resolving the newest score of the whole history.
+
+`mentions_scored` picks each mention's newest score with a window function over every stored score, which costs
+seconds at a million mentions however small the window asked for. Queries about a window (an alert's episode, the
+hours detection reads, a report's period) start here instead: the window's mentions first, then the newest score
+of those mentions only — the same rule as the view (newest `scored_at`, then the highest `model_version`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from models.mention import as_utc
+
+# Named parameters $brand, $start, $end; the CTE `scored` has the columns of `mentions_scored` that queries about
+# a window use. Hours are truncated in UTC as in the view.
+SCORED_WINDOW = """window_mentions AS (
+    SELECT b.brand, m.channel, m.id, m.created_at, m.text, m.url, m.author_id, m.author_handle,
+        m.author_followers, m.lang, b.terms AS matched_terms
+    FROM mentions m
+    JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+    WHERE b.brand = $brand AND m.created_at >= $start AND m.created_at < $end
+),
+window_scores AS (
+    SELECT channel, id,
+        arg_max(label, (scored_at, model_version)) AS label,
+        arg_max(score, (scored_at, model_version)) AS score
+    FROM scores
+    SEMI JOIN window_mentions USING (channel, id)
+    GROUP BY channel, id
+),
+scored AS (
+    SELECT w.*, timezone('UTC', date_trunc('hour', timezone('UTC', w.created_at))) AS hour, s.label, s.score
+    FROM window_mentions w
+    LEFT JOIN window_scores s ON s.channel = w.channel AND s.id = w.id
+)"""
+
+# The newest topic model version per mention, for the window's mentions only (as `topic_daily` chooses it).
+WINDOW_TOPICS = """window_topic_version AS (
+    SELECT channel, id, arg_max(model_version, scored_at) AS model_version
+    FROM (
+        SELECT channel, id, model_version, scored_at FROM mention_topics SEMI JOIN window_mentions USING (channel, id)
+        UNION ALL
+        SELECT channel, id, model_version, scored_at FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+    )
+    GROUP BY channel, id
+),
+window_topics AS (
+    SELECT t.* FROM mention_topics t JOIN window_topic_version v USING (channel, id, model_version)
+)"""
+
+
+def window_params(brand: str, start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
+    """The named parameters of `SCORED_WINDOW` (times in UTC), plus any the query adds."""
+    return {"brand": brand, "start": as_utc(start), "end": as_utc(end), **extra}
