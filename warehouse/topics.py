@@ -13,7 +13,7 @@ import pyarrow as pa
 from models.text.terms import TermTally
 from warehouse.arrow import registered
 from warehouse.connection import transaction
-from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, window_params
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
 
 _TS = pa.timestamp("us", tz="UTC")
 _TOPIC_SCHEMA = pa.schema(
@@ -177,24 +177,52 @@ def term_counts(
     min_count: int = 1,
 ) -> TermTally:
     """Stored terms of a brand's mentions in [start, end) (optionally of one sentiment label), counted in SQL."""
+    return term_counts_in(con, brand, [(start, end)], label=label, min_count=min_count)[0]
+
+
+def term_counts_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    label: str | None = None,
+    min_count: int = 1,
+) -> list[TermTally]:
+    """`term_counts` of several windows of one brand, in one scan of the stored terms (one tally per window)."""
+    if not windows:
+        return []
     label_clause = "WHERE label = $label" if label is not None else ""
     extra: dict[str, Any] = {"min_count": int(min_count)}
     if label is not None:
         extra["label"] = label
-    params = window_params(brand, start, end, **extra)
-    # One row per (mention, term) is the table's key, so count(*) counts each mention once per term. The first row
-    # (term NULL) carries how many chosen mentions have terms at all.
-    rows = con.execute(
-        f"""WITH {SCORED_WINDOW},
-        chosen AS (SELECT channel, id FROM scored {label_clause}),
-        doc_terms AS (SELECT t.channel, t.id, t.term FROM mention_terms t SEMI JOIN chosen USING (channel, id))
-        SELECT NULL AS term, count(DISTINCT (channel, id)) AS n, 0 AS part FROM doc_terms
-        UNION ALL
-        SELECT term, count(*) AS n, 1 AS part FROM doc_terms GROUP BY term HAVING count(*) >= $min_count
-        ORDER BY part""",
-        params,
-    ).fetchall()
-    return TermTally({str(term): int(n) for term, n, part in rows if part}, int(rows[0][1]) if rows else 0)
+    params = window_params(brand, *envelope(windows), **extra)
+    with registered(con, windows_table(windows)) as frames:
+        # One row per (mention, term) is the table's key, so count(*) counts each mention once per term. Rows with
+        # term NULL carry how many of a window's chosen mentions have terms at all.
+        rows = con.execute(
+            f"""WITH {SCORED_WINDOW},
+            chosen AS (SELECT channel, id, created_at FROM scored {label_clause}),
+            doc_terms AS (
+                SELECT c.channel, c.id, c.created_at, t.term
+                FROM mention_terms t JOIN chosen c ON c.channel = t.channel AND c.id = t.id
+            ),
+            placed AS (
+                SELECT w.k, d.channel, d.id, d.term
+                FROM doc_terms d JOIN {frames} w ON d.created_at >= w.start_at AND d.created_at < w.end_at
+            )
+            SELECT k, NULL AS term, count(DISTINCT (channel, id)) AS n FROM placed GROUP BY k
+            UNION ALL
+            SELECT k, term, count(*) AS n FROM placed GROUP BY k, term HAVING count(*) >= $min_count""",
+            params,
+        ).fetchall()
+    counts: list[dict[str, int]] = [{} for _ in windows]
+    docs = [0] * len(windows)
+    for k, term, n in rows:
+        if term is None:
+            docs[k] = int(n)
+        else:
+            counts[k][str(term)] = int(n)
+    return [TermTally(c, d) for c, d in zip(counts, docs, strict=True)]
 
 
 def term_lists(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from warehouse.alerts import outbox
 from warehouse.alerts.episodes import StoredEpisode
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
-from warehouse.topics import term_counts
+from warehouse.topics import term_counts_in
 
 log = logging.getLogger("brandpulse")
 
@@ -64,30 +64,31 @@ def history_days(settings: DetectorSettings) -> int:
 
 
 def load_series(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, settings: DetectorSettings
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    settings: DetectorSettings,
+    *,
+    first: datetime | None = None,
 ) -> BrandSeries | None:
-    """A brand's hourly counts (overall, per channel, per topic) and high-reach posts in [start, end), or None."""
-    first = alert_queries.first_mention_time(con, brand)
+    """A brand's hourly counts (overall, per channel, per topic) and high-reach posts in [start, end), or None.
+
+    `first` is the brand's oldest mention time when the caller already knows it.
+    """
+    first = first if first is not None else alert_queries.first_mention_time(con, brand)
     if first is None or first >= end:
         return None
     # Hours before the brand's first mention are not "zero mentions": they are before we listened.
     start = max(start, first.replace(minute=0, second=0, microsecond=0))
-    by_channel = alert_queries.hourly_counts_by(con, brand, start, end, by="channel")
-    # The brand's hours are its channels' hours summed (a mention has one channel): one scan of the window, not two.
-    hours = [HourCount(h, t, n) for h, t, n in sum_hours(by_channel.values(), start, end)]
+    window = alert_queries.window_series(con, brand, start, end, min_followers=settings.reach.min_followers)
+    # The brand's hours are its channels' hours summed (a mention has one channel): no second scan of the window.
+    hours = [HourCount(h, t, n) for h, t, n in sum_hours(window.channels.values(), start, end)]
     if not hours:
         return None
-    channels = {name: [HourCount(h, t, n) for h, t, n in rows] for name, rows in by_channel.items()}
-    topics = {
-        name: [HourCount(h, t, n) for h, t, n in rows]
-        for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="topic").items()
-    }
-    posts = [
-        ReachPost(at, followers, channel, mid)
-        for at, followers, channel, mid in alert_queries.negative_reach_posts(
-            con, brand, start, end, min_followers=settings.reach.min_followers
-        )
-    ]
+    channels = {name: [HourCount(h, t, n) for h, t, n in rows] for name, rows in window.channels.items()}
+    topics = {name: [HourCount(h, t, n) for h, t, n in rows] for name, rows in window.topics.items()}
+    posts = [ReachPost(at, followers, channel, mid) for at, followers, channel, mid in window.reach_posts]
     return BrandSeries(brand, hours, channels, topics, posts)
 
 
@@ -132,13 +133,16 @@ def detect_and_enqueue(
     """
     settings = config.alerts.detector()
     outcome = AlertOutcome()
+    with warehouse.write() as con:
+        spans = queries.brand_spans(con)
     for brand in config.brands:
+        if brand.name not in spans:
+            continue
+        first, newest = spans[brand.name]
+        evaluate_from, end = detection_window(newest, now, lookback_days)
+        since = evaluate_from - timedelta(days=history_days(settings))
         with warehouse.write() as con:
-            newest = queries.newest_mention_time(con, brand.name)
-            if newest is None:
-                continue
-            evaluate_from, end = detection_window(newest, now, lookback_days)
-            series = load_series(con, brand.name, evaluate_from - timedelta(days=history_days(settings)), end, settings)
+            series = load_series(con, brand.name, since, end, settings, first=first)
         if series is None:
             continue
         detection = detect(series, settings)
@@ -147,10 +151,20 @@ def detect_and_enqueue(
         with warehouse.write() as con, transaction(con):
             states = alert_episodes.for_brand(con, brand.name, since=evaluate_from - timedelta(days=1))
             actions = plan(episodes, states, judged_until=end, settings=settings)
+            # Every message of the brand is built from the same few queries, however many episodes it has.
+            messages = [a for a in actions if a.kind != "refresh"]
+            contexts = build_contexts(
+                con,
+                brand,
+                [_episode_of(a) for a in messages],
+                theme_embedder=theme_embedder,
+                with_themes=[a.kind != "resolved" for a in messages],
+            )
+            by_action = {id(a): c for a, c in zip(messages, contexts, strict=True)}
             for action in actions:
                 _apply(
                     con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome,
-                    theme_embedder=theme_embedder,
+                    context=by_action.get(id(action)),
                 )
     return outcome
 
@@ -165,17 +179,18 @@ def _apply(
     run_id: str,
     now: datetime,
     outcome: AlertOutcome,
-    theme_embedder: Callable[[], Any | None] | None = None,
+    context: AlertContext | None = None,
 ) -> None:
-    """Queue the action's message (if any) and store the episode's new state in the same transaction."""
+    """Queue the action's message (with its context, built beforehand) and store the episode's new state."""
     state = action.state
-    episode = action.episode if action.episode is not None else _episode_from_state(state)  # type: ignore[arg-type]
+    episode = _episode_of(action)
     if action.kind == "refresh":
         assert isinstance(state, StoredEpisode)
         alert_episodes.save(con, _stored(episode, state, now=now, run_id=run_id))
         return
     previous = state.notified_observed if state is not None else None
-    context = build_context(con, brand, episode, theme_embedder=theme_embedder if action.kind != "resolved" else None)
+    if context is None:
+        context = build_context(con, brand, episode, theme_embedder=None)
     rendered = render_alert(episode, context, kind=action.kind, previous_observed=previous)
     queued = outbox.enqueue(
         con,
@@ -285,6 +300,11 @@ def _episode_from_state(state: StoredEpisode) -> Episode:
     )
 
 
+def _episode_of(action: Action) -> Episode:
+    """The episode an action is about; a resolved note for an episode detection no longer sees is rebuilt."""
+    return action.episode if action.episode is not None else _episode_from_state(action.state)  # type: ignore[arg-type]
+
+
 def build_context(
     con: duckdb.DuckDBPyConnection,
     brand: Brand,
@@ -293,18 +313,45 @@ def build_context(
     theme_embedder: Callable[[], Any | None] | None = None,
 ) -> AlertContext:
     """What drove an episode, for its message: channels, example posts, top terms, themes, a command to dig in."""
-    channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
-        con, brand.name, episode.start, episode.end
-    )
-    posts = alert_queries.example_posts(con, brand.name, episode.start, episode.end)
-    examples = [ExamplePost(**post) for post in posts]
-    return AlertContext(
-        channels=channels,
-        examples=examples,
-        top_terms=top_terms(con, brand, episode.start, episode.end),
-        themes=emerging_themes_of(con, brand, episode.start, episode.end, theme_embedder),
-        dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
-    )
+    return build_contexts(con, brand, [episode], theme_embedder=theme_embedder)[0]
+
+
+def build_contexts(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    episodes: Sequence[Episode],
+    *,
+    theme_embedder: Callable[[], Any | None] | None = None,
+    with_themes: Sequence[bool] | None = None,
+) -> list[AlertContext]:
+    """`build_context` for several episodes of one brand: example posts and top terms come from one query each.
+
+    The work is SQL aggregates over the stored scores and terms plus a bounded sample for themes, so it does not
+    grow with the episode's size; `with_themes` says which episodes get themes (a resolved note does not).
+    """
+    if not episodes:
+        return []
+    windows = [(e.start, e.end) for e in episodes]
+    posts = alert_queries.example_posts_in(con, brand.name, windows)
+    terms = top_terms_in(con, brand, windows)
+    contexts = []
+    for index, episode in enumerate(episodes):
+        channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
+            con, brand.name, episode.start, episode.end
+        )
+        themed = with_themes is None or with_themes[index]
+        contexts.append(
+            AlertContext(
+                channels=channels,
+                examples=[ExamplePost(**post) for post in posts[index]],
+                top_terms=terms[index],
+                themes=emerging_themes_of(
+                    con, brand, episode.start, episode.end, theme_embedder if themed else None
+                ),
+                dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
+            )
+        )
+    return contexts
 
 
 def emerging_themes_of(
@@ -340,20 +387,35 @@ def emerging_themes_of(
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
-    """Terms of the window's negative posts that are more common than in the brand's negative posts before it.
+    """Terms of the window's negative posts that are more common than in the brand's negative posts before it."""
+    return top_terms_in(con, brand, [(start, end)])[0]
 
-    Counted in SQL over the terms the topic step stored, so an episode of any size costs one aggregate; mentions
-    the topic step has not seen (topics off) fall back to extracting terms from a bounded sample of texts.
+
+def top_terms_in(
+    con: duckdb.DuckDBPyConnection, brand: Brand, windows: Sequence[tuple[datetime, datetime]]
+) -> list[list[str]]:
+    """`top_terms` of several windows: each window's negatives against the brand's negatives of the week before.
+
+    Counted in SQL over the terms the topic step stored (one query for all windows), so an episode of any size
+    costs the same; a window whose mentions have no stored terms (topics off) falls back to extracting terms from
+    a bounded sample of texts.
     """
     from models.text.terms import brand_stop_terms, rank_terms_by_lift
 
-    selection = term_counts(con, brand.name, start, end, label="negative", min_count=2)
-    if selection.docs == 0:
-        return top_terms_of_texts(con, brand, start, end)
-    baseline = term_counts(con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start, label="negative")
+    if not windows:
+        return []
+    selections = term_counts_in(con, brand.name, windows, label="negative", min_count=2)
+    before = [(start - timedelta(days=TERMS_BASELINE_DAYS), start) for start, _ in windows]
+    baselines = term_counts_in(con, brand.name, before, label="negative")
     drop = brand_stop_terms(brand.terms)
-    kept = TermTally({t: n for t, n in selection.counts.items() if normalise_term(t) not in drop}, selection.docs)
-    return [t.term for t in rank_terms_by_lift(kept, baseline, min_count=2, limit=MAX_TERMS)]
+    out = []
+    for (start, end), selection, baseline in zip(windows, selections, baselines, strict=True):
+        if selection.docs == 0:
+            out.append(top_terms_of_texts(con, brand, start, end))
+            continue
+        kept = TermTally({t: n for t, n in selection.counts.items() if normalise_term(t) not in drop}, selection.docs)
+        out.append([t.term for t in rank_terms_by_lift(kept, baseline, min_count=2, limit=MAX_TERMS)])
+    return out
 
 
 def top_terms_of_texts(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:

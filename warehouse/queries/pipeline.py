@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +63,16 @@ def newest_mention_time(con: duckdb.DuckDBPyConnection, brand: str) -> datetime 
         )
     )
     return None if row is None or row[0] is None else as_utc(row[0])
+
+
+def brand_spans(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[datetime, datetime]]:
+    """{brand: (oldest, newest) mention time (UTC)} for every brand with mentions, in one scan."""
+    rows = con.execute(
+        """SELECT b.brand, min(m.created_at), max(m.created_at) FROM mentions m
+        JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+        GROUP BY b.brand"""
+    ).fetchall()
+    return {str(brand): (as_utc(first), as_utc(newest)) for brand, first, newest in rows}
 
 
 def negative_by_channel(
@@ -154,6 +165,49 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
         "alerts_total": sum(alerts_by_status.values()),
         "rejects": int(rejects_row[0]) if rejects_row else 0,
     }
+
+
+SCORED_WITH_KEY = "scored_with"
+
+
+def scored_with(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """What the last run that loaded the models recorded: its settings fingerprint and the model versions it used."""
+    row = first_row(con.execute("SELECT value FROM warehouse_meta WHERE key = ?", [SCORED_WITH_KEY]))
+    return json.loads(row[0]) if row is not None and row[0] else {}
+
+
+def record_scored_with(con: duckdb.DuckDBPyConnection, record: dict[str, str]) -> None:
+    """Remember the settings fingerprint and the model versions of this run, for the next run's idle check."""
+    con.execute(
+        "INSERT INTO warehouse_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [SCORED_WITH_KEY, json.dumps(record, sort_keys=True)],
+    )
+
+
+def has_unscored(con: duckdb.DuckDBPyConnection, model_version: str) -> bool:
+    """Whether any stored mention with text lacks a score from this model version (stops at the first one)."""
+    row = first_row(
+        con.execute(
+            """SELECT 1 FROM mentions m WHERE m.text <> '' AND NOT EXISTS (
+                SELECT 1 FROM scores s WHERE s.channel = m.channel AND s.id = m.id AND s.model_version = ?
+            ) LIMIT 1""",
+            [model_version],
+        )
+    )
+    return row is not None
+
+
+def has_unscanned(con: duckdb.DuckDBPyConnection, topic_version: str) -> bool:
+    """Whether any stored mention has no topic scan by this topic model version (stops at the first one)."""
+    row = first_row(
+        con.execute(
+            """SELECT 1 FROM mentions m WHERE NOT EXISTS (
+                SELECT 1 FROM topic_scans t WHERE t.channel = m.channel AND t.id = m.id AND t.model_version = ?
+            ) LIMIT 1""",
+            [topic_version],
+        )
+    )
+    return row is not None
 
 
 def run_readonly_sql(
