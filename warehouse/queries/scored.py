@@ -15,15 +15,9 @@ from typing import Any
 import pyarrow as pa
 
 from models.mention import as_utc
+from warehouse.views import utc_hour_sql
 
 _TS = pa.timestamp("us", tz="UTC")
-
-# The UTC hour a mention was posted in, by integer maths on microseconds: the view's time zone functions cost ten
-# times more, and a day has no leap hours in UTC.
-_HOUR_US = 3_600_000_000
-HOUR_OF_CREATED_AT = (
-    f"make_timestamptz(epoch_us(w.created_at) - ((epoch_us(w.created_at) % {_HOUR_US}) + {_HOUR_US}) % {_HOUR_US})"
-)
 
 # Named parameters $brand, $start, $end; the CTE `scored` has the columns of `mentions_scored` that queries about
 # a window use. Hours are truncated in UTC as in the view.
@@ -43,7 +37,7 @@ window_scores AS (
     GROUP BY channel, id
 ),
 scored AS (
-    SELECT w.*, {HOUR_OF_CREATED_AT} AS hour, s.label, s.score
+    SELECT w.*, {utc_hour_sql('w.created_at')} AS hour, s.label, s.score
     FROM window_mentions w
     LEFT JOIN window_scores s ON s.channel = w.channel AND s.id = w.id
 )"""

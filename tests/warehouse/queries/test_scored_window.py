@@ -145,3 +145,16 @@ def test_top_terms_from_stored_terms_equal_terms_extracted_from_the_texts(wareho
         stored = top_terms_in(con, ACME, WINDOWS)
         extracted = [top_terms_of_texts(con, ACME, start, end) for start, end in WINDOWS]
     assert stored == extracted and any(stored)
+
+
+def test_the_views_newest_score_keeps_its_own_missing_probabilities(warehouse: Warehouse) -> None:
+    with warehouse.write() as con:
+        con.execute(
+            "INSERT INTO scores (channel, id, model, model_version, label, score, scored_at) "
+            "VALUES ('x', 'm1', 'other', 'v3', 'neutral', 0.0, now() + INTERVAL 1 DAY)"
+        )
+    with warehouse.read() as con:
+        row = con.execute(
+            "SELECT model_version, label, p_negative, p_neutral, p_positive FROM mentions_scored WHERE id = 'm1'"
+        ).fetchone()
+    assert row == ("v3", "neutral", None, None, None)
