@@ -292,8 +292,12 @@ def view_statements() -> list[str]:
 def _sentiment_rollup(name: str, bucket: str) -> str:
     """sentiment_daily / sentiment_hourly: counts per label and mean score per brand, channel and bucket."""
     # `name` and `bucket` come from the two call sites above, never from input.
-    return f"""CREATE OR REPLACE VIEW {name} AS
-        SELECT
+    return f"CREATE OR REPLACE VIEW {name} AS\n        {sentiment_rollup_select('mentions_scored', bucket)}"
+
+
+def sentiment_rollup_select(source: str, bucket: str) -> str:
+    """The SELECT of `sentiment_daily` / `sentiment_hourly` over `source` (the view, or a window's `scored` rows)."""
+    return f"""SELECT
             brand,
             channel,
             {bucket},
@@ -305,7 +309,7 @@ def _sentiment_rollup(name: str, bucket: str) -> str:
             -- Shares are of scored mentions, so a backlog of unscored ones does not dilute them.
             CAST(count(*) FILTER (WHERE label = 'negative') AS DOUBLE) / nullif(count(label), 0) AS negative_share,
             avg(score) AS net_sentiment
-        FROM mentions_scored
+        FROM {source}
         GROUP BY brand, channel, {bucket}"""
 
 

@@ -15,18 +15,19 @@ from typing import Any
 import pyarrow as pa
 
 from models.mention import as_utc
-from warehouse.views import utc_hour_sql
+from warehouse.views import rating_norm_sql, utc_day_sql, utc_hour_sql
 
 _TS = pa.timestamp("us", tz="UTC")
 
-# Named parameters $brand, $start, $end; the CTE `scored` has the columns of `mentions_scored` that queries about
-# a window use. Hours are truncated in UTC as in the view.
+# Named parameters $brands (a list), $start, $end; the CTE `scored` has the columns of `mentions_scored` that
+# queries about a window use, days and hours in UTC as in the view.
 SCORED_WINDOW = f"""window_mentions AS (
     SELECT b.brand, m.channel, m.id, m.created_at, m.text, m.url, m.author_id, m.author_handle,
-        m.author_followers, m.lang, b.terms AS matched_terms
+        m.author_followers, m.lang, m.kind, m.rating, m.rating_scale, {rating_norm_sql()} AS rating_norm,
+        b.terms AS matched_terms
     FROM mentions m
     JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
-    WHERE b.brand = $brand AND m.created_at >= $start AND m.created_at < $end
+    WHERE list_contains($brands, b.brand) AND m.created_at >= $start AND m.created_at < $end
 ),
 window_scores AS (
     -- Newest scored_at wins, as in the view; two versions never score one mention in the same microsecond (each
@@ -37,7 +38,7 @@ window_scores AS (
     GROUP BY channel, id
 ),
 scored AS (
-    SELECT w.*, {utc_hour_sql('w.created_at')} AS hour, s.label, s.score
+    SELECT w.*, {utc_day_sql('w.created_at')} AS day, {utc_hour_sql('w.created_at')} AS hour, s.label, s.score
     FROM window_mentions w
     LEFT JOIN window_scores s ON s.channel = w.channel AND s.id = w.id
 )"""
@@ -75,6 +76,7 @@ def windows_table(windows: Sequence[tuple[datetime, datetime]]) -> pa.Table:
     )
 
 
-def window_params(brand: str, start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
-    """The named parameters of `SCORED_WINDOW` (times in UTC), plus any the query adds."""
-    return {"brand": brand, "start": as_utc(start), "end": as_utc(end), **extra}
+def window_params(brand: str | Sequence[str], start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
+    """The named parameters of `SCORED_WINDOW` for one brand or several (times in UTC), plus any the query adds."""
+    brands = [brand] if isinstance(brand, str) else list(brand)
+    return {"brands": brands, "start": as_utc(start), "end": as_utc(end), **extra}
