@@ -334,20 +334,19 @@ def build_contexts(
     windows = [(e.start, e.end) for e in episodes]
     posts = alert_queries.example_posts_in(con, brand.name, windows)
     terms = top_terms_in(con, brand, windows)
+    wanted = [with_themes is None or with_themes[i] for i in range(len(episodes))]
+    themes = emerging_themes_in(con, brand, windows, theme_embedder, wanted)
     contexts = []
     for index, episode in enumerate(episodes):
         channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
             con, brand.name, episode.start, episode.end
         )
-        themed = with_themes is None or with_themes[index]
         contexts.append(
             AlertContext(
                 channels=channels,
                 examples=[ExamplePost(**post) for post in posts[index]],
                 top_terms=terms[index],
-                themes=emerging_themes_of(
-                    con, brand, episode.start, episode.end, theme_embedder if themed else None
-                ),
+                themes=themes[index],
                 dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
             )
         )
@@ -361,29 +360,49 @@ def emerging_themes_of(
     end: datetime,
     theme_embedder: Callable[[], Any | None] | None,
 ) -> list[tuple[str, int]]:
-    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered.
+    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered."""
+    return emerging_themes_in(con, brand, [(start, end)], theme_embedder, [True])[0]
+
+
+def emerging_themes_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    windows: Sequence[tuple[datetime, datetime]],
+    theme_embedder: Callable[[], Any | None] | None,
+    wanted: Sequence[bool],
+) -> list[list[tuple[str, int]]]:
+    """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query.
 
     Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
-    the window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
+    a window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
     """
+    out: list[list[tuple[str, int]]] = [[] for _ in windows]
     if theme_embedder is None:
-        return []
+        return out
     from flows.steps.topics import themes_of_rows
-    from warehouse.topics import term_counts, unexplained_negatives
+    from warehouse.topics import unexplained_negatives
 
-    rows = unexplained_negatives(con, brand.name, start, end, limit=MAX_THEME_ROWS)
-    if len(rows) < THEME_MIN_SIZE:
-        return []
+    candidates = {
+        index: unexplained_negatives(con, brand.name, start, end, limit=MAX_THEME_ROWS)
+        for index, (start, end) in enumerate(windows)
+        if wanted[index]
+    }
+    candidates = {index: rows for index, rows in candidates.items() if len(rows) >= THEME_MIN_SIZE}
+    if not candidates:
+        return out
     embedder = theme_embedder()
     if embedder is None:
-        return []
-    baseline = term_counts(con, brand.name, start - timedelta(days=THEME_BASELINE_DAYS), end)
-    try:
-        found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
-    except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
-        log.warning("emerging themes skipped for %s: %s", brand.name, exc)
-        return []
-    return [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
+        return out
+    spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
+    baselines = term_counts_in(con, brand.name, spans)
+    for (index, rows), baseline in zip(candidates.items(), baselines, strict=True):
+        try:
+            found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
+        except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
+            log.warning("emerging themes skipped for %s: %s", brand.name, exc)
+            continue
+        out[index] = [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
+    return out
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
