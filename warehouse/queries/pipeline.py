@@ -186,25 +186,23 @@ def record_scored_with(con: duckdb.DuckDBPyConnection, record: dict[str, str]) -
 
 def has_unscored(con: duckdb.DuckDBPyConnection, model_version: str) -> bool:
     """Whether any stored mention with text lacks a score from this model version (stops at the first one)."""
-    row = first_row(
-        con.execute(
-            """SELECT 1 FROM mentions m WHERE m.text <> '' AND NOT EXISTS (
-                SELECT 1 FROM scores s WHERE s.channel = m.channel AND s.id = m.id AND s.model_version = ?
-            ) LIMIT 1""",
-            [model_version],
-        )
-    )
-    return row is not None
+    # Text dropped by retention is never scored again, as in `unscored_mentions`.
+    return _any_mention_without(con, "scores", model_version, "m.text <> ''")
 
 
 def has_unscanned(con: duckdb.DuckDBPyConnection, topic_version: str) -> bool:
     """Whether any stored mention has no topic scan by this topic model version (stops at the first one)."""
+    return _any_mention_without(con, "topic_scans", topic_version, "TRUE")
+
+
+def _any_mention_without(con: duckdb.DuckDBPyConnection, table: str, version: str, condition: str) -> bool:
+    """Whether a mention meeting `condition` has no row of `version` in `table` (both from the two callers above)."""
     row = first_row(
         con.execute(
-            """SELECT 1 FROM mentions m WHERE NOT EXISTS (
-                SELECT 1 FROM topic_scans t WHERE t.channel = m.channel AND t.id = m.id AND t.model_version = ?
+            f"""SELECT 1 FROM mentions m WHERE {condition} AND NOT EXISTS (
+                SELECT 1 FROM {table} t WHERE t.channel = m.channel AND t.id = m.id AND t.model_version = ?
             ) LIMIT 1""",
-            [topic_version],
+            [version],
         )
     )
     return row is not None
