@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from flows.alerts.message import AlertContext, ExamplePost, render_alert
 from flows.runtime.config import Config
@@ -390,9 +391,11 @@ def emerging_themes_in(
     candidates = {index: rows for index, rows in candidates.items() if len(rows) >= THEME_MIN_SIZE}
     if not candidates:
         return out
-    embedder = theme_embedder()
-    if embedder is None:
+    encoder = theme_embedder()
+    if encoder is None:
         return out
+    # Episodes of a brand overlap: each distinct text is embedded once for all of them.
+    embedder = TextMemo(encoder)
     spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
     baselines = term_counts_in(con, brand.name, spans)
     for (index, rows), baseline in zip(candidates.items(), baselines, strict=True):
@@ -403,6 +406,21 @@ def emerging_themes_in(
             continue
         out[index] = [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
     return out
+
+
+class TextMemo:
+    """An embedder wrapper that embeds each distinct text once, however many windows ask for it."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The embeddings of `texts`, in order; only texts not seen before go to the embedder."""
+        new = [text for text in dict.fromkeys(texts) if text not in self.vectors]
+        if new:
+            self.vectors.update(zip(new, self.embedder.embed(new), strict=True))
+        return np.array([self.vectors[text] for text in texts])
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
