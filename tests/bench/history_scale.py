@@ -51,9 +51,9 @@ def brandpulse() -> list[str]:
     return [sys.executable, "-c", "from flows.cli.main import main; main()"]
 
 
-def timed(args: list[str], cwd: Path, *, unset: tuple[str, ...] = ()) -> Timed:
+def timed(args: list[str], cwd: Path, *, unset: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Timed:
     """Run a command, wait for it with wait4 (its own peak RSS), and return the timing."""
-    env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONPATH": str(REPO), "COLUMNS": "160"}
+    env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONPATH": str(REPO), "COLUMNS": "160", **(env or {})}
     for name in unset:
         env.pop(name, None)
     started = time.perf_counter()
@@ -118,6 +118,19 @@ def copy_history(source: Path, target: Path, factor: int) -> int:
         con.close()
 
 
+def build_in_child(source: Path, target: Path, factor: int) -> int:
+    """`copy_history` in a child process: Linux keeps a process's peak RSS across exec, so the copy's memory must
+    not be in the process that starts the timed commands."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+        "from history_scale import copy_history; "
+        "print(copy_history(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])))"
+    )
+    args = [sys.executable, "-c", code, str(Path(__file__).parent), str(source), str(target), str(factor)]
+    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
 def step_seconds(warehouse: Path, name: str) -> float | None:
     """Seconds the newest run spent in step `name`, from its summary in `runs`."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -130,7 +143,7 @@ def step_seconds(warehouse: Path, name: str) -> float | None:
     return float(step["seconds"]) if step else None
 
 
-def measure(folder: Path, warehouse: Path) -> dict[str, Timed | float | None]:
+def measure(folder: Path, warehouse: Path, server_url: str | None) -> dict[str, Timed | float | None]:
     """Time the commands of the issue on one warehouse: runs, report, themes, a three-week backtest."""
     config = write_config(folder, warehouse)
     cli = [*brandpulse()]
@@ -149,11 +162,38 @@ def measure(folder: Path, warehouse: Path) -> dict[str, Timed | float | None]:
     run("first_run", "run")
     results["detect_alert"] = step_seconds(warehouse, "detect_alert")
     run("idle_run", "run")
+    if server_url:
+        result = timed([*cli, "run", "--config", str(config)], folder, env={"PREFECT_API_URL": server_url})
+        results["idle_run_server"] = result
+        print(f"  idle_run with PREFECT_API_URL: {result.seconds:.1f} s (exit {result.rc})", flush=True)
     run("report", "report", "--out", str(folder / "report.html"), "--live")
     run("themes", "themes", "--live")
     run("backtest", "alerts", "backtest", "--brand", "Acme", "--from", "2026-11-01", "--to", "2026-11-21")
     results["file_mb"] = warehouse.stat().st_size / 1e6
     return results
+
+
+def start_prefect_server(folder: Path, port: int = 4299) -> tuple[subprocess.Popen[bytes], str]:
+    """`prefect server start` on 127.0.0.1 with its own PREFECT_HOME, once healthy: what PREFECT_API_URL reuses."""
+    import urllib.request
+
+    env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_HOME": str(folder / "prefect-home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    prefect = Path(sys.executable).parent / "prefect"
+    args = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-services"]
+    server = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return server, url
+        except OSError:
+            time.sleep(1)
+    server.terminate()
+    raise SystemExit("prefect server did not become healthy in 300 s")
 
 
 def prefect_start_up(folder: Path) -> Timed:
@@ -175,18 +215,24 @@ def main() -> None:
     parser.add_argument("--demo", type=Path, help="a warehouse the demo run wrote (default: run the demo first)")
     parser.add_argument("--factor", type=int, default=300, help="copies of the demo history (default 300)")
     parser.add_argument("--keep", type=Path, help="keep the warehouses in this folder")
+    parser.add_argument("--no-server", dest="server", action="store_false",
+                        help="skip the idle run against a running `prefect server start` (PREFECT_API_URL)")
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bp-history-"))
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     demo = args.demo.resolve() if args.demo else demo_warehouse(folder)
     rows: dict[int, dict[str, Timed | float | None]] = {}
+    server, server_url = start_prefect_server(folder) if args.server else (None, None)
     for factor in (1, args.factor):
         warehouse = folder / f"history-{factor}x.duckdb"
         began = time.perf_counter()
-        mentions = copy_history(demo, warehouse, factor)
+        mentions = build_in_child(demo, warehouse, factor)
         print(f"{factor}×: {mentions:,} mentions built in {time.perf_counter() - began:.0f} s", flush=True)
-        rows[mentions] = measure(folder, warehouse)
+        rows[mentions] = measure(folder, warehouse, server_url)
+    if server is not None:
+        server.terminate()
+        server.wait(30)
     print()
     header = ("stored mentions", "first run after the jump", "of which detect + alert", "idle run", "report",
               "themes", "alerts backtest (3 weeks)", "peak RSS of a run", "DuckDB file")  # fmt: skip
@@ -202,6 +248,10 @@ def main() -> None:
     print("| target | " + " | ".join(targets) + f" | ≤ {RSS_TARGET_MB / 1000:.1f} GB | — |")
     empty = prefect_start_up(folder)
     print(f"\nan empty Prefect flow in a fresh process (import + temporary server): {empty.seconds:.1f} s")
+    for mentions, r in rows.items():
+        if isinstance(r.get("idle_run_server"), Timed):
+            print(f"idle run at {mentions:,} mentions with PREFECT_API_URL set (no temporary server): "
+                  f"{r['idle_run_server'].seconds:.1f} s")  # type: ignore[union-attr]
     print(f"\nwhole benchmark: {time.perf_counter() - started:.0f} s; warehouses in {folder}")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
