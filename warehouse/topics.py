@@ -185,35 +185,36 @@ def term_counts_in(
     brand: str,
     windows: Sequence[tuple[datetime, datetime]],
     *,
-    label: str | None = None,
-    min_count: int = 1,
+    label: str | Sequence[str | None] | None = None,
+    min_count: int | Sequence[int] = 1,
 ) -> list[TermTally]:
-    """`term_counts` of several windows of one brand, in one scan of the stored terms (one tally per window)."""
+    """`term_counts` of several windows of one brand in one scan of the stored terms (one tally per window).
+
+    `label` and `min_count` are one value for every window or one per window.
+    """
     if not windows:
         return []
-    label_clause = "WHERE label = $label" if label is not None else ""
-    extra: dict[str, Any] = {"min_count": int(min_count)}
-    if label is not None:
-        extra["label"] = label
-    params = window_params(brand, *envelope(windows), **extra)
-    with registered(con, windows_table(windows)) as frames:
+    labels = [label] * len(windows) if label is None or isinstance(label, str) else list(label)
+    minimums = [min_count] * len(windows) if isinstance(min_count, int) else list(min_count)
+    frame = windows_table(windows, label=pa.array(labels, pa.string()), min_count=[int(n) for n in minimums])
+    with registered(con, frame) as frames:
         # One row per (mention, term) is the table's key, so count(*) counts each mention once per term. Rows with
         # term NULL carry how many of a window's chosen mentions have terms at all.
         rows = con.execute(
             f"""WITH {SCORED_WINDOW},
-            chosen AS (SELECT channel, id, created_at FROM scored {label_clause}),
             doc_terms AS (
-                SELECT c.channel, c.id, c.created_at, t.term
-                FROM mention_terms t JOIN chosen c ON c.channel = t.channel AND c.id = t.id
+                SELECT c.channel, c.id, c.created_at, c.label, t.term
+                FROM mention_terms t JOIN scored c ON c.channel = t.channel AND c.id = t.id
             ),
             placed AS (
-                SELECT w.k, d.channel, d.id, d.term
+                SELECT w.k, w.min_count, d.channel, d.id, d.term
                 FROM doc_terms d JOIN {frames} w ON d.created_at >= w.start_at AND d.created_at < w.end_at
+                WHERE w.label IS NULL OR d.label = w.label
             )
             SELECT k, NULL AS term, count(DISTINCT (channel, id)) AS n FROM placed GROUP BY k
             UNION ALL
-            SELECT k, term, count(*) AS n FROM placed GROUP BY k, term HAVING count(*) >= $min_count""",
-            params,
+            SELECT k, term, count(*) AS n FROM placed GROUP BY k, term, min_count HAVING count(*) >= min_count""",
+            window_params(brand, *envelope(windows)),
         ).fetchall()
     counts: list[dict[str, int]] = [{} for _ in windows]
     docs = [0] * len(windows)
@@ -264,33 +265,57 @@ def unexplained_negatives(
 
     With `limit`, only the newest `limit` of them (still oldest first): a bounded sample for clustering.
     """
+    return unexplained_negatives_in(con, brand, [(start, end)], max_best_score=max_best_score, limit=limit)[0]
+
+
+def unexplained_negatives_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    max_best_score: float = 0.5,
+    limit: int | None = None,
+) -> list[list[tuple[str, str, str, str | None, list[str]]]]:
+    """`unexplained_negatives` of several windows of one brand from one query (a list of rows per window)."""
+    if not windows:
+        return []
     extra: dict[str, Any] = {"max_best_score": max_best_score}
-    limit_clause = ""
+    newest = ""
     if limit is not None:
-        limit_clause, extra["limit"] = "ORDER BY ms.created_at DESC LIMIT $limit", int(limit)
-    rows = con.execute(
-        f"""WITH {SCORED_WINDOW},
-        latest_scan AS (
-            SELECT channel, id, arg_max(best_score, scored_at) AS best_score
-            FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
-            GROUP BY channel, id
-        ),
-        chosen AS (
-            SELECT ms.channel, ms.id, ms.text, ms.lang, ms.created_at
-            FROM scored ms
-            JOIN latest_scan s ON s.channel = ms.channel AND s.id = ms.id
-            WHERE ms.label = 'negative' AND s.best_score < $max_best_score
-            {limit_clause}
-        ),
-        terms AS (
-            SELECT channel, id, list(term ORDER BY term) AS terms
-            FROM mention_terms SEMI JOIN chosen USING (channel, id)
-            GROUP BY channel, id
-        )
-        SELECT c.channel, c.id, c.text, c.lang, coalesce(t.terms, [])
-        FROM chosen c
-        LEFT JOIN terms t ON t.channel = c.channel AND t.id = c.id
-        ORDER BY c.created_at, c.channel, c.id""",
-        window_params(brand, start, end, **extra),
-    ).fetchall()
-    return [(str(c), str(i), str(t), lang, list(terms)) for c, i, t, lang, terms in rows]
+        order = "c.created_at DESC, c.channel DESC, c.id DESC"
+        newest = f"QUALIFY row_number() OVER (PARTITION BY w.k ORDER BY {order}) <= $limit"
+        extra["limit"] = int(limit)
+    with registered(con, windows_table(windows)) as frames:
+        rows = con.execute(
+            f"""WITH {SCORED_WINDOW},
+            latest_scan AS (
+                SELECT channel, id, arg_max(best_score, scored_at) AS best_score
+                FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+                GROUP BY channel, id
+            ),
+            candidates AS (
+                SELECT ms.channel, ms.id, ms.text, ms.lang, ms.created_at
+                FROM scored ms
+                JOIN latest_scan s ON s.channel = ms.channel AND s.id = ms.id
+                WHERE ms.label = 'negative' AND s.best_score < $max_best_score
+            ),
+            chosen AS (
+                SELECT w.k, c.* FROM candidates c
+                JOIN {frames} w ON c.created_at >= w.start_at AND c.created_at < w.end_at
+                {newest}
+            ),
+            terms AS (
+                SELECT channel, id, list(term ORDER BY term) AS terms
+                FROM mention_terms SEMI JOIN chosen USING (channel, id)
+                GROUP BY channel, id
+            )
+            SELECT c.k, c.channel, c.id, c.text, c.lang, coalesce(t.terms, [])
+            FROM chosen c
+            LEFT JOIN terms t ON t.channel = c.channel AND t.id = c.id
+            ORDER BY c.k, c.created_at, c.channel, c.id""",
+            window_params(brand, *envelope(windows), **extra),
+        ).fetchall()
+    out: list[list[tuple[str, str, str, str | None, list[str]]]] = [[] for _ in windows]
+    for k, c, i, t, lang, terms in rows:
+        out[k].append((str(c), str(i), str(t), lang, list(terms)))
+    return out

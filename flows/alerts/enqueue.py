@@ -381,14 +381,11 @@ def emerging_themes_in(
     if theme_embedder is None:
         return out
     from flows.steps.topics import themes_of_rows
-    from warehouse.topics import unexplained_negatives
+    from warehouse.topics import unexplained_negatives_in
 
-    candidates = {
-        index: unexplained_negatives(con, brand.name, start, end, limit=MAX_THEME_ROWS)
-        for index, (start, end) in enumerate(windows)
-        if wanted[index]
-    }
-    candidates = {index: rows for index, rows in candidates.items() if len(rows) >= THEME_MIN_SIZE}
+    asked = [index for index in range(len(windows)) if wanted[index]]
+    found_rows = unexplained_negatives_in(con, brand.name, [windows[i] for i in asked], limit=MAX_THEME_ROWS)
+    candidates = {index: rows for index, rows in zip(asked, found_rows, strict=True) if len(rows) >= THEME_MIN_SIZE}
     if not candidates:
         return out
     encoder = theme_embedder()
@@ -441,9 +438,11 @@ def top_terms_in(
 
     if not windows:
         return []
-    selections = term_counts_in(con, brand.name, windows, label="negative", min_count=2)
     before = [(start - timedelta(days=TERMS_BASELINE_DAYS), start) for start, _ in windows]
-    baselines = term_counts_in(con, brand.name, before, label="negative")
+    # Selections and baselines from one scan of the stored terms.
+    n = len(windows)
+    tallies = term_counts_in(con, brand.name, [*windows, *before], label="negative", min_count=[2] * n + [1] * n)
+    selections, baselines = tallies[:n], tallies[n:]
     drop = brand_stop_terms(brand.terms)
     out = []
     for (start, end), selection, baseline in zip(windows, selections, baselines, strict=True):

@@ -65,13 +65,14 @@ def envelope(windows: Sequence[tuple[datetime, datetime]]) -> tuple[datetime, da
     return min(start for start, _ in windows), max(end for _, end in windows)
 
 
-def windows_table(windows: Sequence[tuple[datetime, datetime]]) -> pa.Table:
-    """The windows as an Arrow table (k, start_at, end_at) to join rows to the windows they fall in."""
+def windows_table(windows: Sequence[tuple[datetime, datetime]], **columns: Sequence[Any]) -> pa.Table:
+    """The windows as an Arrow table (k, start_at, end_at, any extra per-window columns) to join rows to them."""
     return pa.table(
         {
             "k": pa.array(range(len(windows)), pa.int32()),
             "start_at": pa.array([as_utc(start) for start, _ in windows], _TS),
             "end_at": pa.array([as_utc(end) for _, end in windows], _TS),
+            **{name: v if isinstance(v, pa.Array) else pa.array(list(v)) for name, v in columns.items()},
         }
     )
 

@@ -14,7 +14,13 @@ from warehouse import Warehouse
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
 from warehouse.queries.scored import SCORED_WINDOW, window_params
-from warehouse.topics import term_counts, term_counts_in, term_lists, unexplained_negatives
+from warehouse.topics import (
+    term_counts,
+    term_counts_in,
+    term_lists,
+    unexplained_negatives,
+    unexplained_negatives_in,
+)
 
 
 @pytest.fixture
@@ -93,7 +99,10 @@ def test_theme_candidates_are_a_bounded_sample_of_the_newest(warehouse: Warehous
     with warehouse.read() as con:
         every = unexplained_negatives(con, "Acme", start, end)
         sample = unexplained_negatives(con, "Acme", start, end, limit=4)
+        batched = unexplained_negatives_in(con, "Acme", WINDOWS, limit=3)
+        single = [unexplained_negatives(con, "Acme", s, e, limit=3) for s, e in WINDOWS]
     assert len(every) > 4 and sample == every[-4:]
+    assert batched == single and any(batched)
 
 
 def test_top_terms_from_stored_terms_equal_terms_extracted_from_the_texts(warehouse: Warehouse) -> None:
