@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +51,6 @@ class RunSummary:
     topic_model: str = ""
     topics_scored: int = 0
     owned_accounts_changed: bool = False  # `[[brands]] owned` differed from the warehouse's list and was applied
-    step_rates: dict[str, dict[str, Any]] = field(default_factory=dict)  # per model step: mentions, seconds, per_s
     alerts_detected: int = 0
     alerts_new: int = 0
     alerts_updates: int = 0
@@ -73,6 +76,9 @@ class RunSummary:
     read_snapshot: str | None = None  # the read snapshot readers open (None: turned off)
     read_snapshot_published_at: str | None = None  # ISO-8601 UTC of the snapshot now in place, if any
     read_snapshot_note: str | None = None  # why this run did not publish one (nothing changed, or it failed)
+    # Per step: {"seconds": wall time, "mentions": how many it handled, "per_s": mentions/s} (docs/prefect.md).
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models_loaded: bool = True  # False: nothing to score, so this run loaded no model
 
     def source_failed(self, source: str, why: str) -> None:
         """Record one source's failure: the run goes on and ends `partial`."""
@@ -160,6 +166,53 @@ def unset_credential(resources: Resources, name: str, channel: ChannelSettings) 
     return resources.channels[name].missing_credential(channel, resources.config.brands[0], resources.secrets)
 
 
+@contextmanager
+def timed_step(summary: RunSummary, name: str) -> Iterator[dict[str, Any]]:
+    """Record a step's wall time in the summary; the body sets `mentions` in the yielded dict when it counts any."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {"mentions": None}
+    try:
+        yield record
+    finally:
+        seconds = time.perf_counter() - started
+        mentions = record["mentions"]
+        rate = round(mentions / seconds, 1) if mentions and seconds > 0 else None
+        summary.steps[name] = {"seconds": round(seconds, 3), "mentions": mentions, "per_s": rate}
+
+
+def model_settings_fingerprint(config: Config) -> str:
+    """What decides the model versions a run would load: `[model]`, a taxonomy file's content, the package version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    settings = config.model.model_dump(mode="json", exclude={"batch_size"})
+    taxonomy = Path(config.model.taxonomy)
+    if not taxonomy.is_absolute() and config.source:
+        taxonomy = Path(config.source).resolve().parent / taxonomy
+    if taxonomy.is_file():
+        settings["taxonomy_sha256"] = hashlib.sha256(taxonomy.read_bytes()).hexdigest()
+    try:
+        settings["brandpulse"] = version("brandpulse")
+    except PackageNotFoundError:
+        settings["brandpulse"] = "source"
+    return json.dumps(settings, sort_keys=True)
+
+
+def nothing_to_score(warehouse: Warehouse, config: Config) -> dict[str, str] | None:
+    """The last run's model versions when, with the same settings, no stored mention lacks their scores or topics.
+
+    Then this run loads no model at all (an idle run costs seconds, not a model load). None means: load and score.
+    """
+    with warehouse.write() as con:
+        known = queries.scored_with(con)
+        if known.get("settings") != model_settings_fingerprint(config) or "sentiment" not in known:
+            return None
+        if queries.has_unscored(con, known["sentiment"]):
+            return None
+        if known.get("topics") and queries.has_unscanned(con, known["topics"]):
+            return None
+    return known
+
+
 def run_once(resources: Resources) -> RunSummary:
     """One pass over the configured sources with the given resources; the body of the `pipeline` flow."""
     logger = get_run_logger()
@@ -177,75 +230,98 @@ def run_once(resources: Resources) -> RunSummary:
         with warehouse.write() as con:
             summary.owned_accounts_changed = sync_owned_accounts(con, config.brands)
         matcher = BrandMatcher.from_brands(config.brands)
-        for name, channel in config.channels.items():
-            if not channel.enabled:
-                continue
-            if name not in resources.channels:
-                summary.channels[name] = "skipped: no live listener for this channel in this version"
-                logger.warning("channel %s is enabled but has no live listener; skipped", name)
-                continue
-            missing = unset_credential(resources, name, channel) if channel.enabled == "auto" else None
-            if missing is not None:
-                summary.channels[name] = f"skipped (enabled = \"auto\"): {missing}"
-                logger.info("channel %s skipped: %s", name, missing)
-                continue
-            # One task per channel x brand; a failing one is recorded in its results and never stops the others.
-            results = [
-                r
-                for brand in config.brands
-                # Tagged per channel × brand: a tag limit of 1 keeps two workers off the same feed at once.
-                for r in listen_task.with_options(tags={partition_tag(name, brand.name)})(
-                    warehouse, name, channel, secrets, brand, matcher, run_id=run_id, channels=resources.channels
-                )
-            ]
-            summary.feeds.extend(r.as_dict() for r in results)
-            summary.channels[name] = channel_status(results)
-            if any(r.outcome in FAILED_OUTCOMES for r in results):
-                summary.source_failed(name, summary.channels[name])
-            logger.info("channel %s: %s", name, summary.channels[name])
-        for path in config.imports.files:
-            result = import_file_task(warehouse, path, matcher, run_id)
-            summary.imports.append({k: v for k, v in asdict(result).items() if k != "rejects"})
-            if result.error is not None:
-                summary.channels[f"file:{path.name}"] = f"failed: {result.error}"
-                summary.source_failed(f"file:{path.name}", result.error)
-                logger.warning("import %s failed: %s", path.name, result.error)
-                continue
-            summary.channels[f"file:{path.name}"] = "unchanged" if result.skipped_unchanged else "ok"
-            if result.skipped_unchanged:
-                logger.info("%s unchanged since its last import; skipped", path.name)
-            else:
-                logger.info(
-                    "imported %s: %d new, %d edited, %d already stored, %d rejected",
-                    path.name,
-                    result.inserted,
-                    result.edited,
-                    result.duplicates,
-                    result.rejected,
-                )
+        with timed_step(summary, "sources") as step:
+            for name, channel in config.channels.items():
+                if not channel.enabled:
+                    continue
+                if name not in resources.channels:
+                    summary.channels[name] = "skipped: no live listener for this channel in this version"
+                    logger.warning("channel %s is enabled but has no live listener; skipped", name)
+                    continue
+                missing = unset_credential(resources, name, channel) if channel.enabled == "auto" else None
+                if missing is not None:
+                    summary.channels[name] = f"skipped (enabled = \"auto\"): {missing}"
+                    logger.info("channel %s skipped: %s", name, missing)
+                    continue
+                # One task per channel x brand; a failing one is recorded in its results and never stops the others.
+                results = [
+                    r
+                    for brand in config.brands
+                    # Tagged per channel × brand: a tag limit of 1 keeps two workers off the same feed at once.
+                    for r in listen_task.with_options(tags={partition_tag(name, brand.name)})(
+                        warehouse, name, channel, secrets, brand, matcher, run_id=run_id, channels=resources.channels
+                    )
+                ]
+                summary.feeds.extend(r.as_dict() for r in results)
+                summary.channels[name] = channel_status(results)
+                if any(r.outcome in FAILED_OUTCOMES for r in results):
+                    summary.source_failed(name, summary.channels[name])
+                logger.info("channel %s: %s", name, summary.channels[name])
+            for path in config.imports.files:
+                result = import_file_task(warehouse, path, matcher, run_id)
+                summary.imports.append({k: v for k, v in asdict(result).items() if k != "rejects"})
+                if result.error is not None:
+                    summary.channels[f"file:{path.name}"] = f"failed: {result.error}"
+                    summary.source_failed(f"file:{path.name}", result.error)
+                    logger.warning("import %s failed: %s", path.name, result.error)
+                    continue
+                summary.channels[f"file:{path.name}"] = "unchanged" if result.skipped_unchanged else "ok"
+                if result.skipped_unchanged:
+                    logger.info("%s unchanged since its last import; skipped", path.name)
+                else:
+                    logger.info(
+                        "imported %s: %d new, %d edited, %d already stored, %d rejected",
+                        path.name,
+                        result.inserted,
+                        result.edited,
+                        result.duplicates,
+                        result.rejected,
+                    )
+            sources = [*summary.feeds, *summary.imports]
+            step["mentions"] = sum(int(item.get("inserted") or 0) for item in sources)
         failpoint("import.committed")
-        # One progress bar over scoring and topics; the run summary keeps each step's mentions/s.
-        with RunProgress() as progress:
-            # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
-            scored = score_mentions(
-                warehouse,
-                config.model.sentiment,
-                config.model.batch_size,
-                config.runner,
-                precision=config.model.precision,
-                keep_embeddings=topic_step.reuses_scoring_pass(config),
-                progress=progress.tracker("score"),
-            )
-            summary.model, summary.scored = scored["model_version"], scored["scored"]
-            failpoint("score.done")
-            logger.info("scored %d mentions with %s", summary.scored, summary.model)
-            summary.topic_model, summary.topics_scored = topic_task(
-                warehouse, config, sentiment_model, progress.tracker("topics")
-            )
-        summary.step_rates = progress.rates()
-        if summary.topic_model:
-            logger.info("scored topics of %d mentions with %s", summary.topics_scored, summary.topic_model)
-        alerts = alert_task(warehouse, config, run_id, sender, destination or "console", sentiment_model)
+        known = nothing_to_score(warehouse, config)
+        if known is not None:
+            # Nothing new since the last run with these settings: no model is loaded, the versions are the stored ones.
+            summary.models_loaded = False
+            summary.model, summary.topic_model = known["sentiment"], known.get("topics", "")
+            logger.info("nothing new to score; no model loaded")
+        else:
+            # One progress bar over scoring and topics; `steps` in the summary keeps each step's mentions/s.
+            with RunProgress() as progress:
+                with timed_step(summary, "score") as step:
+                    # A sub-flow on the `[runner]` task runner (threads, or Dask to spread scoring over workers).
+                    scored = score_mentions(
+                        warehouse,
+                        config.model.sentiment,
+                        config.model.batch_size,
+                        config.runner,
+                        precision=config.model.precision,
+                        keep_embeddings=topic_step.reuses_scoring_pass(config),
+                        progress=progress.tracker("score"),
+                    )
+                    summary.model, summary.scored = scored["model_version"], scored["scored"]
+                    step["mentions"] = summary.scored
+                failpoint("score.done")
+                logger.info("scored %d mentions with %s", summary.scored, summary.model)
+                with timed_step(summary, "topics") as step:
+                    summary.topic_model, summary.topics_scored = topic_task(
+                        warehouse, config, sentiment_model, progress.tracker("topics")
+                    )
+                    step["mentions"] = summary.topics_scored
+            if summary.topic_model:
+                logger.info("scored topics of %d mentions with %s", summary.topics_scored, summary.topic_model)
+            with warehouse.write() as con:
+                queries.record_scored_with(
+                    con,
+                    {
+                        "settings": model_settings_fingerprint(config),
+                        "sentiment": summary.model,
+                        "topics": summary.topic_model,
+                    },
+                )
+        with timed_step(summary, "detect_alert"):
+            alerts = alert_task(warehouse, config, run_id, sender, destination or "console", sentiment_model)
         summary.alerts_detected, summary.alerts_new = alerts["detected"], alerts["new"]
         summary.alerts_updates, summary.alerts_resolved = alerts["updates"], alerts["resolved"]
         summary.alerts_sent, summary.alerts_retry = alerts["sent"], alerts["retry"]
@@ -255,10 +331,11 @@ def run_once(resources: Resources) -> RunSummary:
         summary.alerts_unknown, summary.alerts_in_doubt = alerts["unknown"], alerts["in_doubt"]
         summary.alerts_recovered = alerts["recovered"]
         summary.alerts_console_only, summary.alerts_console_resent = alerts["console_only"], alerts["console_resent"]
-        with warehouse.write() as con:
+        with timed_step(summary, "summary"), warehouse.write() as con:
             summary.totals = queries.summary(con)
     # After recorded_run, so the snapshot holds this run's finished record too.
-    publish_read_snapshot(warehouse, config, summary)
+    with timed_step(summary, "read_snapshot"):
+        publish_read_snapshot(warehouse, config, summary)
     return summary
 
 

@@ -10,8 +10,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from models.text.terms import TermTally
 from warehouse.arrow import registered
 from warehouse.connection import committed
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
 from warehouse.upsert import insert_new
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -159,75 +161,170 @@ def topic_breakdown(
 ) -> list[tuple[str, int, float]]:
     """(topic, mentions in [start, end) with that topic's sentiment = label, share of such mentions) largest first."""
     rows = con.execute(
-        """WITH latest_version AS (
-            SELECT channel, id, arg_max(model_version, scored_at) AS model_version
-            FROM (SELECT channel, id, model_version, scored_at FROM mention_topics
-                  UNION ALL SELECT channel, id, model_version, scored_at FROM topic_scans)
-            GROUP BY channel, id
-        ),
-        window_mentions AS (
-            SELECT channel, id, label FROM mentions_scored WHERE brand = ? AND created_at >= ? AND created_at < ?
-        ),
+        f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS},
         hits AS (
             SELECT t.topic, count(*) AS n
-            FROM mention_topics t
-            JOIN latest_version v USING (channel, id, model_version)
-            JOIN window_mentions w ON w.channel = t.channel AND w.id = t.id
-            WHERE coalesce(t.sentiment_label, w.label) = ?
+            FROM window_topics t
+            JOIN scored w ON w.channel = t.channel AND w.id = t.id
+            WHERE coalesce(t.sentiment_label, w.label) = $label
             GROUP BY t.topic
         )
-        SELECT topic, n, CAST(n AS DOUBLE) / greatest(1, (SELECT count(*) FROM window_mentions WHERE label = ?))
+        SELECT topic, n, CAST(n AS DOUBLE) / greatest(1, (SELECT count(*) FROM scored WHERE label = $label))
         FROM hits ORDER BY n DESC, topic""",
-        [brand, start, end, label, label],
+        window_params(brand, start, end, label=label),
     ).fetchall()
     return [(str(t), int(n), float(share)) for t, n, share in rows]
+
+
+def term_counts(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    label: str | None = None,
+    min_count: int = 1,
+) -> TermTally:
+    """Stored terms of a brand's mentions in [start, end) (optionally of one sentiment label), counted in SQL."""
+    return term_counts_in(con, brand, [(start, end)], label=label, min_count=min_count)[0]
+
+
+def term_counts_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    label: str | Sequence[str | None] | None = None,
+    min_count: int | Sequence[int] = 1,
+) -> list[TermTally]:
+    """`term_counts` of several windows of one brand in one scan of the stored terms (one tally per window).
+
+    `label` and `min_count` are one value for every window or one per window.
+    """
+    if not windows:
+        return []
+    labels = [label] * len(windows) if label is None or isinstance(label, str) else list(label)
+    minimums = [min_count] * len(windows) if isinstance(min_count, int) else list(min_count)
+    frame = windows_table(windows, label=pa.array(labels, pa.string()), min_count=[int(n) for n in minimums])
+    with registered(con, frame) as frames:
+        # One row per (mention, term) is the table's key, so count(*) counts each mention once per term. Rows with
+        # term NULL carry how many of a window's chosen mentions have terms at all.
+        rows = con.execute(
+            f"""WITH {SCORED_WINDOW},
+            doc_terms AS (
+                SELECT c.channel, c.id, c.created_at, c.label, t.term
+                FROM mention_terms t JOIN scored c ON c.channel = t.channel AND c.id = t.id
+            ),
+            placed AS (
+                SELECT w.k, w.min_count, d.channel, d.id, d.term
+                FROM doc_terms d JOIN {frames} w ON d.created_at >= w.start_at AND d.created_at < w.end_at
+                WHERE w.label IS NULL OR d.label = w.label
+            )
+            SELECT k, NULL AS term, count(DISTINCT (channel, id)) AS n FROM placed GROUP BY k
+            UNION ALL
+            SELECT k, term, count(*) AS n FROM placed GROUP BY k, term, min_count HAVING count(*) >= min_count""",
+            window_params(brand, *envelope(windows)),
+        ).fetchall()
+    counts: list[dict[str, int]] = [{} for _ in windows]
+    docs = [0] * len(windows)
+    for k, term, n in rows:
+        if term is None:
+            docs[k] = int(n)
+        else:
+            counts[k][str(term)] = int(n)
+    return [TermTally(c, d) for c, d in zip(counts, docs, strict=True)]
 
 
 def term_lists(
     con: duckdb.DuckDBPyConnection,
     brand: str,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: datetime,
+    end: datetime,
     *,
     label: str | None = None,
+    limit: int | None = None,
 ) -> list[list[str]]:
-    """The stored terms of each of a brand's mentions (optionally in [start, end) and with a sentiment label)."""
-    clauses, params = ["ms.brand = ?"], [brand]
-    if start is not None:
-        clauses.append("ms.created_at >= ?")
-        params.append(start)
-    if end is not None:
-        clauses.append("ms.created_at < ?")
-        params.append(end)
-    if label is not None:
-        clauses.append("ms.label = ?")
-        params.append(label)
+    """The stored terms of each of a brand's mentions in [start, end) (optionally of one label), newest first."""
+    label_clause = "WHERE label = $label" if label is not None else ""
+    extra: dict[str, Any] = {"label": label} if label is not None else {}
+    limit_clause = ""
+    if limit is not None:
+        limit_clause, extra["limit"] = "LIMIT $limit", int(limit)
     rows = con.execute(
-        f"""SELECT list(t.term ORDER BY t.term) FROM mentions_scored ms
-        JOIN mention_terms t ON t.channel = ms.channel AND t.id = ms.id
-        WHERE {" AND ".join(clauses)}
-        GROUP BY ms.channel, ms.id""",
-        params,
+        f"""WITH {SCORED_WINDOW}, chosen AS (SELECT channel, id, created_at FROM scored {label_clause})
+        SELECT list(t.term ORDER BY t.term) FROM chosen c
+        JOIN mention_terms t ON t.channel = c.channel AND t.id = c.id
+        GROUP BY c.channel, c.id, c.created_at
+        ORDER BY c.created_at DESC, c.channel, c.id {limit_clause}""",
+        window_params(brand, start, end, **extra),
     ).fetchall()
     return [list(terms) for (terms,) in rows]
 
 
 def unexplained_negatives(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, max_best_score: float = 0.5
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    max_best_score: float = 0.5,
+    limit: int | None = None,
 ) -> list[tuple[str, str, str, str | None, list[str]]]:
-    """(channel, id, text, lang, terms) of negative mentions in [start, end) that no topic explains well."""
-    rows = con.execute(
-        """WITH latest_scan AS (
-            SELECT channel, id, arg_max(best_score, scored_at) AS best_score FROM topic_scans GROUP BY channel, id
-        ),
-        terms AS (SELECT channel, id, list(term ORDER BY term) AS terms FROM mention_terms GROUP BY channel, id)
-        SELECT ms.channel, ms.id, ms.text, ms.lang, coalesce(t.terms, [])
-        FROM mentions_scored ms
-        JOIN latest_scan s ON s.channel = ms.channel AND s.id = ms.id
-        LEFT JOIN terms t ON t.channel = ms.channel AND t.id = ms.id
-        WHERE ms.brand = ? AND ms.label = 'negative' AND ms.created_at >= ? AND ms.created_at < ?
-            AND s.best_score < ?
-        ORDER BY ms.created_at""",
-        [brand, start, end, max_best_score],
-    ).fetchall()
-    return [(str(c), str(i), str(t), lang, list(terms)) for c, i, t, lang, terms in rows]
+    """(channel, id, text, lang, terms) of negative mentions in [start, end) that no topic explains well, oldest first.
+
+    With `limit`, only the newest `limit` of them (still oldest first): a bounded sample for clustering.
+    """
+    return unexplained_negatives_in(con, brand, [(start, end)], max_best_score=max_best_score, limit=limit)[0]
+
+
+def unexplained_negatives_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    max_best_score: float = 0.5,
+    limit: int | None = None,
+) -> list[list[tuple[str, str, str, str | None, list[str]]]]:
+    """`unexplained_negatives` of several windows of one brand from one query (a list of rows per window)."""
+    if not windows:
+        return []
+    extra: dict[str, Any] = {"max_best_score": max_best_score}
+    newest = ""
+    if limit is not None:
+        order = "c.created_at DESC, c.channel DESC, c.id DESC"
+        newest = f"QUALIFY row_number() OVER (PARTITION BY w.k ORDER BY {order}) <= $limit"
+        extra["limit"] = int(limit)
+    with registered(con, windows_table(windows)) as frames:
+        rows = con.execute(
+            f"""WITH {SCORED_WINDOW},
+            latest_scan AS (
+                SELECT channel, id, arg_max(best_score, scored_at) AS best_score
+                FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+                GROUP BY channel, id
+            ),
+            candidates AS (
+                SELECT ms.channel, ms.id, ms.text, ms.lang, ms.created_at
+                FROM scored ms
+                JOIN latest_scan s ON s.channel = ms.channel AND s.id = ms.id
+                WHERE ms.label = 'negative' AND s.best_score < $max_best_score
+            ),
+            chosen AS (
+                SELECT w.k, c.* FROM candidates c
+                JOIN {frames} w ON c.created_at >= w.start_at AND c.created_at < w.end_at
+                {newest}
+            ),
+            terms AS (
+                SELECT channel, id, list(term ORDER BY term) AS terms
+                FROM mention_terms SEMI JOIN chosen USING (channel, id)
+                GROUP BY channel, id
+            )
+            SELECT c.k, c.channel, c.id, c.text, c.lang, coalesce(t.terms, [])
+            FROM chosen c
+            LEFT JOIN terms t ON t.channel = c.channel AND t.id = c.id
+            ORDER BY c.k, c.created_at, c.channel, c.id""",
+            window_params(brand, *envelope(windows), **extra),
+        ).fetchall()
+    out: list[list[tuple[str, str, str, str | None, list[str]]]] = [[] for _ in windows]
+    for k, c, i, t, lang, terms in rows:
+        out[k].append((str(c), str(i), str(t), lang, list(terms)))
+    return out

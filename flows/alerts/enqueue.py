@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from flows.alerts.message import AlertContext, ExamplePost, ResponseCare, render_alert
 from flows.runtime.config import Config
@@ -20,13 +21,16 @@ from models.alerts.series import BrandSeries, HourCount, ReachPost
 from models.alerts.settings import DetectorSettings
 from models.brands import Brand
 from models.errors import BrandpulseError
+from models.mention import as_utc
 from models.text.stopwords import EN_STOP, KO_STOP
+from models.text.terms import TermTally, normalise_term
 from warehouse import Warehouse, transaction
 from warehouse.alerts import episodes as alert_episodes
 from warehouse.alerts import outbox
 from warehouse.alerts.episodes import StoredEpisode
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
+from warehouse.topics import term_counts_in
 
 log = logging.getLogger("brandpulse")
 
@@ -34,6 +38,8 @@ DETECT_LOOKBACK_DAYS = 7
 # Top terms compare the episode's negative posts with the brand's negative posts of the week before.
 TERMS_BASELINE_DAYS = 7
 MAX_TERMS = 8
+# Without stored terms, top terms are extracted from at most this many texts on each side.
+MAX_TERM_TEXTS = 2000
 # Emerging themes in an alert: only with at least this many negatives no topic explains, the newest few hundred.
 THEME_MIN_SIZE = 3
 MAX_THEMES = 3
@@ -59,32 +65,51 @@ def history_days(settings: DetectorSettings) -> int:
 
 
 def load_series(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, settings: DetectorSettings
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    settings: DetectorSettings,
+    *,
+    first: datetime | None = None,
 ) -> BrandSeries | None:
-    """A brand's hourly counts (overall, per channel, per topic) and high-reach posts in [start, end), or None."""
-    first = alert_queries.first_mention_time(con, brand)
+    """A brand's hourly counts (overall, per channel, per topic) and high-reach posts in [start, end), or None.
+
+    `first` is the brand's oldest mention time when the caller already knows it.
+    """
+    first = first if first is not None else alert_queries.first_mention_time(con, brand)
     if first is None or first >= end:
         return None
     # Hours before the brand's first mention are not "zero mentions": they are before we listened.
     start = max(start, first.replace(minute=0, second=0, microsecond=0))
-    hours = [HourCount(h, t, n) for h, t, n in queries.hourly_counts(con, brand, start, end)]
+    window = alert_queries.window_series(con, brand, start, end, min_followers=settings.reach.min_followers)
+    # The brand's hours are its channels' hours summed (a mention has one channel): no second scan of the window.
+    hours = [HourCount(h, t, n) for h, t, n in sum_hours(window.channels.values(), start, end)]
     if not hours:
         return None
-    channels = {
-        name: [HourCount(h, t, n) for h, t, n in rows]
-        for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="channel").items()
-    }
-    topics = {
-        name: [HourCount(h, t, n) for h, t, n in rows]
-        for name, rows in alert_queries.hourly_counts_by(con, brand, start, end, by="topic").items()
-    }
-    posts = [
-        ReachPost(at, followers, channel, mid)
-        for at, followers, channel, mid in alert_queries.negative_reach_posts(
-            con, brand, start, end, min_followers=settings.reach.min_followers
-        )
-    ]
+    channels = {name: [HourCount(h, t, n) for h, t, n in rows] for name, rows in window.channels.items()}
+    topics = {name: [HourCount(h, t, n) for h, t, n in rows] for name, rows in window.topics.items()}
+    posts = [ReachPost(at, followers, channel, mid) for at, followers, channel, mid in window.reach_posts]
     return BrandSeries(brand, hours, channels, topics, posts)
+
+
+def sum_hours(
+    series: Iterable[list[tuple[datetime, int, int]]], start: datetime, end: datetime
+) -> list[tuple[datetime, int, int]]:
+    """(hour, total, negative) for every hour from start's hour until end: the series added up, zero hours included."""
+    totals: dict[datetime, list[int]] = {}
+    for rows in series:
+        for hour, total, negative in rows:
+            counts = totals.setdefault(hour, [0, 0])
+            counts[0] += total
+            counts[1] += negative
+    hour = as_utc(start).replace(minute=0, second=0, microsecond=0)
+    out = []
+    while hour < end:
+        total, negative = totals.get(hour, (0, 0))
+        out.append((hour, total, negative))
+        hour += _HOUR
+    return out
 
 
 def detection_window(newest: datetime, now: datetime, lookback_days: int) -> tuple[datetime, datetime]:
@@ -109,13 +134,16 @@ def detect_and_enqueue(
     """
     settings = config.alerts.detector()
     outcome = AlertOutcome()
+    with warehouse.write() as con:
+        spans = queries.brand_spans(con)
     for brand in config.brands:
+        if brand.name not in spans:
+            continue
+        first, newest = spans[brand.name]
+        evaluate_from, end = detection_window(newest, now, lookback_days)
+        since = evaluate_from - timedelta(days=history_days(settings))
         with warehouse.write() as con:
-            newest = queries.newest_mention_time(con, brand.name)
-            if newest is None:
-                continue
-            evaluate_from, end = detection_window(newest, now, lookback_days)
-            series = load_series(con, brand.name, evaluate_from - timedelta(days=history_days(settings)), end, settings)
+            series = load_series(con, brand.name, since, end, settings, first=first)
         if series is None:
             continue
         detection = detect(series, settings)
@@ -124,10 +152,20 @@ def detect_and_enqueue(
         with warehouse.write() as con, transaction(con):
             states = alert_episodes.for_brand(con, brand.name, since=evaluate_from - timedelta(days=1))
             actions = plan(episodes, states, judged_until=end, settings=settings)
+            # Every message of the brand is built from the same few queries, however many episodes it has.
+            messages = [a for a in actions if a.kind != "refresh"]
+            contexts = build_contexts(
+                con,
+                brand,
+                [_episode_of(a) for a in messages],
+                theme_embedder=theme_embedder,
+                with_themes=[a.kind != "resolved" for a in messages],
+            )
+            by_action = {id(a): c for a, c in zip(messages, contexts, strict=True)}
             for action in actions:
                 _apply(
                     con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome,
-                    theme_embedder=theme_embedder,
+                    context=by_action.get(id(action)),
                 )
     return outcome
 
@@ -142,17 +180,18 @@ def _apply(
     run_id: str,
     now: datetime,
     outcome: AlertOutcome,
-    theme_embedder: Callable[[], Any | None] | None = None,
+    context: AlertContext | None = None,
 ) -> None:
-    """Queue the action's message (if any) and store the episode's new state in the same transaction."""
+    """Queue the action's message (with its context, built beforehand) and store the episode's new state."""
     state = action.state
-    episode = action.episode if action.episode is not None else _episode_from_state(state)  # type: ignore[arg-type]
+    episode = _episode_of(action)
     if action.kind == "refresh":
         assert isinstance(state, StoredEpisode)
         alert_episodes.save(con, _stored(episode, state, now=now, run_id=run_id))
         return
     previous = state.notified_observed if state is not None else None
-    context = build_context(con, brand, episode, theme_embedder=theme_embedder if action.kind != "resolved" else None)
+    if context is None:
+        context = build_context(con, brand, episode, theme_embedder=None)
     rendered = render_alert(episode, context, kind=action.kind, previous_observed=previous)
     queued = outbox.enqueue(
         con,
@@ -262,6 +301,11 @@ def _episode_from_state(state: StoredEpisode) -> Episode:
     )
 
 
+def _episode_of(action: Action) -> Episode:
+    """The episode an action is about; a resolved note for an episode detection no longer sees is rebuilt."""
+    return action.episode if action.episode is not None else _episode_from_state(action.state)  # type: ignore[arg-type]
+
+
 def build_context(
     con: duckdb.DuckDBPyConnection,
     brand: Brand,
@@ -270,19 +314,45 @@ def build_context(
     theme_embedder: Callable[[], Any | None] | None = None,
 ) -> AlertContext:
     """What drove an episode, for its message: channels, example posts, top terms, themes, a command to dig in."""
-    channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
-        con, brand.name, episode.start, episode.end
-    )
-    posts = alert_queries.example_posts(con, brand.name, episode.start, episode.end)
-    examples = [ExamplePost(**post) for post in posts]
-    return AlertContext(
-        channels=channels,
-        examples=examples,
-        top_terms=top_terms(con, brand, episode.start, episode.end),
-        themes=emerging_themes_of(con, brand, episode.start, episode.end, theme_embedder),
-        dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
-        responses=response_care_of(con, brand, episode.start, episode.end),
-    )
+    return build_contexts(con, brand, [episode], theme_embedder=theme_embedder)[0]
+
+
+def build_contexts(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    episodes: Sequence[Episode],
+    *,
+    theme_embedder: Callable[[], Any | None] | None = None,
+    with_themes: Sequence[bool] | None = None,
+) -> list[AlertContext]:
+    """`build_context` for several episodes of one brand: example posts and top terms come from one query each.
+
+    The work is SQL aggregates over the stored scores and terms plus a bounded sample for themes, so it does not
+    grow with the episode's size; `with_themes` says which episodes get themes (a resolved note does not).
+    """
+    if not episodes:
+        return []
+    windows = [(e.start, e.end) for e in episodes]
+    posts = alert_queries.example_posts_in(con, brand.name, windows)
+    terms = top_terms_in(con, brand, windows)
+    wanted = [with_themes is None or with_themes[i] for i in range(len(episodes))]
+    themes = emerging_themes_in(con, brand, windows, theme_embedder, wanted)
+    contexts = []
+    for index, episode in enumerate(episodes):
+        channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
+            con, brand.name, episode.start, episode.end
+        )
+        contexts.append(
+            AlertContext(
+                channels=channels,
+                examples=[ExamplePost(**post) for post in posts[index]],
+                top_terms=terms[index],
+                themes=themes[index],
+                dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
+                responses=response_care_of(con, brand, episode.start, episode.end),
+            )
+        )
+    return contexts
 
 
 def response_care_of(
@@ -301,35 +371,105 @@ def emerging_themes_of(
     end: datetime,
     theme_embedder: Callable[[], Any | None] | None,
 ) -> list[tuple[str, int]]:
-    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered.
+    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered."""
+    return emerging_themes_in(con, brand, [(start, end)], theme_embedder, [True])[0]
+
+
+def emerging_themes_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    windows: Sequence[tuple[datetime, datetime]],
+    theme_embedder: Callable[[], Any | None] | None,
+    wanted: Sequence[bool],
+) -> list[list[tuple[str, int]]]:
+    """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query.
 
     Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
-    the window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
+    a window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
     """
+    out: list[list[tuple[str, int]]] = [[] for _ in windows]
     if theme_embedder is None:
-        return []
+        return out
     from flows.steps.topics import themes_of_rows
-    from warehouse.topics import term_lists, unexplained_negatives
+    from warehouse.topics import unexplained_negatives_in
 
-    rows = unexplained_negatives(con, brand.name, start, end)[-MAX_THEME_ROWS:]
-    if len(rows) < THEME_MIN_SIZE:
-        return []
-    embedder = theme_embedder()
-    if embedder is None:
-        return []
-    baseline = term_lists(con, brand.name, start - timedelta(days=THEME_BASELINE_DAYS), end)
-    try:
-        found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
-    except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
-        log.warning("emerging themes skipped for %s: %s", brand.name, exc)
-        return []
-    return [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
+    asked = [index for index in range(len(windows)) if wanted[index]]
+    found_rows = unexplained_negatives_in(con, brand.name, [windows[i] for i in asked], limit=MAX_THEME_ROWS)
+    candidates = {index: rows for index, rows in zip(asked, found_rows, strict=True) if len(rows) >= THEME_MIN_SIZE}
+    if not candidates:
+        return out
+    encoder = theme_embedder()
+    if encoder is None:
+        return out
+    # Episodes of a brand overlap: each distinct text is embedded once for all of them.
+    embedder = TextMemo(encoder)
+    spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
+    baselines = term_counts_in(con, brand.name, spans)
+    for (index, rows), baseline in zip(candidates.items(), baselines, strict=True):
+        try:
+            found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
+        except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
+            log.warning("emerging themes skipped for %s: %s", brand.name, exc)
+            continue
+        out[index] = [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
+    return out
+
+
+class TextMemo:
+    """An embedder wrapper that embeds each distinct text once, however many windows ask for it."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The embeddings of `texts`, in order; only texts not seen before go to the embedder."""
+        new = [text for text in dict.fromkeys(texts) if text not in self.vectors]
+        if new:
+            self.vectors.update(zip(new, self.embedder.embed(new), strict=True))
+        return np.array([self.vectors[text] for text in texts])
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
     """Terms of the window's negative posts that are more common than in the brand's negative posts before it."""
-    selection = alert_queries.negative_texts(con, brand.name, start, end)
-    baseline = alert_queries.negative_texts(con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start)
+    return top_terms_in(con, brand, [(start, end)])[0]
+
+
+def top_terms_in(
+    con: duckdb.DuckDBPyConnection, brand: Brand, windows: Sequence[tuple[datetime, datetime]]
+) -> list[list[str]]:
+    """`top_terms` of several windows: each window's negatives against the brand's negatives of the week before.
+
+    Counted in SQL over the terms the topic step stored (one query for all windows), so an episode of any size
+    costs the same; a window whose mentions have no stored terms (topics off) falls back to extracting terms from
+    a bounded sample of texts.
+    """
+    from models.text.terms import brand_stop_terms, rank_terms_by_lift
+
+    if not windows:
+        return []
+    before = [(start - timedelta(days=TERMS_BASELINE_DAYS), start) for start, _ in windows]
+    # Selections and baselines from one scan of the stored terms.
+    n = len(windows)
+    tallies = term_counts_in(con, brand.name, [*windows, *before], label="negative", min_count=[2] * n + [1] * n)
+    selections, baselines = tallies[:n], tallies[n:]
+    drop = brand_stop_terms(brand.terms)
+    out = []
+    for (start, end), selection, baseline in zip(windows, selections, baselines, strict=True):
+        if selection.docs == 0:
+            out.append(top_terms_of_texts(con, brand, start, end))
+            continue
+        kept = TermTally({t: n for t, n in selection.counts.items() if normalise_term(t) not in drop}, selection.docs)
+        out.append([t.term for t in rank_terms_by_lift(kept, baseline, min_count=2, limit=MAX_TERMS)])
+    return out
+
+
+def top_terms_of_texts(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:
+    """Top terms extracted from the newest `MAX_TERM_TEXTS` negative texts of the window and of the week before."""
+    selection = alert_queries.negative_texts(con, brand.name, start, end, limit=MAX_TERM_TEXTS)
+    baseline = alert_queries.negative_texts(
+        con, brand.name, start - timedelta(days=TERMS_BASELINE_DAYS), start, limit=MAX_TERM_TEXTS
+    )
     if not selection:
         return []
     try:

@@ -20,6 +20,7 @@ from flows.cli.common import (
     resources,
     safe_text,
 )
+from flows.runtime.artifacts import step_line
 from flows.runtime.config import Config, load_config
 from models.errors import BrandpulseError
 from warehouse.safe_output import terminal_safe
@@ -121,6 +122,9 @@ def print_summary(cfg: Config, summary: dict[str, Any]) -> None:
     )
     for line, style in alert_delivery_lines(summary):
         out.print(safe_text(line, style=style), soft_wrap=True)
+    if summary.get("steps"):
+        loaded = "" if summary.get("models_loaded", True) else " (nothing new to score: no model loaded)"
+        out.print(f"steps: {step_line(summary['steps'])}{loaded}", markup=False, soft_wrap=True)
     out.print(f"warehouse: {summary['warehouse']}", markup=False)
     if summary.get("read_snapshot"):
         published = summary.get("read_snapshot_published_at") or "not yet"

@@ -22,6 +22,7 @@ from flows.report import charts
 from flows.runtime.config import Config
 from models.errors import ConfigError, FatalError
 from models.text.links import web_url
+from models.text.terms import TermTally
 from warehouse import Warehouse
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
@@ -143,7 +144,7 @@ def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) 
 def add_themes(
     data: dict[str, Any],
     rows: list[tuple[str, str, str, str | None, list[str]]],
-    baseline: list[list[str]],
+    baseline: TermTally | list[list[str]],
     embedder: Callable[[], Any | None],
 ) -> None:
     """Cluster the period's unexplained negatives into emerging themes: label, size, example mentions."""

@@ -31,6 +31,15 @@ def channel_warnings(summary: Mapping[str, Any]) -> list[str]:
     return [f"{row['channel']}: {row['status']}" for row in channel_rows(summary) if row["health"] == "warning"]
 
 
+def step_line(steps: Mapping[str, Mapping[str, Any]]) -> str:
+    """`sources 0.4 s · score 12.0 s (250 mentions/s) · …`: each step's wall time and rate, in run order."""
+    parts = []
+    for name, step in steps.items():
+        rate = f" ({step['per_s']:,.0f} mentions/s)" if step.get("per_s") else ""
+        parts.append(f"{name} {step.get('seconds', 0):.1f} s{rate}")
+    return " · ".join(parts)
+
+
 def summary_markdown(summary: Mapping[str, Any]) -> str:
     """The run summary as markdown: mentions by channel and brand, sentiment split, alerts, channel warnings."""
     totals = summary.get("totals", {})
@@ -44,6 +53,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         f"{totals.get('alerts_total', 0)} in the warehouse",
         f"- warehouse: `{_cell(summary.get('warehouse'))}`",
     ]
+    if summary.get("steps"):
+        lines.append(f"- steps: {_cell(step_line(summary['steps']))}")
     warnings = channel_warnings(summary)
     if warnings:
         lines += ["", "## ⚠ Channel warnings", ""] + [f"- {_cell(w)}" for w in warnings]

@@ -14,7 +14,7 @@ from flows.runtime.failpoints import failpoint
 from models.errors import BrandpulseError
 from models.scores import Sentiment
 from models.text.taxonomy import OFF, load_taxonomy
-from models.text.terms import TermLift, extract_terms, rank_terms_by_lift
+from models.text.terms import TermLift, TermTally, extract_terms, rank_terms_by_lift
 from models.text.themes import Theme, emerging_themes
 from models.text.topics import TopicScorer
 from warehouse import Warehouse
@@ -24,7 +24,7 @@ from warehouse.topics import (
     TopicRow,
     load_topic_results,
     pending_topic_mentions,
-    term_lists,
+    term_counts,
     topic_breakdown,
     unexplained_negatives,
 )
@@ -33,6 +33,8 @@ log = logging.getLogger("brandpulse")
 
 TOPIC_CHUNK = 256
 THEME_BASELINE_DAYS = 28
+# Emerging themes cluster the newest this many unexplained negatives: clustering compares every pair of them.
+MAX_THEME_ROWS = 2000
 
 
 def build_topic_scorer(config: Config, sentiment_model: Any = None) -> TopicScorer | None:
@@ -138,8 +140,9 @@ def negative_drivers(
     """Topics of the window's negative mentions and their terms by lift against the brand's preceding weeks."""
     with warehouse.read() as con:
         topics = topic_breakdown(con, brand, start, end)
-        selection = term_lists(con, brand, start, end, label="negative")
-        baseline = term_lists(con, brand, start - timedelta(days=baseline_days), end)
+        # Counted in SQL: only the terms of at least two negative mentions come back, whatever the history's size.
+        selection = term_counts(con, brand, start, end, label="negative", min_count=2)
+        baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
     return Drivers(topics=topics[:limit], terms=rank_terms_by_lift(selection, baseline, limit=limit))
 
 
@@ -156,15 +159,15 @@ def find_emerging_themes(
 ) -> list[tuple[Theme, list[str]]]:
     """Emerging themes among a window's unexplained negative mentions, each with up to three example texts."""
     with warehouse.read() as con:
-        rows = unexplained_negatives(con, brand, start, end)
-        baseline = term_lists(con, brand, start - timedelta(days=baseline_days), end)
+        rows = unexplained_negatives(con, brand, start, end, limit=MAX_THEME_ROWS)
+        baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
     return themes_of_rows(embedder, rows, baseline, threshold=threshold, min_size=min_size)
 
 
 def themes_of_rows(
     embedder: Any,
     rows: Sequence[tuple[str, str, str, str | None, list[str]]],
-    baseline: Sequence[Sequence[str]],
+    baseline: Sequence[Sequence[str]] | TermTally,
     *,
     threshold: float | None = None,
     min_size: int = 3,

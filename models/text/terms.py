@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,9 +126,22 @@ def lift(count: int, docs: int, baseline_count: int, baseline_docs: int, *, prio
     return (count / docs) / base
 
 
+@dataclass(frozen=True)
+class TermTally:
+    """In how many mentions each term occurs (a mention counts a term once), and how many mentions were counted."""
+
+    counts: Mapping[str, int]
+    docs: int
+
+    @classmethod
+    def of(cls, mentions: Sequence[Iterable[str]]) -> TermTally:
+        """The tally of per-mention term lists."""
+        return cls(Counter(term for terms in mentions for term in set(terms)), len(mentions))
+
+
 def rank_terms_by_lift(
-    selection: Sequence[Iterable[str]],
-    baseline: Sequence[Iterable[str]],
+    selection: Sequence[Iterable[str]] | TermTally,
+    baseline: Sequence[Iterable[str]] | TermTally,
     *,
     min_count: int = 2,
     limit: int = 20,
@@ -136,24 +149,24 @@ def rank_terms_by_lift(
 ) -> list[TermLift]:
     """Terms of the selected mentions ranked by lift against the baseline mentions (each mention counts a term once).
 
+    Either side is per-mention term lists or a `TermTally` already counted (in SQL, say): the ranking is the same.
     Terms seen in fewer than `min_count` selected mentions are left out: lift alone would crown one-off words.
     Ties break on count, then alphabetically.
     """
-    counts = Counter(term for terms in selection for term in set(terms))
-    base = Counter(term for terms in baseline for term in set(terms))
-    n_sel, n_base = len(selection), len(baseline)
+    chosen = selection if isinstance(selection, TermTally) else TermTally.of(selection)
+    usual = baseline if isinstance(baseline, TermTally) else TermTally.of(baseline)
+    n_sel, n_base = chosen.docs, usual.docs
     ranked = [
         TermLift(
             term,
             n,
             n / n_sel,
-            base[term],
-            base[term] / n_base if n_base else 0.0,
-            lift(n, n_sel, base[term], n_base, prior=prior),
+            usual.counts.get(term, 0),
+            usual.counts.get(term, 0) / n_base if n_base else 0.0,
+            lift(n, n_sel, usual.counts.get(term, 0), n_base, prior=prior),
         )
-        for term, n in counts.items()
+        for term, n in chosen.counts.items()
         if n >= min_count
     ]
     ranked.sort(key=lambda t: (-round(t.lift, 9), -t.mentions, t.term))
     return ranked[:limit]
-

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.text.terms import rank_terms_by_lift
+from models.text.terms import TermTally, rank_terms_by_lift
 
 # Neighbours: cosine similarity of e5 embeddings (their cosines sit high: 0.9 means "about the same thing").
 SIMILARITY = 0.90
@@ -57,13 +57,16 @@ def communities(embeddings: np.ndarray, *, threshold: float = SIMILARITY, min_si
 def emerging_themes(
     embeddings: np.ndarray,
     terms: Sequence[Sequence[str]],
-    baseline_terms: Sequence[Sequence[str]],
+    baseline_terms: Sequence[Sequence[str]] | TermTally,
     *,
     keys: Sequence[tuple[str, str]] | None = None,
     threshold: float = SIMILARITY,
     min_size: int = MIN_SIZE,
 ) -> list[Theme]:
-    """Cluster the given (already filtered) mentions and label each cluster with its terms ranked by lift."""
+    """Cluster the given (already filtered) mentions and label each cluster with its terms ranked by lift.
+
+    `baseline_terms` is per-mention term lists or their `TermTally` (counted in SQL: the history stays in DuckDB).
+    """
     themes: list[Theme] = []
     for members in communities(embeddings, threshold=threshold, min_size=min_size):
         ranked = rank_terms_by_lift([terms[i] for i in members], baseline_terms, min_count=2, limit=LABEL_TERMS * 2)

@@ -8,14 +8,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from helpers.prefect_flows import count, rows
+from helpers.prefect_flows import count, load_sample, rows
 from helpers.sample import write_sample
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-from flows.pipeline import alert_task, import_file_task, pipeline
+from flows.pipeline import alert_task, import_file_task, model_settings_fingerprint, nothing_to_score, pipeline
 from flows.runtime.artifacts import CHANNELS_KEY, SUMMARY_KEY, WARNINGS_KEY
 from flows.runtime.retries import is_retryable_state
+from flows.steps.score import cached_model
+from warehouse import load_scores, unscored_mentions
+from warehouse.queries.pipeline import record_scored_with
 
 
 @pytest.fixture
@@ -46,7 +49,7 @@ def test_a_failing_channel_leaves_the_run_completed_with_a_warning_artifact(
     summary = state.result()
     assert summary["channels"]["x"].startswith("failed:") and "BRANDPULSE_X_BEARER_TOKEN" in summary["channels"]["x"]
     assert summary["scored"] == count(sample_config.parent / "wh.duckdb", "mentions") > 0
-    rates = summary["step_rates"]  # mentions/s per model step, for the runs table
+    rates = summary["steps"]  # mentions/s per step, for the runs table
     assert rates["score"]["mentions"] == summary["scored"] and rates["score"]["per_s"] > 0
     assert rates["topics"]["mentions"] == summary["topics_scored"] > 0
     artifacts = artifacts_of(state.state_details.flow_run_id)
@@ -115,3 +118,47 @@ def test_a_run_applies_owned_accounts_to_stored_history_and_a_rerun_changes_noth
     third = pipeline(config_path=str(sample_config))
     assert third["owned_accounts_changed"] is False and count(db, "mentions") == stored  # nothing lost or added
     assert rows(db, "SELECT brand, entry, channel, handle FROM owned_accounts") == [("Acme", "x:@user0", "x", "user0")]
+
+
+def test_a_run_with_nothing_new_loads_no_model_and_times_its_steps(prefect_harness: None, sample_config: Path) -> None:
+    first = pipeline(config_path=str(sample_config))
+    assert first["scored"] > 0 and first["models_loaded"] is True
+    assert first["steps"]["score"]["mentions"] == first["scored"] and first["steps"]["score"]["per_s"] > 0
+    assert {"sources", "score", "topics", "detect_alert", "summary"} <= set(first["steps"])
+    before = cached_model.cache_info()
+
+    idle = pipeline(config_path=str(sample_config))
+
+    # No lookup at all of the model cache: the score sub-flow and the topic step never ran.
+    assert cached_model.cache_info() == before
+    assert idle["models_loaded"] is False and idle["scored"] == 0 and idle["topics_scored"] == 0
+    assert (idle["model"], idle["topic_model"]) == (first["model"], first["topic_model"])
+    assert "score" not in idle["steps"] and idle["steps"]["detect_alert"]["seconds"] >= 0
+
+
+def test_new_mentions_or_new_model_settings_make_the_next_run_load_the_model(sample_config: Path) -> None:
+    config, warehouse = load_sample(sample_config)
+    assert nothing_to_score(warehouse, config) is None  # never scored: no record yet
+    model = cached_model(str(config.model.sentiment), config.model.batch_size)
+    with warehouse.write() as con:
+        pending = [(c, i) for c, i, _ in unscored_mentions(con, model.version)]
+        load_scores(con, [(key, s) for key, s in zip(pending, model.predict(["x"] * len(pending)), strict=True)])
+        record_scored_with(
+            con, {"settings": model_settings_fingerprint(config), "sentiment": model.version, "topics": ""}
+        )
+    assert nothing_to_score(warehouse, config) == {
+        "settings": model_settings_fingerprint(config), "sentiment": model.version, "topics": ""
+    }
+
+    with warehouse.write() as con:
+        con.execute(
+            "INSERT INTO mentions (channel, id, text, created_at, kind, ingested_at) "
+            "VALUES ('x', 'late-1', 'acme is late', now(), 'post', now())"
+        )
+    assert nothing_to_score(warehouse, config) is None  # a new mention needs the model
+
+    with warehouse.write() as con:
+        con.execute("DELETE FROM mentions WHERE id = 'late-1'")
+    changed = config.model_copy(update={"model": config.model.model_copy(update={"precision": "fp32"})})
+    assert nothing_to_score(warehouse, config) is not None
+    assert nothing_to_score(warehouse, changed) is None  # other settings may mean other versions

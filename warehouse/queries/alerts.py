@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from models.mention import as_utc
+from warehouse.arrow import registered
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
 
 
 def hourly_counts_by(
@@ -20,30 +24,65 @@ def hourly_counts_by(
     when the topic model gave one, else by the mention's; the newest topic model version per mention is used.
     Empty when no topics are stored (the topic signal is then silent).
     """
-    params = [brand, as_utc(start), as_utc(end)]
     if by == "channel":
-        sql = """SELECT channel AS name, hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative')
-            FROM mentions_scored
-            WHERE brand = ? AND created_at >= ? AND created_at < ?
+        sql = f"""WITH {SCORED_WINDOW}
+            SELECT channel AS name, hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative')
+            FROM scored
             GROUP BY ALL"""
     elif by == "topic":
-        sql = """WITH latest AS (
-                SELECT channel, id, arg_max(model_version, scored_at) AS model_version
-                FROM mention_topics GROUP BY channel, id
-            )
+        sql = f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS}
             SELECT t.topic AS name, ms.hour, count(*) AS total,
                 count(*) FILTER (WHERE coalesce(t.sentiment_label, ms.label) = 'negative')
-            FROM mention_topics t
-            JOIN latest l ON l.channel = t.channel AND l.id = t.id AND l.model_version = t.model_version
-            JOIN mentions_scored ms ON ms.channel = t.channel AND ms.id = t.id
-            WHERE ms.brand = ? AND ms.created_at >= ? AND ms.created_at < ?
+            FROM window_topics t
+            JOIN scored ms ON ms.channel = t.channel AND ms.id = t.id
             GROUP BY ALL"""
     else:
         raise ValueError(f"by must be 'channel' or 'topic', not {by!r}")
     out: dict[str, list[tuple[datetime, int, int]]] = {}
-    for name, hour, total, negative in con.execute(sql + " ORDER BY name, hour", params).fetchall():
+    rows = con.execute(sql + " ORDER BY name, hour", window_params(brand, start, end)).fetchall()
+    for name, hour, total, negative in rows:
         out.setdefault(str(name), []).append((as_utc(hour), int(total), int(negative)))
     return out
+
+
+@dataclass(frozen=True)
+class WindowSeries:
+    """What detection reads about a brand's window: hourly counts per channel and per topic, high-reach negatives."""
+
+    channels: dict[str, list[tuple[datetime, int, int]]]
+    topics: dict[str, list[tuple[datetime, int, int]]]
+    reach_posts: list[tuple[datetime, int, str, str]]
+
+
+def window_series(
+    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, min_followers: int
+) -> WindowSeries:
+    """`hourly_counts_by` channel and topic and `negative_reach_posts` in one statement: the window is read once."""
+    rows = con.execute(
+        f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS}
+        SELECT 'channel' AS kind, channel AS name, hour, count(*) AS total,
+            count(*) FILTER (WHERE label = 'negative') AS negative, NULL::BIGINT AS followers, NULL AS id
+        FROM scored GROUP BY channel, hour
+        UNION ALL
+        SELECT 'topic', t.topic, ms.hour, count(*),
+            count(*) FILTER (WHERE coalesce(t.sentiment_label, ms.label) = 'negative'), NULL, NULL
+        FROM window_topics t JOIN scored ms ON ms.channel = t.channel AND ms.id = t.id
+        GROUP BY t.topic, ms.hour
+        UNION ALL
+        SELECT 'reach', channel, created_at, NULL, NULL, author_followers, id
+        FROM scored WHERE label = 'negative' AND author_followers >= $min_followers
+        ORDER BY kind, name, hour, id""",
+        window_params(brand, start, end, min_followers=int(min_followers)),
+    ).fetchall()
+    series = WindowSeries({}, {}, [])
+    for kind, name, hour, total, negative, followers, mid in rows:
+        if kind == "reach":
+            series.reach_posts.append((as_utc(hour), int(followers), str(name), str(mid)))
+        else:
+            counts = series.channels if kind == "channel" else series.topics
+            counts.setdefault(str(name), []).append((as_utc(hour), int(total), int(negative)))
+    series.reach_posts.sort(key=lambda post: (post[0], post[2], post[3]))
+    return series
 
 
 def negative_reach_posts(
@@ -51,10 +90,11 @@ def negative_reach_posts(
 ) -> list[tuple[datetime, int, str, str]]:
     """(created_at, followers, channel, id) of negative posts in [start, end) from accounts this large or larger."""
     rows = con.execute(
-        """SELECT created_at, author_followers, channel, id FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ? AND author_followers >= ?
+        f"""WITH {SCORED_WINDOW}
+        SELECT created_at, author_followers, channel, id FROM scored
+        WHERE label = 'negative' AND author_followers >= $min_followers
         ORDER BY created_at, channel, id""",
-        [brand, as_utc(start), as_utc(end), int(min_followers)],
+        window_params(brand, start, end, min_followers=int(min_followers)),
     ).fetchall()
     return [(as_utc(at), int(followers), str(channel), str(mid)) for at, followers, channel, mid in rows]
 
@@ -64,10 +104,10 @@ def negative_texts(
 ) -> list[tuple[str, str | None]]:
     """(text, lang) of the brand's negative mentions in [start, end), newest first."""
     rows = con.execute(
-        """SELECT text, lang FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
-        ORDER BY created_at DESC LIMIT ?""",
-        [brand, as_utc(start), as_utc(end), int(limit)],
+        f"""WITH {SCORED_WINDOW}
+        SELECT text, lang FROM scored WHERE label = 'negative'
+        ORDER BY created_at DESC LIMIT $limit""",
+        window_params(brand, start, end, limit=int(limit)),
     ).fetchall()
     return [(str(text), lang) for text, lang in rows]
 
@@ -86,18 +126,40 @@ def example_posts(
     con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, limit: int = 3
 ) -> list[dict[str, Any]]:
     """Representative negative posts in [start, end): the widest reach first, one per author, then the most negative."""
-    cursor = con.execute(
-        """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
-        QUALIFY row_number() OVER (
-            PARTITION BY coalesce(author_id, author_handle, channel || ':' || id) ORDER BY score, created_at
-        ) = 1
-        ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
-        LIMIT ?""",
-        [brand, as_utc(start), as_utc(end), int(limit)],
-    )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return example_posts_in(con, brand, [(start, end)], limit=limit)[0]
+
+
+def example_posts_in(
+    con: duckdb.DuckDBPyConnection, brand: str, windows: Sequence[tuple[datetime, datetime]], *, limit: int = 3
+) -> list[list[dict[str, Any]]]:
+    """`example_posts` of several windows of one brand from one scan (a list of posts per window)."""
+    if not windows:
+        return []
+    with registered(con, windows_table(windows)) as frames:
+        cursor = con.execute(
+            f"""WITH {SCORED_WINDOW},
+            placed AS (
+                SELECT w.k, s.* FROM scored s JOIN {frames} w ON s.created_at >= w.start_at AND s.created_at < w.end_at
+                WHERE s.label = 'negative'
+                QUALIFY row_number() OVER (
+                    PARTITION BY w.k, coalesce(s.author_id, s.author_handle, s.channel || ':' || s.id)
+                    ORDER BY s.score, s.created_at
+                ) = 1
+            )
+            SELECT k, text, url, channel, author_handle, author_followers, score FROM placed
+            QUALIFY row_number() OVER (
+                PARTITION BY k
+                ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
+            ) <= $limit
+            ORDER BY k, coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id""",
+            window_params(brand, *envelope(windows), limit=int(limit)),
+        )
+        columns = [d[0] for d in cursor.description][1:]
+        posts: list[list[dict[str, Any]]] = [[] for _ in windows]
+        for k, *row in cursor.fetchall():
+            posts[k].append(dict(zip(columns, row, strict=True)))
+    return posts
+
 
 
 def response_care(con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import duckdb
 from models.errors import FatalError
 from models.mention import as_utc
 from warehouse.connection import first_row
+from warehouse.queries.scored import SCORED_WINDOW, window_params
 
 
 class SqlRefused(FatalError):
@@ -26,20 +28,20 @@ def hourly_counts(
 ) -> list[tuple[datetime, int, int]]:
     """(hour, total, negative) for every UTC hour from start's hour until end, zero-count hours included."""
     # Mentions count when start <= created_at < end; negative means the newest score's label is negative.
-    channel_clause = "AND channel = ?" if channel is not None else ""
+    channel_clause = "WHERE channel = $channel" if channel is not None else ""
     # Truncated here, not with SQL date_trunc, which would follow the session's time zone (not always whole hours).
     first_hour = as_utc(start).replace(minute=0, second=0, microsecond=0)
-    params: list[Any] = [first_hour, as_utc(end), brand, as_utc(start), as_utc(end)]
+    params = window_params(brand, start, end, first_hour=first_hour)
     if channel is not None:
-        params.append(channel)
+        params["channel"] = channel
     rows = con.execute(
-        f"""WITH hours AS (
-            SELECT hour FROM range(?::TIMESTAMPTZ, ?::TIMESTAMPTZ, INTERVAL 1 HOUR) AS r(hour)
+        f"""WITH {SCORED_WINDOW},
+        hours AS (
+            SELECT hour FROM range($first_hour::TIMESTAMPTZ, $end::TIMESTAMPTZ, INTERVAL 1 HOUR) AS r(hour)
         ),
         counts AS (
             SELECT hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative') AS negative
-            FROM mentions_scored
-            WHERE brand = ? AND created_at >= ? AND created_at < ? {channel_clause}
+            FROM scored {channel_clause}
             GROUP BY hour
         )
         SELECT h.hour, coalesce(c.total, 0), coalesce(c.negative, 0)
@@ -63,16 +65,26 @@ def newest_mention_time(con: duckdb.DuckDBPyConnection, brand: str) -> datetime 
     return None if row is None or row[0] is None else as_utc(row[0])
 
 
+def brand_spans(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[datetime, datetime]]:
+    """{brand: (oldest, newest) mention time (UTC)} for every brand with mentions, in one scan."""
+    rows = con.execute(
+        """SELECT b.brand, min(m.created_at), max(m.created_at) FROM mentions m
+        JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+        GROUP BY b.brand"""
+    ).fetchall()
+    return {str(brand): (as_utc(first), as_utc(newest)) for brand, first, newest in rows}
+
+
 def negative_by_channel(
     con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime
 ) -> list[tuple[str, int]]:
     """(channel, negative mentions) in [start, end) for a brand, the largest first; channels with none left out."""
     rows = con.execute(
-        """SELECT channel, count(*) AS negative FROM mentions_scored
-        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
+        f"""WITH {SCORED_WINDOW}
+        SELECT channel, count(*) AS negative FROM scored WHERE label = 'negative'
         GROUP BY channel
         ORDER BY negative DESC, channel""",
-        [brand, as_utc(start), as_utc(end)],
+        window_params(brand, start, end),
     ).fetchall()
     return [(str(channel), int(count)) for channel, count in rows]
 
@@ -153,6 +165,47 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
         "alerts_total": sum(alerts_by_status.values()),
         "rejects": int(rejects_row[0]) if rejects_row else 0,
     }
+
+
+SCORED_WITH_KEY = "scored_with"
+
+
+def scored_with(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """What the last run that loaded the models recorded: its settings fingerprint and the model versions it used."""
+    row = first_row(con.execute("SELECT value FROM warehouse_meta WHERE key = ?", [SCORED_WITH_KEY]))
+    return json.loads(row[0]) if row is not None and row[0] else {}
+
+
+def record_scored_with(con: duckdb.DuckDBPyConnection, record: dict[str, str]) -> None:
+    """Remember the settings fingerprint and the model versions of this run, for the next run's idle check."""
+    con.execute(
+        "INSERT INTO warehouse_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [SCORED_WITH_KEY, json.dumps(record, sort_keys=True)],
+    )
+
+
+def has_unscored(con: duckdb.DuckDBPyConnection, model_version: str) -> bool:
+    """Whether any stored mention with text lacks a score from this model version (stops at the first one)."""
+    # Text dropped by retention is never scored again, as in `unscored_mentions`.
+    return _any_mention_without(con, "scores", model_version, "m.text <> ''")
+
+
+def has_unscanned(con: duckdb.DuckDBPyConnection, topic_version: str) -> bool:
+    """Whether any stored mention has no topic scan by this topic model version (stops at the first one)."""
+    return _any_mention_without(con, "topic_scans", topic_version, "TRUE")
+
+
+def _any_mention_without(con: duckdb.DuckDBPyConnection, table: str, version: str, condition: str) -> bool:
+    """Whether a mention meeting `condition` has no row of `version` in `table` (both from the two callers above)."""
+    row = first_row(
+        con.execute(
+            f"""SELECT 1 FROM mentions m WHERE {condition} AND NOT EXISTS (
+                SELECT 1 FROM {table} t WHERE t.channel = m.channel AND t.id = m.id AND t.model_version = ?
+            ) LIMIT 1""",
+            [version],
+        )
+    )
+    return row is not None
 
 
 def run_readonly_sql(

@@ -8,6 +8,10 @@ from typing import Any
 
 import duckdb
 
+from models.text.terms import TermTally
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, window_params
+from warehouse.views import sentiment_rollup_select
+
 # How rating scales are grouped and named when set next to social sentiment (all on rating_norm, -1 … 1).
 FEEDBACK_SOURCE_SQL = """CASE
     WHEN rating_scale = 'nps' THEN 'NPS answers'
@@ -66,6 +70,26 @@ def _bucket_sql(bucket: str, column: str = "day") -> str:
     return column if bucket == "day" else f"CAST(date_trunc('week', {column}) AS DATE)"
 
 
+def _window(brands: str | list[str], first: Period, last: Period | None = None, **extra: Any) -> dict[str, Any]:
+    """Parameters of `SCORED_WINDOW` for the days from `first` to `last` (default: `first` alone)."""
+    return window_params(brands, first.start_at, (last or first).end_at, **extra)
+
+
+# The report's period (and the one before) read through the window, never the whole history: per day and channel
+# as `sentiment_daily`, per topic and day as `topic_daily`.
+_DAILY = f"{SCORED_WINDOW}, sentiment_daily AS ({sentiment_rollup_select('scored', 'day')})"
+_TOPIC_DAILY = f"""{SCORED_WINDOW}, {WINDOW_TOPICS},
+topic_daily AS (
+    SELECT ms.brand, t.topic, ms.day,
+        count(*) AS mentions,
+        count(*) FILTER (WHERE coalesce(t.sentiment_label, ms.label) = 'negative') AS negative,
+        count(coalesce(t.sentiment_label, ms.label)) AS scored,
+        avg(coalesce(t.sentiment_score, ms.score)) AS net_sentiment
+    FROM window_topics t JOIN scored ms ON ms.channel = t.channel AND ms.id = t.id
+    GROUP BY ms.brand, t.topic, ms.day
+)"""
+
+
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every row of the result just executed, as dicts keyed by column name."""
     columns = [d[0] for d in cursor.description]
@@ -82,36 +106,41 @@ def newest_day(
 ) -> date | None:
     """The UTC day of the newest mention of these brands (of any brand if None), ignoring days after tomorrow."""
     # Rows older than the load-time date check (or written by hand) may say 9999-12-31: they must not become the
-    # report's last day, whose next day Python cannot even represent.
-    until = latest_plausible_day(today)
+    # report's last day, whose next day Python cannot even represent. Scores are not needed: read the mentions.
+    until = datetime.combine(latest_plausible_day(today) + timedelta(days=1), time(), tzinfo=UTC)
     if brands is None:
-        row = con.execute("SELECT max(day) FROM mentions_scored WHERE day <= ?", [until]).fetchall()
+        row = con.execute("SELECT max(created_at) FROM mentions WHERE created_at < ?", [until]).fetchall()
     else:
         row = con.execute(
-            "SELECT max(day) FROM mentions_scored WHERE list_contains(?, brand) AND day <= ?", [brands, until]
+            """SELECT max(m.created_at) FROM mentions m
+            JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+            WHERE list_contains(?, b.brand) AND m.created_at < ?""",
+            [brands, until],
         ).fetchall()
-    return row[0][0] if row else None
+    newest = row[0][0] if row else None
+    return None if newest is None else newest.astimezone(UTC).date()
 
 
 def headline(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict[str, Any]:
     """Mentions, negative share and net sentiment of a brand in the period and in the one before."""
     prev = period.previous()
     row = con.execute(
-        """SELECT
-            sum(mentions) FILTER (WHERE day >= ?) AS mentions,
-            sum(scored) FILTER (WHERE day >= ?) AS scored,
-            sum(negative) FILTER (WHERE day >= ?) AS negative,
-            sum(negative) FILTER (WHERE day >= ?) / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS negative_share,
-            sum(net_sentiment * scored) FILTER (WHERE day >= ?)
-                / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS net_sentiment,
-            sum(mentions) FILTER (WHERE day < ?) AS prev_mentions,
-            sum(negative) FILTER (WHERE day < ?) / nullif(sum(scored) FILTER (WHERE day < ?), 0)
+        f"""WITH {_DAILY}
+        SELECT
+            sum(mentions) FILTER (WHERE day >= $since) AS mentions,
+            sum(scored) FILTER (WHERE day >= $since) AS scored,
+            sum(negative) FILTER (WHERE day >= $since) AS negative,
+            sum(negative) FILTER (WHERE day >= $since) / nullif(sum(scored) FILTER (WHERE day >= $since), 0)
+                AS negative_share,
+            sum(net_sentiment * scored) FILTER (WHERE day >= $since)
+                / nullif(sum(scored) FILTER (WHERE day >= $since), 0) AS net_sentiment,
+            sum(mentions) FILTER (WHERE day < $since) AS prev_mentions,
+            sum(negative) FILTER (WHERE day < $since) / nullif(sum(scored) FILTER (WHERE day < $since), 0)
                 AS prev_negative_share,
-            sum(net_sentiment * scored) FILTER (WHERE day < ?)
-                / nullif(sum(scored) FILTER (WHERE day < ?), 0) AS prev_net_sentiment
-        FROM sentiment_daily
-        WHERE brand = ? AND day BETWEEN ? AND ?""",
-        [period.start] * 7 + [period.start] * 5 + [brand, prev.start, period.end],
+            sum(net_sentiment * scored) FILTER (WHERE day < $since)
+                / nullif(sum(scored) FILTER (WHERE day < $since), 0) AS prev_net_sentiment
+        FROM sentiment_daily""",
+        _window(brand, prev, period, since=period.start),
     )
     result = _dicts(row)[0]
     for key in ("mentions", "scored", "negative", "prev_mentions"):
@@ -126,14 +155,14 @@ def channel_trend(
     b = _bucket_sql(bucket)
     return _dicts(
         con.execute(
-            f"""SELECT {b} AS bucket, channel, sum(mentions) AS mentions, sum(negative) AS negative,
+            f"""WITH {_DAILY}
+            SELECT {b} AS bucket, channel, sum(mentions) AS mentions, sum(negative) AS negative,
                 sum(scored) AS scored, sum(negative) / nullif(sum(scored), 0) AS negative_share,
                 sum(net_sentiment * scored) / nullif(sum(scored), 0) AS net_sentiment
             FROM sentiment_daily
-            WHERE brand = ? AND day BETWEEN ? AND ?
             GROUP BY ALL
             ORDER BY bucket, channel""",
-            [brand, period.start, period.end],
+            _window(brand, period),
         )
     )
 
@@ -143,18 +172,19 @@ def share_of_voice(con: duckdb.DuckDBPyConnection, brands: list[str], period: Pe
     prev = period.previous()
     return _dicts(
         con.execute(
-            """WITH per_brand AS (
+            f"""WITH {_DAILY},
+            per_brand AS (
+                -- `share_of_voice` per day and brand, from the window's per-channel rows.
                 SELECT brand,
-                    coalesce(sum(mentions) FILTER (WHERE day >= ?), 0) AS mentions,
-                    coalesce(sum(negative) FILTER (WHERE day >= ?), 0) AS negative,
-                    coalesce(sum(scored) FILTER (WHERE day >= ?), 0) AS scored,
-                    sum(net_sentiment * scored) FILTER (WHERE day >= ?)
-                        / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS net_sentiment,
-                    coalesce(sum(mentions) FILTER (WHERE day < ?), 0) AS prev_mentions,
-                    sum(net_sentiment * scored) FILTER (WHERE day < ?)
-                        / nullif(sum(scored) FILTER (WHERE day < ?), 0) AS prev_net_sentiment
-                FROM share_of_voice
-                WHERE list_contains(?, brand) AND day BETWEEN ? AND ?
+                    coalesce(sum(mentions) FILTER (WHERE day >= $since), 0) AS mentions,
+                    coalesce(sum(negative) FILTER (WHERE day >= $since), 0) AS negative,
+                    coalesce(sum(scored) FILTER (WHERE day >= $since), 0) AS scored,
+                    sum(net_sentiment * scored) FILTER (WHERE day >= $since)
+                        / nullif(sum(scored) FILTER (WHERE day >= $since), 0) AS net_sentiment,
+                    coalesce(sum(mentions) FILTER (WHERE day < $since), 0) AS prev_mentions,
+                    sum(net_sentiment * scored) FILTER (WHERE day < $since)
+                        / nullif(sum(scored) FILTER (WHERE day < $since), 0) AS prev_net_sentiment
+                FROM sentiment_daily
                 GROUP BY brand
             )
             SELECT brand, mentions,
@@ -167,7 +197,7 @@ def share_of_voice(con: duckdb.DuckDBPyConnection, brands: list[str], period: Pe
                 prev_net_sentiment
             FROM per_brand
             ORDER BY mentions DESC, brand""",
-            [period.start] * 5 + [period.start] * 3 + [brands, prev.start, period.end],
+            _window(brands, prev, period, since=period.start),
         )
     )
 
@@ -179,17 +209,17 @@ def share_trend(
     b = _bucket_sql(bucket)
     return _dicts(
         con.execute(
-            f"""WITH per_brand AS (
+            f"""WITH {_DAILY},
+            per_brand AS (
                 SELECT {b} AS bucket, brand, sum(mentions) AS mentions,
                     sum(net_sentiment * scored) / nullif(sum(scored), 0) AS net_sentiment
-                FROM share_of_voice
-                WHERE list_contains(?, brand) AND day BETWEEN ? AND ?
+                FROM sentiment_daily
                 GROUP BY ALL
             )
             SELECT bucket, brand, mentions, mentions / sum(mentions) OVER (PARTITION BY bucket) AS share, net_sentiment
             FROM per_brand
             ORDER BY bucket, brand""",
-            [brands, period.start, period.end],
+            _window(brands, period),
         )
     )
 
@@ -199,19 +229,19 @@ def topic_changes(con: duckdb.DuckDBPyConnection, brand: str, period: Period) ->
     prev = period.previous()
     return _dicts(
         con.execute(
-            """WITH t AS (
+            f"""WITH {_TOPIC_DAILY},
+            t AS (
                 SELECT topic,
-                    coalesce(sum(mentions) FILTER (WHERE day >= ?), 0) AS mentions,
-                    coalesce(sum(negative) FILTER (WHERE day >= ?), 0) AS negative,
-                    sum(negative) FILTER (WHERE day >= ?) / nullif(sum(scored) FILTER (WHERE day >= ?), 0)
+                    coalesce(sum(mentions) FILTER (WHERE day >= $since), 0) AS mentions,
+                    coalesce(sum(negative) FILTER (WHERE day >= $since), 0) AS negative,
+                    sum(negative) FILTER (WHERE day >= $since) / nullif(sum(scored) FILTER (WHERE day >= $since), 0)
                         AS negative_share,
-                    sum(net_sentiment * scored) FILTER (WHERE day >= ?)
-                        / nullif(sum(scored) FILTER (WHERE day >= ?), 0) AS net_sentiment,
-                    coalesce(sum(mentions) FILTER (WHERE day < ?), 0) AS prev_mentions,
-                    sum(negative) FILTER (WHERE day < ?) / nullif(sum(scored) FILTER (WHERE day < ?), 0)
+                    sum(net_sentiment * scored) FILTER (WHERE day >= $since)
+                        / nullif(sum(scored) FILTER (WHERE day >= $since), 0) AS net_sentiment,
+                    coalesce(sum(mentions) FILTER (WHERE day < $since), 0) AS prev_mentions,
+                    sum(negative) FILTER (WHERE day < $since) / nullif(sum(scored) FILTER (WHERE day < $since), 0)
                         AS prev_negative_share
                 FROM topic_daily
-                WHERE brand = ? AND day BETWEEN ? AND ?
                 GROUP BY topic
             )
             SELECT *, mentions - prev_mentions AS mentions_change,
@@ -219,7 +249,7 @@ def topic_changes(con: duckdb.DuckDBPyConnection, brand: str, period: Period) ->
             FROM t
             WHERE mentions > 0 OR prev_mentions > 0
             ORDER BY mentions DESC, topic""",
-            [period.start] * 6 + [period.start] * 3 + [brand, prev.start, period.end],
+            _window(brand, prev, period, since=period.start),
         )
     )
 
@@ -228,16 +258,26 @@ def top_terms(
     con: duckdb.DuckDBPyConnection, brand: str, period: Period, label: str, limit: int = 15
 ) -> list[dict[str, Any]]:
     """The terms most used in a brand's mentions with this label, over the weeks the period touches."""
-    # top_terms is weekly: a week counts when it overlaps the period.
+    # As `top_terms` counts them (weekly: a week counts when it overlaps the period), from the window's mentions
+    # only: the words that matched the brand and stop words left out.
+    weeks = Period(period.start - timedelta(days=period.start.weekday()),
+                   period.end - timedelta(days=period.end.weekday()) + timedelta(days=6))  # fmt: skip
     return _dicts(
         con.execute(
-            """SELECT term, sum(mentions) AS mentions
-            FROM top_terms
-            WHERE brand = ? AND label = ? AND week BETWEEN CAST(date_trunc('week', ?::DATE) AS DATE) AND ?
-            GROUP BY term
+            f"""WITH {SCORED_WINDOW},
+            docs AS (
+                SELECT channel, id,
+                    list_transform(coalesce(matched_terms, []), lambda t: regexp_replace(lower(t), '^[#@]+', ''))
+                        AS brand_terms
+                FROM scored WHERE label = $label
+            )
+            SELECT t.term, count(*) AS mentions
+            FROM mention_terms t JOIN docs d ON d.channel = t.channel AND d.id = t.id
+            WHERE NOT list_contains(d.brand_terms, lower(t.term)) AND t.term NOT IN (SELECT word FROM stopwords)
+            GROUP BY t.term
             ORDER BY mentions DESC, term
-            LIMIT ?""",
-            [brand, label, period.start, period.end, int(limit)],
+            LIMIT $limit""",
+            _window(brand, weeks, label=label, limit=int(limit)),
         )
     )
 
@@ -245,7 +285,8 @@ def top_terms(
 def feedback_summary(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict[str, Any]:
     """NPS, CSAT and CES of a brand's rated answers in the period, with the definitions of `feedback_scores`."""
     rows = con.execute(
-        """SELECT
+        f"""WITH {SCORED_WINDOW}
+        SELECT
             count(*) FILTER (WHERE rating_scale = 'nps') AS nps_responses,
             100.0 * (count(*) FILTER (WHERE rating_scale = 'nps' AND rating >= 9)
                 - count(*) FILTER (WHERE rating_scale = 'nps' AND rating <= 6))
@@ -258,9 +299,9 @@ def feedback_summary(con: duckdb.DuckDBPyConnection, brand: str, period: Period)
                      WHEN rating_scale = 'ces5' THEN 1 + (rating - 1) * 6.0 / 4.0 END) AS ces,
             count(*) FILTER (WHERE rating_scale IN ('stars', 'stars10')) AS review_responses,
             avg(rating_norm) FILTER (WHERE rating_scale IN ('stars', 'stars10')) AS reviews_norm
-        FROM mentions_scored
-        WHERE brand = ? AND rating IS NOT NULL AND day BETWEEN ? AND ?""",
-        [brand, period.start, period.end],
+        FROM scored
+        WHERE rating IS NOT NULL""",
+        _window(brand, period),
     )
     return _dicts(rows)[0]
 
@@ -272,21 +313,21 @@ def comparable_scores(
     b = _bucket_sql(bucket)
     return _dicts(
         con.execute(
-            f"""WITH rows AS (
+            f"""WITH {SCORED_WINDOW},
+            rows AS (
                 SELECT {b} AS bucket,
                     CASE WHEN rating IS NULL THEN '{SOCIAL_SOURCE}' ELSE {FEEDBACK_SOURCE_SQL} END AS source,
                     CASE WHEN rating IS NULL THEN score ELSE rating_norm END AS value
-                FROM mentions_scored
-                WHERE brand = ? AND day BETWEEN ? AND ?
-                    -- Survey answers without a rating are feedback, not social talk.
-                    AND (rating IS NOT NULL OR channel <> 'survey')
+                FROM scored
+                -- Survey answers without a rating are feedback, not social talk.
+                WHERE rating IS NOT NULL OR channel <> 'survey'
             )
             SELECT bucket, source, avg(value) AS value, count(value) AS responses
             FROM rows
             WHERE value IS NOT NULL
             GROUP BY ALL
             ORDER BY bucket, source""",
-            [brand, period.start, period.end],
+            _window(brand, period),
         )
     )
 
@@ -312,27 +353,28 @@ def example_mentions(
     order = "score ASC" if label == "negative" else "score DESC"
     return _dicts(
         con.execute(
-            f"""SELECT created_at, channel, id, author_handle, author_followers, lang, kind, label, score, text, url
-            FROM mentions_scored
-            WHERE brand = ? AND label = ? AND day BETWEEN ? AND ?
+            f"""WITH {SCORED_WINDOW}
+            SELECT created_at, channel, id, author_handle, author_followers, lang, kind, label, score, text, url
+            FROM scored
+            WHERE label = $label
             ORDER BY coalesce(author_followers, 0) DESC, {order}, created_at DESC, channel, id
-            LIMIT ?""",
-            [brand, label, period.start, period.end, int(limit)],
+            LIMIT $limit""",
+            _window(brand, period, label=label, limit=int(limit)),
         )
     )
 
 
 def theme_candidates(
     con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, baseline_days: int = THEME_BASELINE_DAYS
-) -> tuple[list[tuple[str, str, str, str | None, list[str]]], list[list[str]]]:
-    """The period's negative mentions no topic explains (the newest ones) and the terms of the brand's mentions
+) -> tuple[list[tuple[str, str, str, str | None, list[str]]], TermTally]:
+    """The period's negative mentions no topic explains (the newest ones) and the term counts of the brand's mentions
     from `baseline_days` before it to its end, for clustering into emerging themes after the connection closes."""
-    from warehouse.topics import term_lists, unexplained_negatives
+    from warehouse.topics import term_counts, unexplained_negatives
 
-    rows = unexplained_negatives(con, brand, period.start_at, period.end_at)[-MAX_THEME_CANDIDATES:]
+    rows = unexplained_negatives(con, brand, period.start_at, period.end_at, limit=MAX_THEME_CANDIDATES)
     if not rows:
-        return [], []
-    baseline = term_lists(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
+        return [], TermTally({}, 0)
+    baseline = term_counts(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
     return rows, baseline
 
 

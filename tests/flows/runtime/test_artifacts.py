@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from flows.cli.main import app
-from flows.runtime.artifacts import channel_rows, channel_warnings, summary_markdown
+from flows.runtime.artifacts import channel_rows, channel_warnings, step_line, summary_markdown
 
 SUMMARY = {
     "run_id": "r1",
@@ -32,6 +32,17 @@ SUMMARY = {
                                 "positive_share": 0.5, "net_sentiment": 0.25}],
     },
 }
+
+
+def test_step_timings_with_their_rates_in_the_summary() -> None:
+    steps = {
+        "sources": {"seconds": 0.42, "mentions": 0, "per_s": None},
+        "score": {"seconds": 12.0, "mentions": 3000, "per_s": 250.0},
+        "detect_alert": {"seconds": 1.26, "mentions": None, "per_s": None},
+    }
+    assert step_line(steps) == "sources 0.4 s · score 12.0 s (250 mentions/s) · detect_alert 1.3 s"
+    assert "- steps: sources 0.4 s · score 12.0 s (250 mentions/s)" in summary_markdown({**SUMMARY, "steps": steps})
+    assert "steps:" not in summary_markdown(SUMMARY)
 
 
 def test_channel_health_and_warnings() -> None:

@@ -1,0 +1,125 @@
+"""Window queries give what the whole-history view gives, batched queries what one window at a time gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers.history import ACME, DAY, scored_history
+
+from flows.alerts.enqueue import sum_hours, top_terms_in, top_terms_of_texts
+from models.text.terms import TermTally
+from warehouse import Warehouse
+from warehouse.queries import alerts as alert_queries
+from warehouse.queries import pipeline as queries
+from warehouse.queries.scored import SCORED_WINDOW, window_params
+from warehouse.topics import (
+    term_counts,
+    term_counts_in,
+    term_lists,
+    unexplained_negatives,
+    unexplained_negatives_in,
+)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return scored_history(tmp_path)
+
+
+WINDOWS = [
+    (DAY, DAY + timedelta(hours=20)),
+    (DAY - timedelta(days=3), DAY),
+    (DAY + timedelta(days=2), DAY + timedelta(days=5)),
+]
+
+
+def test_the_window_has_the_views_rows_with_the_newest_score(warehouse: Warehouse) -> None:
+    start, end = DAY - timedelta(days=2), DAY + timedelta(days=3)
+    columns = "channel, id, created_at, hour, label, score, author_followers"
+    with warehouse.read() as con:
+        view = con.execute(
+            f"SELECT {columns} FROM mentions_scored WHERE brand = 'Acme' AND created_at >= ? AND created_at < ? "
+            "ORDER BY ALL",
+            [start, end],
+        ).fetchall()
+        window = con.execute(f"WITH {SCORED_WINDOW} SELECT {columns} FROM scored ORDER BY ALL",
+                             window_params("Acme", start, end)).fetchall()  # fmt: skip
+        versions = con.execute("SELECT count(DISTINCT model_version) FROM mentions_scored").fetchone()
+    assert window == view and len(view) > 30
+    assert versions == (2,)  # the fixture really has re-scored mentions
+
+
+def test_term_counts_match_the_per_mention_lists_and_batches_match_single_windows(warehouse: Warehouse) -> None:
+    with warehouse.read() as con:
+        for start, end in WINDOWS:
+            for label in (None, "negative"):
+                tally = term_counts(con, "Acme", start, end, label=label)
+                assert tally == TermTally.of(term_lists(con, "Acme", start, end, label=label))
+        batched = term_counts_in(con, "Acme", WINDOWS, label="negative", min_count=2)
+        single = [term_counts(con, "Acme", s, e, label="negative", min_count=2) for s, e in WINDOWS]
+    assert batched == single and all(t.docs > 0 for t in batched)
+    assert all(n >= 2 for t in batched for n in t.counts.values())
+
+
+def test_example_posts_batched_equal_the_old_query_on_the_view(warehouse: Warehouse) -> None:
+    old_sql = """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
+        WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
+        QUALIFY row_number() OVER (
+            PARTITION BY coalesce(author_id, author_handle, channel || ':' || id) ORDER BY score, created_at
+        ) = 1
+        ORDER BY coalesce(author_followers, 0) DESC, score ASC, created_at DESC, channel, id
+        LIMIT 3"""
+    with warehouse.read() as con:
+        expected = []
+        for start, end in WINDOWS:
+            cursor = con.execute(old_sql, ["Acme", start, end])
+            names = [d[0] for d in cursor.description]
+            expected.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+        batched = alert_queries.example_posts_in(con, "Acme", WINDOWS)
+    assert batched == expected and all(expected)
+
+
+def test_detection_reads_the_window_once_with_the_same_counts(warehouse: Warehouse) -> None:
+    start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
+    with warehouse.read() as con:
+        series = alert_queries.window_series(con, "Acme", start, end, min_followers=3000)
+        channels = alert_queries.hourly_counts_by(con, "Acme", start, end, by="channel")
+        topics = alert_queries.hourly_counts_by(con, "Acme", start, end, by="topic")
+        reach = alert_queries.negative_reach_posts(con, "Acme", start, end, min_followers=3000)
+        hours = queries.hourly_counts(con, "Acme", start, end)
+    assert (series.channels, series.topics, series.reach_posts) == (channels, topics, reach)
+    assert topics and reach
+    assert sum_hours(series.channels.values(), start, end) == hours
+
+
+def test_theme_candidates_are_a_bounded_sample_of_the_newest(warehouse: Warehouse) -> None:
+    start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
+    with warehouse.read() as con:
+        every = unexplained_negatives(con, "Acme", start, end)
+        sample = unexplained_negatives(con, "Acme", start, end, limit=4)
+        batched = unexplained_negatives_in(con, "Acme", WINDOWS, limit=3)
+        single = [unexplained_negatives(con, "Acme", s, e, limit=3) for s, e in WINDOWS]
+    assert len(every) > 4 and sample == every[-4:]
+    assert batched == single and any(batched)
+
+
+def test_top_terms_from_stored_terms_equal_terms_extracted_from_the_texts(warehouse: Warehouse) -> None:
+    with warehouse.read() as con:
+        stored = top_terms_in(con, ACME, WINDOWS)
+        extracted = [top_terms_of_texts(con, ACME, start, end) for start, end in WINDOWS]
+    assert stored == extracted and any(stored)
+
+
+def test_the_views_newest_score_keeps_its_own_missing_probabilities(warehouse: Warehouse) -> None:
+    with warehouse.write() as con:
+        con.execute(
+            "INSERT INTO scores (channel, id, model, model_version, label, score, scored_at) "
+            "VALUES ('x', 'm1', 'other', 'v3', 'neutral', 0.0, now() + INTERVAL 1 DAY)"
+        )
+    with warehouse.read() as con:
+        row = con.execute(
+            "SELECT model_version, label, p_negative, p_neutral, p_positive FROM mentions_scored WHERE id = 'm1'"
+        ).fetchone()
+    assert row == ("v3", "neutral", None, None, None)

@@ -1,0 +1,85 @@
+"""A brand's scored mentions in a time window, without resolving the newest score of the whole history.
+
+`mentions_scored` picks each mention's newest score with a window function over every stored score, which costs
+seconds at a million mentions however small the window asked for. Queries about a window (an alert's episode, the
+hours detection reads, a report's period) start here instead: the window's mentions first, then the newest score
+of those mentions only — the same rule as the view (newest `scored_at`, then the highest `model_version`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from models.mention import as_utc
+from warehouse.views import OWNED_AUTHOR_MATCH, rating_norm_sql, utc_day_sql, utc_hour_sql
+
+_TS = pa.timestamp("us", tz="UTC")
+
+# Named parameters $brands (a list), $start, $end; the CTE `scored` has the columns of `mentions_scored` that
+# queries about a window use, days and hours in UTC as in the view.
+SCORED_WINDOW = f"""window_mentions AS (
+    SELECT b.brand, m.channel, m.id, m.created_at, m.text, m.url, m.author_id, m.author_handle,
+        m.author_followers, m.lang, m.kind, m.rating, m.rating_scale, {rating_norm_sql()} AS rating_norm,
+        b.terms AS matched_terms
+    FROM mentions m
+    JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+    WHERE list_contains($brands, b.brand) AND m.created_at >= $start AND m.created_at < $end
+        -- Customer talk only, as in `mentions_scored`: posts by the brands' own accounts stay out.
+        AND NOT EXISTS ({OWNED_AUTHOR_MATCH})
+),
+window_scores AS (
+    -- Newest scored_at wins, as in the view; two versions never score one mention in the same microsecond (each
+    -- model version scores in its own run), so the view's model_version tie-break is not needed and this stays fast.
+    SELECT channel, id, arg_max(label, scored_at) AS label, arg_max(score, scored_at) AS score
+    FROM scores
+    SEMI JOIN window_mentions USING (channel, id)
+    GROUP BY channel, id
+),
+scored AS (
+    SELECT w.*, {utc_day_sql('w.created_at')} AS day, {utc_hour_sql('w.created_at')} AS hour, s.label, s.score
+    FROM window_mentions w
+    LEFT JOIN window_scores s ON s.channel = w.channel AND s.id = w.id
+)"""
+
+# The newest topic model version per mention, for the window's mentions only (as `topic_daily` chooses it).
+WINDOW_TOPICS = """window_topic_version AS (
+    SELECT channel, id, arg_max(model_version, scored_at) AS model_version
+    FROM (
+        SELECT channel, id, model_version, scored_at FROM mention_topics SEMI JOIN window_mentions USING (channel, id)
+        UNION ALL
+        SELECT channel, id, model_version, scored_at FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+    )
+    GROUP BY channel, id
+),
+window_topics AS (
+    SELECT t.* FROM mention_topics t JOIN window_topic_version v USING (channel, id, model_version)
+)"""
+
+
+def envelope(windows: Sequence[tuple[datetime, datetime]]) -> tuple[datetime, datetime]:
+    """The smallest [start, end) holding every window, for one `SCORED_WINDOW` scan that serves them all."""
+    if not windows:
+        raise ValueError("at least one window is needed")
+    return min(start for start, _ in windows), max(end for _, end in windows)
+
+
+def windows_table(windows: Sequence[tuple[datetime, datetime]], **columns: Sequence[Any]) -> pa.Table:
+    """The windows as an Arrow table (k, start_at, end_at, any extra per-window columns) to join rows to them."""
+    return pa.table(
+        {
+            "k": pa.array(range(len(windows)), pa.int32()),
+            "start_at": pa.array([as_utc(start) for start, _ in windows], _TS),
+            "end_at": pa.array([as_utc(end) for _, end in windows], _TS),
+            **{name: v if isinstance(v, pa.Array) else pa.array(list(v)) for name, v in columns.items()},
+        }
+    )
+
+
+def window_params(brand: str | Sequence[str], start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
+    """The named parameters of `SCORED_WINDOW` for one brand or several (times in UTC), plus any the query adds."""
+    brands = [brand] if isinstance(brand, str) else list(brand)
+    return {"brands": brands, "start": as_utc(start), "end": as_utc(end), **extra}
