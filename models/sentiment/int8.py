@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.errors import ModelUnavailable
+
 if TYPE_CHECKING:
     import torch
 
@@ -18,9 +20,17 @@ def quantise_linears(module: torch.nn.Module) -> torch.nn.Module:
     Activations are quantised per batch at run time, so nothing is calibrated; the swap runs once, at load.
     """
     import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+    try:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+    except (ImportError, RuntimeError) as exc:  # a torch build without quantised kernels, or one that dropped them
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelUnavailable(
+            f'[model] precision = "int8": this torch {torch.__version__} cannot quantise ({reason}); '
+            'set precision = "auto"'
+        ) from exc
 
 
 def int8_version(version: str, precision: str) -> str:

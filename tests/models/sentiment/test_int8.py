@@ -10,7 +10,7 @@ import torch
 from helpers.tiny_model import build_tiny_bundled
 
 import models.sentiment.e5 as e5
-from models.errors import ConfigError
+from models.errors import ConfigError, ModelUnavailable
 from models.sentiment import loader
 from models.sentiment.int8 import VERSION_SUFFIX
 from models.sentiment.loader import E5Encoder, load_bundled, load_sentiment, resolve_precision
@@ -97,3 +97,16 @@ def test_unknown_precision_and_int8_off_the_cpu_are_config_errors(tiny_model_dir
         resolve_precision("int8", "cuda:0")
     with pytest.raises(ConfigError, match=r"\[model\] precision"):
         load_sentiment(str(tiny_model_dir), precision="fp8")
+
+
+def test_a_torch_that_cannot_quantise_says_which_setting_to_change(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_kernels(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Didn't find engine for operation quantized::linear_prepack NoQEngine")
+
+    monkeypatch.setattr(torch.ao.quantization, "quantize_dynamic", no_kernels)
+    with pytest.raises(ModelUnavailable, match=r'precision = "int8": this torch .* cannot quantise \(Didn.t find '
+                                               r'engine.*set precision = "auto"'):  # fmt: skip
+        load_sentiment(str(tiny_model_dir), precision="int8")
+    assert load_sentiment(str(tiny_model_dir), precision="fp32").version.startswith("sha256:")
