@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.errors import ModelUnavailable
+from models.errors import ConfigError, ModelUnavailable
 from models.scores import LABELS, Sentiment, sentiment_from_probs
+from models.sentiment.int8 import int8_version, is_int8, quantise_linears
 from models.sentiment.labels import LabelMap, label_map
 from models.text.safe_text import is_blank, model_text
 
@@ -29,6 +30,7 @@ TUNED_FILE = "tuned.safetensors"
 E5_PREFIX = "query: "
 SETTING = "[model] sentiment"
 PRECISION_SETTING = "[model] precision"
+PRECISIONS = ("auto", "bf16", "fp32", "int8")
 # Embeddings the bundled encoder remembers (~1.5 KB each): enough for a run's worth of new mentions.
 EMBEDDING_MEMO = 20_000
 
@@ -352,6 +354,11 @@ class BundledEncoder(E5Encoder):
             self.remember(self.memo_keys(batch), embeddings)
         return torch.cat([probs, embeddings], dim=1)
 
+    def quantise(self) -> None:
+        """Swap the linear layers of every pass (lower, e5 upper, tuned top and head) for dynamic int8 ones."""
+        quantise_linears(self.model)
+        quantise_linears(self.top)
+
     def _probs(self, lower: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Sentiment probabilities from the shared lower layers' output."""
         import torch
@@ -360,16 +367,27 @@ class BundledEncoder(E5Encoder):
 
 
 def resolve_precision(precision: str, device: str = "cpu") -> torch.dtype | None:
-    """The autocast dtype for a `[model] precision` value: "fp32" → None, "bf16", or "auto" (bf16 where native)."""
+    """The autocast dtype for a `[model] precision` value: "fp32" and "int8" → None, "bf16", or "auto".
+
+    "auto" is bf16 where the hardware runs it natively and never "int8", which fails the accuracy guard
+    (docs/model.md); "int8" quantises the weights at load instead (`models/sentiment/int8.py`), on the CPU only.
+    """
     import torch
 
     choice = precision.strip().lower()
-    if choice == "fp32":
+    if choice not in PRECISIONS:
+        allowed = ", ".join(f'"{value}"' for value in PRECISIONS)
+        raise ConfigError(f"{PRECISION_SETTING} must be one of {allowed}, got {precision!r}", key="model.precision")
+    if choice == "int8" and device != "cpu":
+        raise ConfigError(
+            f'{PRECISION_SETTING} = "int8" runs on the CPU only, but [runner] device is {device!r}: '
+            'use "auto" there, or device = "cpu"',
+            key="model.precision",
+        )
+    if choice in ("fp32", "int8"):
         return None
     if choice == "bf16":
         return torch.bfloat16
-    if choice != "auto":
-        raise ValueError(f'{PRECISION_SETTING} must be "auto", "bf16" or "fp32", got {precision!r}')
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
     # Without native bf16 (AVX512-BF16 / AMX) autocast is emulated and slower than fp32.
@@ -419,8 +437,11 @@ def load_bundled(
     meta = read_tuned_metadata(path)
     if meta.get("encoder_weights_sha256") != WEIGHTS_SHA256:
         raise ModelUnavailable(f"{path} was trained on other encoder weights; retrain it (models/training/train.py)")
+    autocast = resolve_precision(precision, device)  # a bad value fails before the encoder is read
     encoder = BundledEncoder(ensure_e5(cache_dir), path, device=device, memo_size=EMBEDDING_MEMO)
-    encoder.autocast = resolve_precision(precision, device)
+    encoder.autocast = autocast
+    if is_int8(precision):
+        encoder.quantise()
     combine: Combine | None = None
     files = [path]
     if ngram:
@@ -432,6 +453,7 @@ def load_bundled(
 
         combine = fused
     version = f"{TUNED_FORMAT}+{file_digest(*files)[:12]}" + ("" if ngram else "-transformer-only")
+    version = int8_version(version, precision)
     return bundled_model(
         encoder,
         version=version,
@@ -508,6 +530,7 @@ def load_hf(
     if not is_folder and _looks_like_path(name_or_path):
         raise ModelUnavailable(f"sentiment model folder {folder} does not exist (set by {SETTING})")
     source = str(folder) if is_folder else name_or_path
+    autocast = resolve_precision(precision, device)  # a bad value fails before the weights are read
     try:
         # local_files_only: never reach for the network; the machines running brandpulse have no hub access.
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
@@ -517,9 +540,11 @@ def load_hf(
             raise ModelUnavailable(f"cannot load the sentiment model in {folder} (set by {SETTING}): {exc}") from exc
         raise ModelUnavailable(_offline_message(name_or_path, str(exc).splitlines()[0])) from exc
     model = model.to(device).eval()
+    if is_int8(precision):
+        quantise_linears(model)
     labels = label_map(model.config.id2label, name_or_path)
     commit = getattr(model.config, "_commit_hash", None)
-    version = folder_version(folder) if is_folder else (commit or "unknown")
+    version = int8_version(folder_version(folder) if is_folder else (commit or "unknown"), precision)
     limit = getattr(tokenizer, "model_max_length", max_length) or max_length
     if limit < 1_000_000:  # tokenizers without a known limit report a huge sentinel
         max_length = min(max_length, int(limit))
@@ -539,7 +564,7 @@ def load_hf(
         batch_size=batch_size,
         max_length=max_length,
         device=device,
-        autocast=resolve_precision(precision, device),
+        autocast=autocast,
     )
 
 
@@ -555,7 +580,8 @@ def load_sentiment(
 ) -> SentimentModel:
     """None or "bundled" → the bundled offline model; else a local folder or a (cached) Hugging Face id.
 
-    `precision` ("auto", "bf16", "fp32") picks the fast bf16 path where the hardware runs it natively.
+    `precision` ("auto", "bf16", "fp32", "int8") picks the fast bf16 path where the hardware runs it natively;
+    "int8" (opt-in, CPU only) quantises the linear layers and adds "+int8" to the model version.
     """
     try:
         import torch  # noqa: F401

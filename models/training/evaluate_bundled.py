@@ -72,6 +72,14 @@ def ngram_baseline(train: Split, val: Split, posts: Split) -> dict[str, float]:
     return {**metrics, **social_metrics(clf.predict_proba(vectorizer.transform(posts.texts)), posts)}
 
 
+def recorded_splits(folder: Path = BUNDLED_DIR) -> tuple[Split, Split, dict[str, int]]:
+    """Training and validation splits rebuilt from the training command recorded in `folder`/training.json."""
+    from models.training.train import build_parser, build_splits
+
+    training = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+    return build_splits(build_parser().parse_args(training["command"].split()[3:]))
+
+
 def shipped_metrics(texts: Sequence[str], precision: str) -> tuple[np.ndarray, float, str]:
     """Probabilities from `load_sentiment()` with a precision, the texts/s it scored at, and the model version."""
     from models import load_sentiment
@@ -98,12 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from models.sentiment.ngram import NGRAM_FILE
     from models.sentiment.polarity import POLARITY_FILE
     from models.sentiment.tuned_e5 import TUNED_FILE
-    from models.training.train import build_parser, build_splits
+    from models.training.precision_guard import REFERENCE, guard_verdicts, verdict_lines
 
     training = json.loads((args.out / "training.json").read_text(encoding="utf-8"))
     ngram = json.loads((args.out / "ngram.json").read_text(encoding="utf-8"))
-    train_args = build_parser().parse_args(training["command"].split()[3:])
-    train, val, sizes = build_splits(train_args)
+    train, val, sizes = recorded_splits(args.out)
     posts = read_social_posts()
     set_torch_threads()
     command = "python -m models.training.evaluate_bundled"
@@ -117,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(precision, json.dumps(results[precision]), flush=True)
         record["version"] = version
     record["validation"] = results
+    for precision in results.keys() - {REFERENCE}:
+        print("\n".join(verdict_lines(guard_verdicts(results[precision], results[REFERENCE]), precision)), flush=True)
     if not args.no_baseline:
         baseline = ngram_baseline(train, val, posts)
         record["ngram_baseline"] = {k: round(v, 4) for k, v in baseline.items()}

@@ -119,6 +119,7 @@ def main() -> int:
         ("brandpulse batching, transformer only, fp32", "fp32", False),
         ("brandpulse default path, precision=fp32", "fp32", True),
         ("brandpulse default path, precision=bf16", "bf16", True),
+        ("brandpulse default path, precision=int8 (opt-in)", "int8", True),
     ):
         rate, labels = default_path(texts, precision, ngram)
         agree = float(np.mean([a == b for a, b in zip(labels, naive_labels, strict=False)]))

@@ -110,6 +110,7 @@ def test_runner_device_is_checked(tmp_path: Path) -> None:
 def test_model_precision_is_checked(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "")).model.precision == "auto"
     assert load_config(write(tmp_path, '[model]\nprecision = "fp32"\n')).model.precision == "fp32"
+    assert load_config(write(tmp_path, '[model]\nprecision = "int8"\n')).model.precision == "int8"
     with pytest.raises(ConfigError, match=r"setting 'model\.precision'"):
         load_config(write(tmp_path, '[model]\nprecision = "int4"\n'))
 

@@ -11,7 +11,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from transformers import BertConfig, BertModel
 
-from models.errors import ModelUnavailable
+from models.errors import ConfigError, ModelUnavailable
 from models.sentiment.loader import resolve_precision, run_batched
 from models.sentiment.tuned_e5 import (
     TUNED_FORMAT,
@@ -112,7 +112,7 @@ def test_precision_settings() -> None:
     assert resolve_precision("auto", "cpu") in (None, torch.bfloat16)
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
     assert resolve_precision("auto", "cpu") is (torch.bfloat16 if native else None)
-    with pytest.raises(ValueError, match=r"\[model\] precision"):
+    with pytest.raises(ConfigError, match=r"\[model\] precision"):
         resolve_precision("int4")
 
 
