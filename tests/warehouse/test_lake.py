@@ -198,3 +198,35 @@ def test_a_lost_commit_outside_a_rerun_is_a_retryable_conflict(lake: LakeWarehou
     with lake.read() as con:
         assert con.execute("SELECT count(*) FROM mention_edits").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM mentions").fetchall() == [(1,)]
+
+
+def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: LakeWarehouse) -> None:
+    from helpers.report import sentiment_record
+
+    from models.brands import Brand
+    from warehouse.load import load_scores
+    from warehouse.owned import sync_owned_accounts
+    from warehouse.queries import pipeline as queries
+    from warehouse.queries.alerts import example_posts, response_care
+
+    acme = Brand(name="Acme", terms=["acme"], owned=["@acmehelp"])
+    customer = Mention(channel="x", id="1", text="acme broke my order", created_at=T0, kind="post",
+                       author_handle="kim")
+    answer = Mention(channel="x", id="2", text="acme here, sorry", created_at=T0 + timedelta(minutes=14),
+                     kind="reply", parent_id="1", author_handle="acmehelp")
+    matches = {m.key: [BrandMatch(brand="Acme", terms=["acme"])] for m in (customer, answer)}
+    with lake.write() as con:
+        load_mentions(con, [customer, answer], matches, run_id="r1")
+        assert sync_owned_accounts(con, [acme]) is True
+        assert sync_owned_accounts(con, [acme]) is False  # the same list writes nothing
+        load_scores(con, [(m.key, sentiment_record("negative", -0.9)) for m in (customer, answer)])
+        # The idle check's record is a MERGE on a lake (no primary key there): twice is one row, the newest value.
+        queries.record_scored_with(con, {"settings": "s1", "sentiment": "v1"})
+        queries.record_scored_with(con, {"settings": "s2", "sentiment": "v1"})
+        assert queries.scored_with(con)["settings"] == "s2"
+        assert con.execute("SELECT count(*) FROM warehouse_meta WHERE key = 'scored_with'").fetchall() == [(1,)]
+        window = (T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+        # Owned posts stay out of the scored window; the customer's complaint was answered after 14 minutes.
+        assert [p["text"] for p in example_posts(con, "Acme", *window)] == ["acme broke my order"]
+        care = response_care(con, "Acme", *window)
+        assert (care["negative"], care["responded"], care["median_minutes"]) == (1, 1, 14.0)

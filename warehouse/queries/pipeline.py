@@ -10,8 +10,9 @@ import duckdb
 
 from models.errors import FatalError
 from models.mention import as_utc
-from warehouse.connection import first_row
+from warehouse.connection import committed, first_row
 from warehouse.queries.scored import SCORED_WINDOW, window_params
+from warehouse.upsert import upsert_row
 
 
 class SqlRefused(FatalError):
@@ -178,10 +179,9 @@ def scored_with(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def record_scored_with(con: duckdb.DuckDBPyConnection, record: dict[str, str]) -> None:
     """Remember the settings fingerprint and the model versions of this run, for the next run's idle check."""
-    con.execute(
-        "INSERT INTO warehouse_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [SCORED_WITH_KEY, json.dumps(record, sort_keys=True)],
-    )
+    # MERGE in a committed transaction, not ON CONFLICT: a DuckLake warehouse has no primary keys and other writers.
+    value = json.dumps(record, sort_keys=True)
+    committed(con, lambda: upsert_row(con, "warehouse_meta", {"key": SCORED_WITH_KEY, "value": value}, ("key",)))
 
 
 def has_unscored(con: duckdb.DuckDBPyConnection, model_version: str) -> bool:
