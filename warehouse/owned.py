@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from models.brands import Brand
-from warehouse.connection import transaction
+from warehouse.connection import committed
 
 _Row = tuple[str, str, str | None, str | None, str | None]
 
@@ -27,9 +27,17 @@ def sync_owned_accounts(
 ) -> bool:
     """Make `owned_accounts` list exactly the configured accounts, in one transaction; True when it changed."""
     wanted = sorted(set(owned_rows(brands)), key=repr)
-    with transaction(con):
+
+    def unchanged() -> bool:
         stored = con.execute("SELECT brand, entry, channel, handle, author_id FROM owned_accounts").fetchall()
-        if sorted(set(stored), key=repr) == wanted and len(stored) == len(wanted):
+        return sorted(set(stored), key=repr) == wanted and len(stored) == len(wanted)
+
+    # An unchanged list writes nothing, so runs starting together on a shared lake do not contend for its commits.
+    if unchanged():
+        return False
+
+    def replace() -> bool:
+        if unchanged():  # another writer applied the same list first
             return False
         con.execute("DELETE FROM owned_accounts")
         if wanted:
@@ -37,4 +45,7 @@ def sync_owned_accounts(
                 "INSERT INTO owned_accounts VALUES (?, ?, ?, ?, ?, ?)",
                 [(*row, now or datetime.now(UTC)) for row in wanted],
             )
-    return True
+        return True
+
+    # committed: on a DuckLake warehouse a commit lost to another writer is rerun on its data, not raised.
+    return committed(con, replace)

@@ -218,7 +218,9 @@ def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: L
     with lake.write() as con:
         load_mentions(con, [customer, answer], matches, run_id="r1")
         assert sync_owned_accounts(con, [acme]) is True
+        token = con.execute(f"SELECT n FROM {WRITE_TOKEN}").fetchall()
         assert sync_owned_accounts(con, [acme]) is False  # the same list writes nothing
+        assert con.execute(f"SELECT n FROM {WRITE_TOKEN}").fetchall() == token  # not even the write token
         load_scores(con, [(m.key, sentiment_record("negative", -0.9)) for m in (customer, answer)])
         # The idle check's record is a MERGE on a lake (no primary key there): twice is one row, the newest value.
         queries.record_scored_with(con, {"settings": "s1", "sentiment": "v1"})
