@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -29,7 +28,7 @@ class StepRate:
 
 @dataclass
 class RunProgress:
-    """A rich bar fed by the steps' `advance` callbacks; `rates()` gives mentions/s per step for the run summary.
+    """A rich bar fed by the steps' `advance` callbacks; `steps` keeps each step's mentions and seconds.
 
     Each step first says how much it expects (`expect`), then advances by what it finished. The bar's total is
     the sum of what the steps expect, so the ETA covers scoring and topics together.
@@ -89,10 +88,3 @@ class RunProgress:
                 self._bar.update(self._task, advance=count, rate=overall)
 
         return progressed
-
-    def rates(self) -> dict[str, dict[str, Any]]:
-        """Per step: mentions, seconds and mentions/s, rounded for the run summary."""
-        return {
-            name: {"mentions": r.mentions, "seconds": round(r.seconds, 2), "per_s": round(r.per_second, 1)}
-            for name, r in self.steps.items()
-        }
