@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +13,7 @@ import numpy as np
 
 from models.errors import ConfigError, ModelUnavailable
 from models.scores import LABELS, Sentiment, sentiment_from_probs
+from models.sentiment.cpu_share import thread_sizer, usable_cores  # noqa: F401 - usable_cores re-exported
 from models.sentiment.int8 import int8_version, is_int8, quantise_linears
 from models.sentiment.labels import LabelMap, label_map
 from models.text.safe_text import is_blank, model_text
@@ -39,37 +39,18 @@ BatchFn = Callable[[Batch], "torch.Tensor"]
 Combine = Callable[[Sequence[str], np.ndarray], np.ndarray]
 
 
-def usable_cores() -> int:
-    """Physical cores among the CPUs this process may run on: hyper-threads of one core count once."""
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-    cores: set[tuple[str, str]] = set()
-    for cpu in cpus:
-        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
-        try:
-            package = (topology / "physical_package_id").read_text().strip()
-            cores.add((package, (topology / "core_id").read_text().strip()))
-        except OSError:  # no sysfs (containers, macOS): each CPU counts as a core
-            cores.add(("cpu", str(cpu)))
-    return max(1, len(cores))
-
-
 def set_torch_threads(num_threads: int | None = None) -> int:
-    """Use `num_threads`, else the physical cores this process may use (torch counts the whole machine).
+    """Use `num_threads`, else this process's share of the physical cores it may use (torch counts the machine).
 
-    Two heavy processes on one machine share it without oversubscribing when each is pinned to its own CPUs
-    (`taskset -c 0 brandpulse run`, a container's cpuset; docs/model.md): the affinity is what this counts.
+    The share is the cores in the process's affinity (`taskset`, a cpuset) divided by the brandpulse model passes
+    running at that moment (models/sentiment/cpu_share.py), re-checked while a pass runs; docs/model.md.
     """
-    import torch
-
-    wanted = max(1, num_threads or usable_cores())
-    if wanted != torch.get_num_threads():
-        torch.set_num_threads(wanted)
-    return torch.get_num_threads()
+    sizer = thread_sizer()
+    sizer.fixed = max(1, num_threads) if num_threads else None
+    return sizer.apply(force=True)
 
 
-def pad_rows(
-    rows: Sequence[Sequence[int]], pad_value: int, *, left: bool = False
-) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_rows(rows: Sequence[Sequence[int]], pad_value: int, *, left: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Token rows padded to the longest as a (n, width) long tensor, and the 0/1 mask of the real positions."""
     import torch
 
@@ -127,8 +108,10 @@ def run_batched(
     rows: np.ndarray | None = None
     device_type = device.split(":", 1)[0]
     mixed = torch.autocast(device_type, dtype=autocast) if autocast is not None else contextlib.nullcontext()
-    with torch.inference_mode(), mixed:
+    sizer = thread_sizer()
+    with torch.inference_mode(), mixed, sizer.share.running():
         for start in range(0, len(order), batch_size):
+            sizer.apply(force=start == 0)  # another run's pass may have started or ended meanwhile
             chunk = order[start : start + batch_size]
             input_ids, attention = pad_rows([ids[i] for i in chunk], pad_id, left=left)
             token_types = pad_rows([type_ids[i] for i in chunk], 0, left=left)[0] if type_ids is not None else None
