@@ -337,6 +337,7 @@ def build_contexts(
     terms = top_terms_in(con, brand, windows)
     wanted = [with_themes is None or with_themes[i] for i in range(len(episodes))]
     themes = emerging_themes_in(con, brand, windows, theme_embedder, wanted)
+    responses = response_care_in(con, brand, windows)
     contexts = []
     for index, episode in enumerate(episodes):
         channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
@@ -349,19 +350,19 @@ def build_contexts(
                 top_terms=terms[index],
                 themes=themes[index],
                 dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
-                responses=response_care_of(con, brand, episode.start, episode.end),
+                responses=responses[index],
             )
         )
     return contexts
 
 
-def response_care_of(
-    con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime
-) -> ResponseCare | None:
-    """How the brand's owned accounts answered the window's negative mentions; None when it lists none."""
+def response_care_in(
+    con: duckdb.DuckDBPyConnection, brand: Brand, windows: Sequence[tuple[datetime, datetime]]
+) -> list[ResponseCare | None]:
+    """How the brand's owned accounts answered each window's negative mentions; None when it lists none."""
     if not brand.owned:
-        return None
-    return ResponseCare(**alert_queries.response_care(con, brand.name, start, end))
+        return [None] * len(windows)
+    return [ResponseCare(**care) for care in alert_queries.response_care_in(con, brand.name, windows)]
 
 
 def emerging_themes_of(
@@ -404,7 +405,9 @@ def emerging_themes_in(
     # Episodes of a brand overlap: each distinct text is embedded once for all of them.
     embedder = TextMemo(encoder)
     spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
-    baselines = term_counts_in(con, brand.name, spans)
+    # A label ranks its cluster's terms only: the baseline counts just the candidates' terms (and every mention).
+    only = [sorted({term for *_, terms in rows for term in terms}) for rows in candidates.values()]
+    baselines = term_counts_in(con, brand.name, spans, only=only)
     for (index, rows), baseline in zip(candidates.items(), baselines, strict=True):
         try:
             found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
