@@ -196,33 +196,54 @@ def term_counts_in(
     *,
     label: str | Sequence[str | None] | None = None,
     min_count: int | Sequence[int] = 1,
+    only: Sequence[Sequence[str] | None] | None = None,
 ) -> list[TermTally]:
     """`term_counts` of several windows of one brand in one scan of the stored terms (one tally per window).
 
-    `label` and `min_count` are one value for every window or one per window.
+    `label` and `min_count` are one value for every window or one per window; `only` optionally keeps, per window,
+    just the counts of the terms a caller will look up (the number of mentions counted is unchanged).
     """
     if not windows:
         return []
     labels = [label] * len(windows) if label is None or isinstance(label, str) else list(label)
     minimums = [min_count] * len(windows) if isinstance(min_count, int) else list(min_count)
-    frame = windows_table(windows, label=pa.array(labels, pa.string()), min_count=[int(n) for n in minimums])
+    wanted = list(only) if only is not None else [None] * len(windows)
+    frame = windows_table(
+        windows,
+        label=pa.array(labels, pa.string()),
+        min_count=[int(n) for n in minimums],
+        only=pa.array([None if terms is None else list(terms) for terms in wanted], pa.list_(pa.string())),
+    )
     with registered(con, frame) as frames:
-        # One row per (mention, term) is the table's key, so count(*) counts each mention once per term. Rows with
-        # term NULL carry how many of a window's chosen mentions have terms at all.
+        # Windows overlap (an episode, the week before it, four weeks of theme baselines), so terms are counted once
+        # per stretch between consecutive window edges and the stretches are added up per window: each stored term
+        # is read and grouped once, however many windows hold it. One row per (mention, term) is the table's key, so
+        # count(*) counts each mention once per term, and a mention lies in one stretch, so the sums are exact.
         rows = con.execute(
             f"""WITH {SCORED_WINDOW},
-            doc_terms AS (
-                SELECT c.channel, c.id, c.created_at, c.label, t.term
-                FROM mention_terms t JOIN scored c ON c.channel = t.channel AND c.id = t.id
+            edges AS (SELECT start_at AS at FROM {frames} UNION SELECT end_at FROM {frames}),
+            stretched AS (
+                SELECT s.channel, s.id, s.label, e.at AS stretch
+                FROM scored s ASOF JOIN edges e ON s.created_at >= e.at
             ),
-            placed AS (
-                SELECT w.k, w.min_count, d.channel, d.id, d.term
-                FROM doc_terms d JOIN {frames} w ON d.created_at >= w.start_at AND d.created_at < w.end_at
-                WHERE w.label IS NULL OR d.label = w.label
-            )
-            SELECT k, NULL AS term, count(DISTINCT (channel, id)) AS n FROM placed GROUP BY k
+            doc_terms AS (
+                SELECT d.stretch, d.label, d.channel, d.id, t.term
+                FROM mention_terms t JOIN stretched d ON d.channel = t.channel AND d.id = t.id
+            ),
+            stretch_docs AS (
+                -- Mentions with at least one stored term, per stretch and label.
+                SELECT stretch, label, count(DISTINCT (channel, id)) AS n FROM doc_terms GROUP BY stretch, label
+            ),
+            stretch_terms AS (SELECT stretch, label, term, count(*) AS n FROM doc_terms GROUP BY stretch, label, term)
+            SELECT w.k, NULL AS term, sum(d.n) AS n
+            FROM {frames} w JOIN stretch_docs d ON d.stretch >= w.start_at AND d.stretch < w.end_at
+            WHERE w.label IS NULL OR d.label = w.label
+            GROUP BY w.k
             UNION ALL
-            SELECT k, term, count(*) AS n FROM placed GROUP BY k, term, min_count HAVING count(*) >= min_count""",
+            SELECT w.k, s.term, sum(s.n) AS n
+            FROM {frames} w JOIN stretch_terms s ON s.stretch >= w.start_at AND s.stretch < w.end_at
+            WHERE (w.label IS NULL OR s.label = w.label) AND (w.only IS NULL OR list_contains(w.only, s.term))
+            GROUP BY w.k, s.term, w.min_count HAVING sum(s.n) >= w.min_count""",
             window_params(brand, *envelope(windows)),
         ).fetchall()
     counts: list[dict[str, int]] = [{} for _ in windows]

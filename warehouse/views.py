@@ -28,11 +28,20 @@ VIEW_NAMES: tuple[str, ...] = (
 # 1M mentions than two equi-joins, and `mentions_all` pays it on every query.
 _OWNED_BY_AUTHOR = """(o.channel IS NULL OR o.channel = m.channel)
         AND (o.handle = lower(ltrim(trim(m.author_handle), '@')) OR o.author_id = m.author_id)"""
-OWNED_AUTHORS_SQL = f"""SELECT m.channel, m.id, min(o.brand) AS brand, arg_min(o.entry, o.brand) AS account
+
+
+def owned_authors_sql(where: str = "") -> str:
+    """(channel, id, brand, account) of the mentions written by an owned account; `where` narrows the mentions `m`."""
+    # `where` is SQL written by our own queries (a time filter with named parameters), never input.
+    return f"""SELECT m.channel, m.id, min(o.brand) AS brand, arg_min(o.entry, o.brand) AS account
     FROM mentions m
     JOIN owned_accounts o
         ON {_OWNED_BY_AUTHOR}
+    {f"WHERE {where}" if where else ""}
     GROUP BY m.channel, m.id"""
+
+
+OWNED_AUTHORS_SQL = owned_authors_sql()
 # A correlated test for one mention `m`: is it written by an owned account (for queries that read `mentions`).
 OWNED_AUTHOR_MATCH = f"SELECT 1 FROM owned_accounts o WHERE {_OWNED_BY_AUTHOR}"
 # How far up a reply chain an owned reply still answers the post at the top (a reply to a reply to the complaint).
@@ -62,6 +71,50 @@ def utc_day_sql(column: str) -> str:
     return f"(DATE '1970-01-01' + CAST(floor(epoch_us({column}) / {24 * _HOUR_US}) AS INTEGER))"
 
 
+def owned_posts_select(where: str = "") -> str:
+    """The SELECT of `owned_posts`; `where` (on mentions `m`) narrows the posts read before they are matched."""
+    return f"""WITH owned AS ({owned_authors_sql(where)})
+        SELECT
+            o.brand,
+            o.account,
+            m.channel,
+            m.id,
+            m.created_at,
+            CAST(timezone('UTC', m.created_at) AS DATE) AS day,
+            m.author_id,
+            m.author_handle,
+            m.kind,
+            m.parent_id,
+            m.raw->>'conversation_id' AS conversation_id,
+            -- Who answered, as the alert names it: the configured @handle, else the post's own handle.
+            CASE WHEN o.account LIKE '@%' THEN o.account
+                ELSE coalesce('@' || ltrim(m.author_handle, '@'), o.account) END AS responder,
+            m.text,
+            m.url
+        FROM owned o
+        JOIN mentions m USING (channel, id)
+        {f"WHERE {where}" if where else ""}"""
+
+
+def answered_cte(owned: str) -> str:
+    """The recursive CTE `answered`: which posts each reply in `owned` (rows shaped like `owned_posts`) answers."""
+    # `owned` is `owned_posts` or a CTE over it named by our own queries, never input.
+    return f"""answered(channel, id, brand, reply_id, reply_at, responder, depth) AS (
+            -- Each owned reply answers its parent, its X conversation's first post, and every post above them.
+            SELECT channel, parent_id, brand, id, created_at, responder, 1
+            FROM {owned} WHERE parent_id IS NOT NULL
+            UNION ALL
+            SELECT channel, conversation_id, brand, id, created_at, responder, 1
+            FROM {owned}
+            WHERE conversation_id IS NOT NULL AND conversation_id <> id AND conversation_id <> coalesce(parent_id, '')
+            UNION ALL
+            SELECT a.channel, m.parent_id, a.brand, a.reply_id, a.reply_at, a.responder, a.depth + 1
+            FROM answered a
+            JOIN mentions m ON m.channel = a.channel AND m.id = a.id
+            WHERE m.parent_id IS NOT NULL AND a.depth < {RESPONSE_DEPTH}
+        )"""
+
+
 def rating_norm_sql() -> str:
     """CASE expression mapping `rating` on its scale onto [-1, 1], built from models.ratings.SCALE_KNOTS."""
     # The scale names and knots are code constants, not user input, so they are inlined as literals. Each scale is
@@ -83,26 +136,7 @@ def view_statements() -> list[str]:
         f"""CREATE OR REPLACE VIEW owned_posts AS
         -- Posts by the brands' own accounts (`owned_accounts`, synced from `[[brands]] owned` at each run), matched
         -- by author when read, so a changed list applies to all history.
-        WITH owned AS ({OWNED_AUTHORS_SQL})
-        SELECT
-            o.brand,
-            o.account,
-            m.channel,
-            m.id,
-            m.created_at,
-            CAST(timezone('UTC', m.created_at) AS DATE) AS day,
-            m.author_id,
-            m.author_handle,
-            m.kind,
-            m.parent_id,
-            m.raw->>'conversation_id' AS conversation_id,
-            -- Who answered, as the alert names it: the configured @handle, else the post's own handle.
-            CASE WHEN o.account LIKE '@%' THEN o.account
-                ELSE coalesce('@' || ltrim(m.author_handle, '@'), o.account) END AS responder,
-            m.text,
-            m.url
-        FROM owned o
-        JOIN mentions m USING (channel, id)""",
+        {owned_posts_select()}""",
         f"""CREATE OR REPLACE VIEW mentions_all AS
         WITH latest AS (
             -- The newest score per mention, whichever model version produced it; older versions stay in `scores`.
@@ -336,20 +370,7 @@ def view_statements() -> list[str]:
         LEFT JOIN alert_episodes e ON e.episode_key = o.alert_key
         WHERE coalesce(o.kind, 'alert') = 'alert'""",
         f"""CREATE OR REPLACE VIEW mention_responses AS
-        WITH RECURSIVE answered(channel, id, brand, reply_id, reply_at, responder, depth) AS (
-            -- Each owned reply answers its parent, its X conversation's first post, and every post above them.
-            SELECT channel, parent_id, brand, id, created_at, responder, 1
-            FROM owned_posts WHERE parent_id IS NOT NULL
-            UNION ALL
-            SELECT channel, conversation_id, brand, id, created_at, responder, 1
-            FROM owned_posts
-            WHERE conversation_id IS NOT NULL AND conversation_id <> id AND conversation_id <> coalesce(parent_id, '')
-            UNION ALL
-            SELECT a.channel, m.parent_id, a.brand, a.reply_id, a.reply_at, a.responder, a.depth + 1
-            FROM answered a
-            JOIN mentions m ON m.channel = a.channel AND m.id = a.id
-            WHERE m.parent_id IS NOT NULL AND a.depth < {RESPONSE_DEPTH}
-        ),
+        WITH RECURSIVE {answered_cte("owned_posts")},
         first_response AS (
             SELECT ms.channel, ms.id, ms.brand,
                 count(DISTINCT a.reply_id) AS responses,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -334,9 +334,13 @@ def build_contexts(
         return []
     windows = [(e.start, e.end) for e in episodes]
     posts = alert_queries.example_posts_in(con, brand.name, windows)
-    terms = top_terms_in(con, brand, windows)
     wanted = [with_themes is None or with_themes[i] for i in range(len(episodes))]
-    themes = emerging_themes_in(con, brand, windows, theme_embedder, wanted)
+    encoder, candidates = theme_candidates_in(con, brand, windows, theme_embedder, wanted)
+    # Top terms and theme labels read the stored terms once for all windows of the brand.
+    selections, before, baselines = term_tallies_in(con, brand, windows, candidates)
+    terms = ranked_top_terms(con, brand, windows, selections, before)
+    themes = label_themes(brand, len(windows), encoder, candidates, baselines)
+    responses = response_care_in(con, brand, windows)
     contexts = []
     for index, episode in enumerate(episodes):
         channels = [(d.name, d.observed) for d in episode.channels] or queries.negative_by_channel(
@@ -349,19 +353,19 @@ def build_contexts(
                 top_terms=terms[index],
                 themes=themes[index],
                 dig_in_command=dig_in_command(brand.name, episode.start, episode.end),
-                responses=response_care_of(con, brand, episode.start, episode.end),
+                responses=responses[index],
             )
         )
     return contexts
 
 
-def response_care_of(
-    con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime
-) -> ResponseCare | None:
-    """How the brand's owned accounts answered the window's negative mentions; None when it lists none."""
+def response_care_in(
+    con: duckdb.DuckDBPyConnection, brand: Brand, windows: Sequence[tuple[datetime, datetime]]
+) -> list[ResponseCare | None]:
+    """How the brand's owned accounts answered each window's negative mentions; None when it lists none."""
     if not brand.owned:
-        return None
-    return ResponseCare(**alert_queries.response_care(con, brand.name, start, end))
+        return [None] * len(windows)
+    return [ResponseCare(**care) for care in alert_queries.response_care_in(con, brand.name, windows)]
 
 
 def emerging_themes_of(
@@ -375,6 +379,9 @@ def emerging_themes_of(
     return emerging_themes_in(con, brand, [(start, end)], theme_embedder, [True])[0]
 
 
+ThemeRows = list[tuple[str, str, str, str | None, list[str]]]
+
+
 def emerging_themes_in(
     con: duckdb.DuckDBPyConnection,
     brand: Brand,
@@ -382,32 +389,81 @@ def emerging_themes_in(
     theme_embedder: Callable[[], Any | None] | None,
     wanted: Sequence[bool],
 ) -> list[list[tuple[str, int]]]:
-    """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query.
+    """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query."""
+    encoder, candidates = theme_candidates_in(con, brand, windows, theme_embedder, wanted)
+    _, _, baselines = term_tallies_in(con, brand, windows, candidates, top_terms=False)
+    return label_themes(brand, len(windows), encoder, candidates, baselines)
+
+
+def theme_candidates_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    windows: Sequence[tuple[datetime, datetime]],
+    theme_embedder: Callable[[], Any | None] | None,
+    wanted: Sequence[bool],
+) -> tuple[Any, dict[int, ThemeRows]]:
+    """(encoder, {window index: the negatives no topic explains}) for the `wanted` windows with enough of them.
 
     Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
-    a window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
+    a window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded; (None, {}) otherwise.
     """
-    out: list[list[tuple[str, int]]] = [[] for _ in windows]
     if theme_embedder is None:
-        return out
-    from flows.steps.topics import themes_of_rows
+        return None, {}
     from warehouse.topics import unexplained_negatives_in
 
     asked = [index for index in range(len(windows)) if wanted[index]]
     found_rows = unexplained_negatives_in(con, brand.name, [windows[i] for i in asked], limit=MAX_THEME_ROWS)
     candidates = {index: rows for index, rows in zip(asked, found_rows, strict=True) if len(rows) >= THEME_MIN_SIZE}
     if not candidates:
-        return out
+        return None, {}
     encoder = theme_embedder()
-    if encoder is None:
+    return (encoder, candidates) if encoder is not None else (None, {})
+
+
+def term_tallies_in(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    windows: Sequence[tuple[datetime, datetime]],
+    candidates: Mapping[int, ThemeRows],
+    *,
+    top_terms: bool = True,
+) -> tuple[list[TermTally], list[TermTally], dict[int, TermTally]]:
+    """What top terms and theme labels count, from one scan of the stored terms.
+
+    (each window's negatives, the brand's negatives of the week before it, {window index: the label baseline of
+    its theme candidates}); the baseline counts every mention of the four weeks before the window and the window,
+    but only the candidates' terms, since a label ranks its cluster's terms only.
+    """
+    n = len(windows) if top_terms else 0
+    spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
+    if not n and not spans:
+        return [], [], {}
+    before = [(start - timedelta(days=TERMS_BASELINE_DAYS), start) for start, _ in windows[:n]]
+    tallies = term_counts_in(
+        con,
+        brand.name,
+        [*windows[:n], *before, *spans],
+        label=["negative"] * (2 * n) + [None] * len(spans),
+        min_count=[2] * n + [1] * (n + len(spans)),
+        only=[None] * (2 * n) + [sorted({t for *_, terms in rows for t in terms}) for rows in candidates.values()],
+    )
+    return tallies[:n], tallies[n : 2 * n], dict(zip(candidates, tallies[2 * n :], strict=True))
+
+
+def label_themes(
+    brand: Brand, count: int, encoder: Any, candidates: Mapping[int, ThemeRows], baselines: Mapping[int, TermTally]
+) -> list[list[tuple[str, int]]]:
+    """(label, mentions) of the emerging themes of each of `count` windows, from its candidates and label baseline."""
+    out: list[list[tuple[str, int]]] = [[] for _ in range(count)]
+    if encoder is None or not candidates:
         return out
+    from flows.steps.topics import themes_of_rows
+
     # Episodes of a brand overlap: each distinct text is embedded once for all of them.
     embedder = TextMemo(encoder)
-    spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
-    baselines = term_counts_in(con, brand.name, spans)
-    for (index, rows), baseline in zip(candidates.items(), baselines, strict=True):
+    for index, rows in candidates.items():
         try:
-            found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
+            found = themes_of_rows(embedder, rows, baselines[index], min_size=THEME_MIN_SIZE)
         except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
             log.warning("emerging themes skipped for %s: %s", brand.name, exc)
             continue
@@ -444,15 +500,22 @@ def top_terms_in(
     costs the same; a window whose mentions have no stored terms (topics off) falls back to extracting terms from
     a bounded sample of texts.
     """
-    from models.text.terms import brand_stop_terms, rank_terms_by_lift
-
     if not windows:
         return []
-    before = [(start - timedelta(days=TERMS_BASELINE_DAYS), start) for start, _ in windows]
-    # Selections and baselines from one scan of the stored terms.
-    n = len(windows)
-    tallies = term_counts_in(con, brand.name, [*windows, *before], label="negative", min_count=[2] * n + [1] * n)
-    selections, baselines = tallies[:n], tallies[n:]
+    selections, before, _ = term_tallies_in(con, brand, windows, {})
+    return ranked_top_terms(con, brand, windows, selections, before)
+
+
+def ranked_top_terms(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    windows: Sequence[tuple[datetime, datetime]],
+    selections: Sequence[TermTally],
+    baselines: Sequence[TermTally],
+) -> list[list[str]]:
+    """Each window's top terms from its tallies (`term_tallies_in`); texts are read only for windows without terms."""
+    from models.text.terms import brand_stop_terms, rank_terms_by_lift
+
     drop = brand_stop_terms(brand.terms)
     out = []
     for (start, end), selection, baseline in zip(windows, selections, baselines, strict=True):

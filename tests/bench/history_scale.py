@@ -9,7 +9,9 @@ The copy keeps the same four weeks: every mention, brand match, score, topic, to
 an id suffix (`~1` … `~299`) by `INSERT … SELECT` in DuckDB, so nothing is re-scored and the demo's Acme spike
 becomes 300× its size. The stored Acme episode keeps its old count, so the first run after the jump has an episode
 that grew. Each command runs as its own process (`brandpulse …` as a user types it, Prefect's temporary server
-included) and is timed with its peak RSS. Results are recorded in docs/benchmarks.md.
+included) and is timed with its peak RSS. Before those runs, `detect_and_enqueue` alone is timed on a copy of each
+warehouse with the theme embedder off and on (at 300× it finds every episode of the copied history new and builds
+their messages). Results are recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -173,6 +175,33 @@ def measure(folder: Path, warehouse: Path, server_url: str | None) -> dict[str, 
     return results
 
 
+def detect_alone(folder: Path, warehouse: Path, *, themes: bool) -> tuple[float, int]:
+    """(seconds, new alerts) of `detect_and_enqueue` alone on a copy of `warehouse`, in a child process.
+
+    The first run's `detect_alert` step includes delivery and, with themes, the encoder's load; this is the pass
+    itself (the encoder loaded beforehand, as in a run that scored), with the theme embedder off or on.
+    """
+    copy = folder / "detect-alone.duckdb"
+    shutil.copyfile(warehouse, copy)
+    config = write_config(folder, copy)
+    code = (
+        "import sys, time; from datetime import UTC, datetime; sys.path.insert(0, sys.argv[1]); "
+        "from flows.alerts.enqueue import detect_and_enqueue; from flows.runtime.config import load_config; "
+        "from flows.steps.topics import theme_embedder; from pathlib import Path; from warehouse import Warehouse; "
+        "config = load_config(Path(sys.argv[2])); encoder = theme_embedder(config) if sys.argv[3] == '1' else None; "
+        "started = time.perf_counter(); "
+        "done = detect_and_enqueue(Warehouse(config.warehouse.path), config, run_id='bench', now=datetime.now(UTC), "
+        "theme_embedder=(lambda: encoder) if encoder is not None else None); "
+        "print(time.perf_counter() - started, done.new)"
+    )
+    result = timed([sys.executable, "-c", code, str(REPO), str(config), "1" if themes else "0"], folder)
+    copy.unlink(missing_ok=True)
+    if result.rc != 0:
+        raise SystemExit(f"detect + alert alone failed ({result.rc}):\n{result.output[-3000:]}")
+    seconds, new = result.output.strip().splitlines()[-1].split()
+    return float(seconds), int(new)
+
+
 def start_prefect_server(folder: Path, port: int = 4299) -> tuple[subprocess.Popen[bytes], str]:
     """`prefect server start` on 127.0.0.1 with its own PREFECT_HOME, once healthy: what PREFECT_API_URL reuses."""
     import urllib.request
@@ -223,12 +252,19 @@ def main() -> None:
     started = time.perf_counter()
     demo = args.demo.resolve() if args.demo else demo_warehouse(folder)
     rows: dict[int, dict[str, Timed | float | None]] = {}
+    alone: dict[tuple[int, bool], tuple[float, int]] = {}
     server, server_url = start_prefect_server(folder) if args.server else (None, None)
     for factor in (1, args.factor):
         warehouse = folder / f"history-{factor}x.duckdb"
         began = time.perf_counter()
         mentions = build_in_child(demo, warehouse, factor)
         print(f"{factor}×: {mentions:,} mentions built in {time.perf_counter() - began:.0f} s", flush=True)
+        # Before the runs below store the episodes: the pass that finds them all and builds their messages.
+        for themes in (False, True):
+            seconds, new = detect_alone(folder, warehouse, themes=themes)
+            alone[(mentions, themes)] = (seconds, new)
+            print(f"  detect + alert alone, themes {'on' if themes else 'off'}: {seconds:.1f} s ({new} new alerts)",
+                  flush=True)  # fmt: skip
         rows[mentions] = measure(folder, warehouse, server_url)
     if server is not None:
         server.terminate()
@@ -252,6 +288,9 @@ def main() -> None:
         if isinstance(r.get("idle_run_server"), Timed):
             print(f"idle run at {mentions:,} mentions with PREFECT_API_URL set (no temporary server): "
                   f"{r['idle_run_server'].seconds:.1f} s")  # type: ignore[union-attr]
+    for (mentions, themes), (seconds, new) in alone.items():
+        print(f"detect + alert alone at {mentions:,} mentions, theme embedder {'on' if themes else 'off'}: "
+              f"{seconds:.1f} s for {new} new alerts (target ≤ {TARGETS['detect_alert']:.0f} s)")  # fmt: skip
     print(f"\nwhole benchmark: {time.perf_counter() - started:.0f} s; warehouses in {folder}")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)

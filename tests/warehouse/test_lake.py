@@ -204,10 +204,12 @@ def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: L
     from helpers.report import sentiment_record
 
     from models.brands import Brand
+    from models.text.terms import TermTally
     from warehouse.load import load_scores
     from warehouse.owned import sync_owned_accounts
     from warehouse.queries import pipeline as queries
     from warehouse.queries.alerts import example_posts, response_care
+    from warehouse.topics import ScanRow, load_topic_results, term_counts_in
 
     acme = Brand(name="Acme", terms=["acme"], owned=["@acmehelp"])
     customer = Mention(channel="x", id="1", text="acme broke my order", created_at=T0, kind="post",
@@ -232,3 +234,9 @@ def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: L
         assert [p["text"] for p in example_posts(con, "Acme", *window)] == ["acme broke my order"]
         care = response_care(con, "Acme", *window)
         assert (care["negative"], care["responded"], care["median_minutes"]) == (1, 1, 14.0)
+        # Term tallies cut overlapping windows at their edges (an ASOF join) and add the stretches up.
+        terms = [("x", "1", "en", "order"), ("x", "1", "en", "broke"), ("x", "2", "en", "sorry")]
+        load_topic_results(con, "t1", [], [ScanRow("x", "1", 0, 0.1), ScanRow("x", "2", 0, 0.1)], terms)
+        later = (T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
+        tallies = term_counts_in(con, "Acme", [window, later], label=["negative", None])
+        assert tallies == [TermTally({"order": 1, "broke": 1}, 1), TermTally({}, 0)]

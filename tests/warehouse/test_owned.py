@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -11,7 +12,7 @@ from helpers.warehouse import brand, count, mention, sentiment
 from models.brands import Brand
 from warehouse import Warehouse, hourly_counts, load_mentions, load_scores
 from warehouse.owned import sync_owned_accounts
-from warehouse.queries.alerts import example_posts, response_care
+from warehouse.queries.alerts import example_posts, response_care, response_care_in
 from warehouse.queries.report import Period
 from warehouse.queries.report import response_care as report_response_care
 
@@ -156,6 +157,30 @@ def test_response_care_for_an_alert_window(con: duckdb.DuckDBPyConnection) -> No
     assert care == {"negative": 5, "responded": 3, "median_minutes": 20.0, "responders": ["@acmehelp"]}
     none = response_care(con, "Acme", at(20), at(21))
     assert none == {"negative": 0, "responded": 0, "median_minutes": None, "responders": []}
+
+
+def view_response_care(con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime) -> dict:
+    """What an alert's response line said before windows were read alone: the whole-history view, filtered."""
+    negative, responded, minutes, responders = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE responded), median(response_minutes),
+            list(responder ORDER BY first_response_at) FILTER (WHERE responded)
+        FROM mention_responses WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?""",
+        [brand, start, end],
+    ).fetchone()
+    ranked = sorted(Counter(responders or []).items(), key=lambda item: -item[1])
+    return {"negative": negative, "responded": responded, "median_minutes": minutes,
+            "responders": [name for name, _ in ranked]}  # fmt: skip
+
+
+def test_alert_windows_read_alone_answer_as_the_whole_history_view(con: duckdb.DuckDBPyConnection) -> None:
+    # Overlapping windows, one ending before its answer, one starting after a reply, one empty, one whole day.
+    windows = [(at(10), at(13, 30)), (at(9), at(10, 15)), (at(11), at(11, 10)), (at(11, 10), at(14)),
+               (at(12, 40), at(14)), (at(20), at(21)), (at(0), at(23, 59))]  # fmt: skip
+    for brand_name in ("Acme", "Globex"):
+        batched = response_care_in(con, brand_name, windows)
+        assert batched == [view_response_care(con, brand_name, *w) for w in windows]
+    # Answers count whenever they came, also after the window (c4 at 12:00 answered at 12:30 in the fourth).
+    assert [care["responded"] for care in response_care_in(con, "Acme", windows)] == [3, 2, 1, 1, 0, 0, 4]
 
 
 def test_report_response_care_per_brand_and_channel(con: duckdb.DuckDBPyConnection) -> None:

@@ -63,6 +63,28 @@ def test_term_counts_match_the_per_mention_lists_and_batches_match_single_window
     assert all(n >= 2 for t in batched for n in t.counts.values())
 
 
+def test_overlapping_windows_counted_once_per_stretch_equal_each_mentions_own_terms(warehouse: Warehouse) -> None:
+    # Windows that nest, overlap, share edges and start off the hour, each with its own label, minimum and terms.
+    odd = timedelta(minutes=17)
+    windows = [(DAY - timedelta(days=7), DAY + timedelta(days=1)), (DAY, DAY + timedelta(hours=5)),
+               (DAY + odd, DAY + timedelta(days=3) - odd), (DAY - timedelta(days=2), DAY),
+               (DAY + timedelta(days=9), DAY + timedelta(days=10))]  # fmt: skip
+    labels = [None, "negative", "negative", "positive", None]
+    minimums = [1, 2, 1, 1, 1]
+    only = [["login", "courier", "nowhere"], None, None, ["cheap"], None]
+    with warehouse.read() as con:
+        counted = term_counts_in(con, "Acme", windows, label=labels, min_count=minimums, only=only)
+        expected = []
+        for (start, end), label, least, terms in zip(windows, labels, minimums, only, strict=True):
+            lists = term_lists(con, "Acme", start, end, label=label)
+            tally = TermTally.of(lists)
+            kept = {t: n for t, n in tally.counts.items() if n >= least and (terms is None or t in terms)}
+            expected.append(TermTally(kept, tally.docs))
+    assert counted == expected
+    assert counted[0].counts.keys() == {"login", "courier"} and counted[0].docs > counted[3].docs > 0
+    assert counted[4] == TermTally({}, 0)  # after the last mention
+
+
 def test_example_posts_batched_equal_the_old_query_on_the_view(warehouse: Warehouse) -> None:
     old_sql = """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
         WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
