@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from flows.alerts.message import AlertContext, ExamplePost, ResponseCare, render_alert
 from flows.runtime.config import Config
@@ -384,13 +383,14 @@ def emerging_themes_in(
 ) -> list[list[tuple[str, int]]]:
     """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query.
 
-    Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
-    a window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded.
+    Cheap when there is nothing to find: themes are clustered only when at least `THEME_MIN_SIZE` negatives of a
+    window have no topic, from the newest `MAX_THEME_ROWS` of them, with the vectors the topic step stored; the
+    encoder is loaded only for mentions without one (scored before vectors were stored, or with topics off).
     """
     out: list[list[tuple[str, int]]] = [[] for _ in windows]
     if theme_embedder is None:
         return out
-    from flows.steps.topics import themes_of_rows
+    from flows.steps.topics import as_theme_encoder, themes_of_rows
     from warehouse.topics import unexplained_negatives_in
 
     asked = [index for index in range(len(windows)) if wanted[index]]
@@ -398,36 +398,21 @@ def emerging_themes_in(
     candidates = {index: rows for index, rows in zip(asked, found_rows, strict=True) if len(rows) >= THEME_MIN_SIZE}
     if not candidates:
         return out
-    encoder = theme_embedder()
-    if encoder is None:
-        return out
-    # Episodes of a brand overlap: each distinct text is embedded once for all of them.
-    embedder = TextMemo(encoder)
+    # Episodes of a brand overlap: the encoder (when needed at all) embeds each distinct text once for all of them.
+    encoder = as_theme_encoder(theme_embedder)
+    stored = encoder.stored(con, list({row[:2]: row for rows in candidates.values() for row in rows}.values()))
     spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
     baselines = term_counts_in(con, brand.name, spans)
     for (index, rows), baseline in zip(candidates.items(), baselines, strict=True):
         try:
-            found = themes_of_rows(embedder, rows, baseline, min_size=THEME_MIN_SIZE)
+            found = themes_of_rows(encoder, rows, baseline, stored=stored, min_size=THEME_MIN_SIZE)
         except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
             log.warning("emerging themes skipped for %s: %s", brand.name, exc)
             continue
+        if found is None:  # the encoder cannot be loaded (logged once): no themes in any window
+            return out
         out[index] = [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
     return out
-
-
-class TextMemo:
-    """An embedder wrapper that embeds each distinct text once, however many windows ask for it."""
-
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
-        self.vectors: dict[str, np.ndarray] = {}
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """The embeddings of `texts`, in order; only texts not seen before go to the embedder."""
-        new = [text for text in dict.fromkeys(texts) if text not in self.vectors]
-        if new:
-            self.vectors.update(zip(new, self.embedder.embed(new), strict=True))
-        return np.array([self.vectors[text] for text in texts])
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:

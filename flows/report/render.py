@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from flows.alerts.message import duration_text, slack_unescape
@@ -146,8 +147,12 @@ def add_themes(
     rows: list[tuple[str, str, str, str | None, list[str]]],
     baseline: TermTally | list[list[str]],
     embedder: Callable[[], Any | None],
+    stored: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> None:
-    """Cluster the period's unexplained negatives into emerging themes: label, size, example mentions."""
+    """Cluster the period's unexplained negatives into emerging themes: label, size, example mentions.
+
+    `stored` are the vectors the topic step kept; only rows without one need `embedder` (loaded only then).
+    """
     from flows.steps.topics import themes_of_rows
 
     if len(rows) < THEME_MIN_SIZE:
@@ -156,15 +161,15 @@ def add_themes(
             f"(at least {THEME_MIN_SIZE} similar ones make a theme; topic scoring fills this in)."
         )
         return
-    encoder = embedder()
-    if encoder is None:
+    found = themes_of_rows(embedder, rows, baseline, stored=stored, min_size=THEME_MIN_SIZE)
+    if found is None:
         data["themes_note"] = (
             f"{len(rows)} negative mentions fit no topic, but the sentence encoder could not be loaded."
         )
         return
     langs = {(c, i): lang for c, i, _t, lang, _terms in rows}
     themes = []
-    for theme, texts in themes_of_rows(encoder, rows, baseline, min_size=THEME_MIN_SIZE)[:MAX_THEMES]:
+    for theme, texts in found[:MAX_THEMES]:
         keys = theme.keys[:THEME_EXAMPLES]
         themes.append(
             {
@@ -304,22 +309,20 @@ def write_report(
 ) -> ReportResult:
     """Read the warehouse (briefly, read-only), then render and write the report to `out` (or out(scope, period)).
 
-    `embedder` clusters emerging themes; by default the `[model] encoder` is loaded, and only when the period has
-    enough negative mentions that no topic explains.
+    `embedder` clusters emerging themes; by default they use the vectors the topic step stored, and the
+    `[model] encoder` is loaded only when some of the period's unexplained negatives have none.
     """
+    from flows.steps.topics import as_theme_encoder, lazy_theme_embedder
+
     scope = report_scope(config, brand)
+    encoder = lazy_theme_embedder(config) if embedder is None else as_theme_encoder(embedder)
     with warehouse.read() as con:
         period = resolve_period(rq.newest_day(con, scope.brands), start, end, days)
         data = collect(con, scope, period)
         candidates, baseline = rq.theme_candidates(con, scope.brand, period)
-    # Clustering embeds texts: done after the connection is closed, like rendering.
-    if embedder is None:
-        from flows.steps.topics import lazy_theme_embedder
-
-        get_embedder = lazy_theme_embedder(config)
-    else:
-        get_embedder = lambda: embedder  # noqa: E731
-    add_themes(data, candidates, baseline, get_embedder)
+        stored = encoder.stored(con, candidates) if len(candidates) >= THEME_MIN_SIZE else {}
+    # Clustering (and encoding what has no stored vector) is done after the connection is closed, like rendering.
+    add_themes(data, candidates, baseline, encoder, stored)
     # Rendering happens after the connection is closed, so a running pipeline is never kept waiting for it.
     specs = build_charts(data, scope)
     html = render_html(data, scope, period, specs, generated_at=now or datetime.now(UTC))

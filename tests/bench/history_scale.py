@@ -5,11 +5,11 @@ Run from the repository root (about 5–8 minutes on 2 CPU cores):
     python tests/bench/history_scale.py --demo data/brandpulse.duckdb     # a warehouse `make demo` left
     python tests/bench/history_scale.py                                   # runs the demo first (~3 min more)
 
-The copy keeps the same four weeks: every mention, brand match, score, topic, topic scan and term is repeated with
-an id suffix (`~1` … `~299`) by `INSERT … SELECT` in DuckDB, so nothing is re-scored and the demo's Acme spike
-becomes 300× its size. The stored Acme episode keeps its old count, so the first run after the jump has an episode
-that grew. Each command runs as its own process (`brandpulse …` as a user types it, Prefect's temporary server
-included) and is timed with its peak RSS. Results are recorded in docs/benchmarks.md.
+The copy keeps the same four weeks: every mention, brand match, score, topic, topic scan, term and stored embedding
+is repeated with an id suffix (`~1` … `~299`) by `INSERT … SELECT` in DuckDB, so nothing is re-scored and the
+demo's Acme spike becomes 300× its size. The stored Acme episode keeps its old count, so the first run after the
+jump has an episode that grew. Each command runs as its own process (`brandpulse …` as a user types it, Prefect's
+temporary server included) and is timed with its peak RSS. Results are recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ import duckdb
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 # Tables keyed by (channel, id): copied with the id suffix; every other table is left as the demo wrote it.
-KEYED_TABLES = ("mentions", "mention_brands", "scores", "mention_topics", "topic_scans", "mention_terms")
+KEYED_TABLES = ("mentions", "mention_brands", "scores", "mention_topics", "topic_scans", "mention_terms",
+                "mention_embeddings")
 TARGETS = {"first_run": None, "detect_alert": 10.0, "idle_run": 15.0, "report": 15.0, "themes": 10.0,
            "backtest": 10.0}  # fmt: skip
 RSS_TARGET_MB = 2500.0
@@ -103,7 +104,8 @@ def copy_history(source: Path, target: Path, factor: int) -> int:
                 [str(EXAMPLES / name), f"%/{name}"],
             )
         if factor > 1:
-            for table in KEYED_TABLES:
+            present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            for table in [t for t in KEYED_TABLES if t in present]:  # a demo from before a table existed lacks it
                 columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
                 select = ", ".join("t.id || '~' || CAST(k AS VARCHAR)" if c == "id" else f"t.{c}" for c in columns)
                 # Mentions arrive in time order in a real warehouse, so the copies are stored that way too.
