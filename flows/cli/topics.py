@@ -41,7 +41,9 @@ def themes(
             end = min(newest, datetime.now(UTC)) + timedelta(seconds=1)
             start = end - timedelta(days=days)
             drivers = negative_drivers(warehouse, item.name, start, end)
-            found = find_emerging_themes(warehouse, embedder, item.name, start, end, min_size=min_size)
+            found = find_emerging_themes(
+                warehouse, embedder, item.name, start, end, min_size=min_size, baseline=drivers.baseline
+            )
             _print_brand(item.name, start, end, drivers, found)
     except BrandpulseError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)

@@ -6,6 +6,7 @@ import base64
 import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -220,8 +221,12 @@ def spec_json(spec: dict[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script, from the vl-convert-python package (no CDN, works offline)."""
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and vega-embed as one script, from the vl-convert-python package (no CDN, works offline).
+
+    vl-convert builds the bundle in about 4 s; it is kept in the brandpulse cache folder (per vl-convert and
+    Vega-Lite version), so later reports read it back instead.
+    """
     import vl_convert
 
     try:  # the Vega-Lite version Altair writes specs for; a private helper, so fall back to vl-convert's newest
@@ -230,7 +235,29 @@ def vega_bundle() -> str:
         version: str | None = vl_version_for_vl_convert()
     except ImportError:
         version = None
-    return vl_convert.javascript_bundle(vl_version=version)
+    from models.sentiment.e5 import default_cache_dir
+
+    cached = (cache_dir or default_cache_dir()) / "vega" / f"bundle-{vl_convert.__version__}-{version or 'newest'}.js"
+    try:
+        text = cached.read_text(encoding="utf-8")
+        if _usable_bundle(text):
+            return text
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=version)
+    try:  # written beside it, then renamed: a report running at the same time never reads half a bundle
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        partial.replace(cached)
+    except OSError:  # a read-only cache folder only costs the next report the 4 s again
+        pass
+    return bundle
+
+
+def _usable_bundle(text: str) -> bool:
+    """Whether a cached bundle looks whole and can be inlined (a damaged or edited file is built again)."""
+    return "vegaEmbed" in text and "</script" not in text.lower() and text.rstrip().endswith((";", ")", "}"))
 
 
 def _csp_hash(script: str) -> str:

@@ -27,6 +27,7 @@ from warehouse.topics import (
     load_topic_results,
     pending_topic_mentions,
     term_counts,
+    term_counts_in,
     topic_breakdown,
     unexplained_negatives,
 )
@@ -135,6 +136,9 @@ class Drivers:
 
     topics: list[tuple[str, int, float]] = field(default_factory=list)
     terms: list[TermLift] = field(default_factory=list)
+    # The brand's term counts the lifts were measured against (from `baseline_days` before the window to its end):
+    # emerging themes of the same window label their clusters with them too.
+    baseline: TermTally | None = None
 
     def top_terms(self, limit: int = 8) -> list[str]:
         """Just the terms, best first (what an alert's 'what drove it' line shows)."""
@@ -153,10 +157,15 @@ def negative_drivers(
     """Topics of the window's negative mentions and their terms by lift against the brand's preceding weeks."""
     with warehouse.read() as con:
         topics = topic_breakdown(con, brand, start, end)
-        # Counted in SQL: only the terms of at least two negative mentions come back, whatever the history's size.
-        selection = term_counts(con, brand, start, end, label="negative", min_count=2)
-        baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
-    return Drivers(topics=topics[:limit], terms=rank_terms_by_lift(selection, baseline, limit=limit))
+        # Counted in SQL, both in one scan: only the terms of at least two negative mentions come back for the
+        # window, whatever the history's size.
+        selection, baseline = term_counts_in(
+            con, brand, [(start, end), (start - timedelta(days=baseline_days), end)],
+            label=["negative", None], min_count=[2, 1],
+        )  # fmt: skip
+    return Drivers(
+        topics=topics[:limit], terms=rank_terms_by_lift(selection, baseline, limit=limit), baseline=baseline
+    )
 
 
 def find_emerging_themes(
@@ -169,17 +178,22 @@ def find_emerging_themes(
     baseline_days: int = THEME_BASELINE_DAYS,
     threshold: float | None = None,
     min_size: int = 3,
+    baseline: TermTally | None = None,
 ) -> list[tuple[Theme, list[str]]]:
     """Emerging themes among a window's unexplained negative mentions, each with up to three example texts.
 
-    `embedder` is a `ThemeEncoder` (stored vectors first), a function giving an encoder, or an encoder.
+    `embedder` is a `ThemeEncoder` (stored vectors first), a function giving an encoder, or an encoder; `baseline`
+    is the brand's term counts over the same stretch when already counted (`Drivers.baseline`).
     """
     encoder = as_theme_encoder(embedder)
     with warehouse.read() as con:
         rows = unexplained_negatives(con, brand, start, end, limit=MAX_THEME_ROWS)
-        baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
+        if baseline is None and len(rows) >= min_size:
+            baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
         stored = encoder.stored(con, rows)
-    found = themes_of_rows(encoder, rows, baseline, stored=stored, threshold=threshold, min_size=min_size)
+    found = themes_of_rows(
+        encoder, rows, baseline or TermTally({}, 0), stored=stored, threshold=threshold, min_size=min_size
+    )
     return found or []
 
 
