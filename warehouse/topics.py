@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from models.text.terms import TermTally
-from models.text.vector_codec import dequantise_all, quantise
+from models.text.vector_codec import decode_all, encode
 from warehouse.arrow import registered
 from warehouse.connection import committed
 from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
@@ -44,9 +44,8 @@ _SCAN_SCHEMA = pa.schema(
 )
 _TERM_SCHEMA = pa.schema([("channel", pa.string()), ("id", pa.string()), ("lang", pa.string()), ("term", pa.string())])
 _EMBEDDING_SCHEMA = pa.schema(
-    [("channel", pa.string()), ("id", pa.string()), ("embedder", pa.string()), ("scale", pa.float32()),
-     ("vec", pa.binary())]
-)  # fmt: skip
+    [("channel", pa.string()), ("id", pa.string()), ("embedder", pa.string()), ("vec", pa.binary())]
+)
 _KEY_SCHEMA = pa.schema([("channel", pa.string()), ("id", pa.string())])
 
 
@@ -173,14 +172,14 @@ def load_topic_results(
 
 
 def _embedding_rows(embeddings: Sequence[tuple[str, str, np.ndarray]], embedder: str) -> list[dict[str, Any]]:
-    """Rows of `mention_embeddings`, int8-encoded; a vector with a NaN is left out (themes encode it again)."""
+    """Rows of `mention_embeddings` (float16 bytes); a vector with a NaN is left out (themes encode it again)."""
     if not embeddings:
         return []
-    encoded = quantise(np.stack([np.asarray(vector, dtype=np.float32) for _, _, vector in embeddings]))
+    encoded = encode(np.stack([np.asarray(vector, dtype=np.float32) for _, _, vector in embeddings]))
     return [
-        {"channel": c, "id": i, "embedder": embedder, "scale": code[0], "vec": code[1]}
-        for (c, i, _), code in zip(embeddings, encoded, strict=True)
-        if code is not None
+        {"channel": c, "id": i, "embedder": embedder, "vec": data}
+        for (c, i, _), data in zip(embeddings, encoded, strict=True)
+        if data is not None
     ]
 
 
@@ -194,13 +193,13 @@ def stored_embeddings(
     wanted = pa.Table.from_pylist([{"channel": c, "id": i} for c, i in keys], schema=_KEY_SCHEMA)
     with registered(con, wanted) as batch:
         rows = con.execute(
-            f"""SELECT e.channel, e.id, e.scale, e.vec FROM mention_embeddings e
+            f"""SELECT e.channel, e.id, e.vec FROM mention_embeddings e
             SEMI JOIN {batch} k ON k.channel = e.channel AND k.id = e.id
             WHERE e.embedder = ?""",
             [embedder],
         ).fetchall()
-    vectors = dequantise_all([(float(scale), bytes(vec)) for _, _, scale, vec in rows])
-    return {(str(c), str(i)): v for (c, i, _, _), v in zip(rows, vectors, strict=True) if v is not None}
+    vectors = decode_all([bytes(vec) for _, _, vec in rows])
+    return {(str(c), str(i)): v for (c, i, _), v in zip(rows, vectors, strict=True) if v is not None}
 
 
 def topic_breakdown(
