@@ -34,7 +34,7 @@ from warehouse.upsert import insert_new, upsert_row
 ScoreItem = tuple[tuple[str, str], Sentiment]
 # What was derived from a mention's text: an edit drops these so the new text is scored again by the usual
 # "no score / no scan for this model version" queries (there is no second path for edited mentions).
-DERIVED_TABLES = ("scores", "mention_topics", "mention_terms", "topic_scans")
+DERIVED_TABLES = ("scores", "mention_topics", "mention_terms", "topic_scans", "mention_embeddings")
 MENTION_KEY = ("channel", "id")
 
 

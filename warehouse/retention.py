@@ -2,7 +2,8 @@
 
 Rows stay, so every count and sentiment view (`sentiment_daily`, `sentiment_hourly`, `share_of_voice`,
 `feedback_scores`, `topic_daily`, `alerts`) gives the same numbers after retention as before. Only what needs
-the words themselves loses the old part: `top_terms` for those weeks, and the text column of `mentions_scored`.
+the words themselves loses the old part: `top_terms` for those weeks, the text column of `mentions_scored`, and
+the stored text embeddings (`mention_embeddings`: a sentence vector says much of what the text said).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ class RetentionResult:
 def drop_text_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> RetentionResult:
     """Blank `text`, null `raw` of mentions created before cutoff, and null old reject payloads, in one transaction."""
     def drop() -> tuple[tuple | None, tuple | None]:
+        # In the same transaction as the text: an old vector never outlives the words it was computed from.
+        con.execute(
+            """DELETE FROM mention_embeddings e WHERE EXISTS (
+                SELECT 1 FROM mentions m WHERE m.channel = e.channel AND m.id = e.id AND m.created_at < ?
+            )""",
+            [cutoff],
+        )
         mentions = first_row(
             con.execute(
                 "UPDATE mentions SET text = ?, raw = NULL WHERE created_at < ? AND (text <> ? OR raw IS NOT NULL)",

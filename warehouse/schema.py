@@ -277,6 +277,21 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
         ],
     ),
+    (
+        9,
+        [
+            # The whole-text embedding the topic step computed for a mention, as float16 bytes
+            # (models/text/vector_codec.py), tagged with the encoder and its weights: emerging themes read these
+            # instead of loading the encoder. A missing row only means "encode it when needed".
+            """CREATE TABLE mention_embeddings (
+                channel VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                embedder VARCHAR NOT NULL,
+                vec BLOB NOT NULL,
+                PRIMARY KEY (channel, id, embedder)
+            )""",
+        ],
+    ),
 ]
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 DESCRIPTIONS: dict[int, str] = {
@@ -288,6 +303,7 @@ DESCRIPTIONS: dict[int, str] = {
     6: "mention edits; the reason a run ended as it did",
     7: "stopwords re-seeded from the one list (models/text/stopwords.py)",
     8: "owned accounts of the brands (synced from [[brands]] owned at each run)",
+    9: "mention embeddings (float16, per encoder) for emerging themes",
 }
 
 _BOOKKEEPING = [

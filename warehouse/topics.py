@@ -1,4 +1,5 @@
-"""Topic and term storage (mention_topics, topic_scans, mention_terms) and the reads behind drivers and themes."""
+"""Topic, term and embedding storage (mention_topics, topic_scans, mention_terms, mention_embeddings) and the reads
+behind drivers and themes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from models.text.terms import TermTally
+from models.text.vector_codec import decode_all, encode
 from warehouse.arrow import registered
 from warehouse.connection import committed
 from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
@@ -40,6 +43,10 @@ _SCAN_SCHEMA = pa.schema(
     ]
 )
 _TERM_SCHEMA = pa.schema([("channel", pa.string()), ("id", pa.string()), ("lang", pa.string()), ("term", pa.string())])
+_EMBEDDING_SCHEMA = pa.schema(
+    [("channel", pa.string()), ("id", pa.string()), ("embedder", pa.string()), ("vec", pa.binary())]
+)
+_KEY_SCHEMA = pa.schema([("channel", pa.string()), ("id", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "mention_topics": ("channel", "id", "model_version", "topic"),
     "mention_terms": ("channel", "id", "term"),
     "topic_scans": ("channel", "id", "model_version"),
+    "mention_embeddings": ("channel", "id", "embedder"),
 }
 
 
@@ -123,8 +131,13 @@ def load_topic_results(
     terms: Sequence[tuple[str, str, str | None, str]] = (),
     *,
     scored_at: datetime | None = None,
+    embeddings: Sequence[tuple[str, str, np.ndarray]] = (),
+    embedder: str | None = None,
 ) -> int:
-    """Store topics, scans and terms in one transaction (existing rows are kept); return how many scans were new."""
+    """Store topics, scans, terms and (with `embedder`, their tag) whole-text embeddings in one transaction.
+
+    Existing rows are kept; returns how many scans were new.
+    """
     now = scored_at or datetime.now(UTC)
     topic_rows = [
         {**{k: getattr(r, k) for k in ("channel", "id", "topic", "score", "sentiment_label", "sentiment_score")},
@@ -137,12 +150,14 @@ def load_topic_results(
         for r in scans
     ]
     term_rows = [{"channel": c, "id": i, "lang": lang, "term": term} for c, i, lang, term in terms]
+    embedding_rows = _embedding_rows(embeddings, embedder) if embedder else []
 
     def store() -> int:
         new_scans = 0
         for rows, schema, table in (
             (topic_rows, _TOPIC_SCHEMA, "mention_topics"),
             (term_rows, _TERM_SCHEMA, "mention_terms"),
+            (embedding_rows, _EMBEDDING_SCHEMA, "mention_embeddings"),
             (scan_rows, _SCAN_SCHEMA, "topic_scans"),  # last: a scan row means "done", so it follows the results
         ):
             if not rows:
@@ -154,6 +169,37 @@ def load_topic_results(
         return new_scans
 
     return committed(con, store)
+
+
+def _embedding_rows(embeddings: Sequence[tuple[str, str, np.ndarray]], embedder: str) -> list[dict[str, Any]]:
+    """Rows of `mention_embeddings` (float16 bytes); a vector with a NaN is left out (themes encode it again)."""
+    if not embeddings:
+        return []
+    encoded = encode(np.stack([np.asarray(vector, dtype=np.float32) for _, _, vector in embeddings]))
+    return [
+        {"channel": c, "id": i, "embedder": embedder, "vec": data}
+        for (c, i, _), data in zip(embeddings, encoded, strict=True)
+        if data is not None
+    ]
+
+
+def stored_embeddings(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str]], embedder: str
+) -> dict[tuple[str, str], np.ndarray]:
+    """The stored embeddings of these mentions with this tag, decoded; mentions without one (or a damaged one) are
+    left out."""
+    if not keys:
+        return {}
+    wanted = pa.Table.from_pylist([{"channel": c, "id": i} for c, i in keys], schema=_KEY_SCHEMA)
+    with registered(con, wanted) as batch:
+        rows = con.execute(
+            f"""SELECT e.channel, e.id, e.vec FROM mention_embeddings e
+            SEMI JOIN {batch} k ON k.channel = e.channel AND k.id = e.id
+            WHERE e.embedder = ?""",
+            [embedder],
+        ).fetchall()
+    vectors = decode_all([bytes(vec) for _, _, vec in rows])
+    return {(str(c), str(i)): v for (c, i, _), v in zip(rows, vectors, strict=True) if v is not None}
 
 
 def topic_breakdown(

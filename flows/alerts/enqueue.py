@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from flows.alerts.message import AlertContext, ExamplePost, ResponseCare, render_alert
 from flows.runtime.config import Config
@@ -339,7 +338,7 @@ def build_contexts(
     # Top terms and theme labels read the stored terms once for all windows of the brand.
     selections, before, baselines = term_tallies_in(con, brand, windows, candidates)
     terms = ranked_top_terms(con, brand, windows, selections, before)
-    themes = label_themes(brand, len(windows), encoder, candidates, baselines)
+    themes = label_themes(con, brand, len(windows), encoder, candidates, baselines)
     responses = response_care_in(con, brand, windows)
     contexts = []
     for index, episode in enumerate(episodes):
@@ -392,7 +391,7 @@ def emerging_themes_in(
     """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query."""
     encoder, candidates = theme_candidates_in(con, brand, windows, theme_embedder, wanted)
     _, _, baselines = term_tallies_in(con, brand, windows, candidates, top_terms=False)
-    return label_themes(brand, len(windows), encoder, candidates, baselines)
+    return label_themes(con, brand, len(windows), encoder, candidates, baselines)
 
 
 def theme_candidates_in(
@@ -404,8 +403,9 @@ def theme_candidates_in(
 ) -> tuple[Any, dict[int, ThemeRows]]:
     """(encoder, {window index: the negatives no topic explains}) for the `wanted` windows with enough of them.
 
-    Cheap when there is nothing to find: the encoder is only asked for when at least `THEME_MIN_SIZE` negatives of
-    a window have no topic, and only the newest `MAX_THEME_ROWS` of them are embedded; (None, {}) otherwise.
+    Cheap when there is nothing to find: themes are clustered only when at least `THEME_MIN_SIZE` negatives of a
+    window have no topic, from the newest `MAX_THEME_ROWS` of them, with the vectors the topic step stored; the
+    encoder is loaded only for mentions without one (scored before vectors were stored, or with topics off).
     """
     if theme_embedder is None:
         return None, {}
@@ -416,8 +416,10 @@ def theme_candidates_in(
     candidates = {index: rows for index, rows in zip(asked, found_rows, strict=True) if len(rows) >= THEME_MIN_SIZE}
     if not candidates:
         return None, {}
-    encoder = theme_embedder()
-    return (encoder, candidates) if encoder is not None else (None, {})
+    # Episodes of a brand overlap: the encoder (when needed at all) embeds each distinct text once for all of them.
+    from flows.steps.topics import as_theme_encoder
+
+    return as_theme_encoder(theme_embedder), candidates
 
 
 def term_tallies_in(
@@ -451,7 +453,12 @@ def term_tallies_in(
 
 
 def label_themes(
-    brand: Brand, count: int, encoder: Any, candidates: Mapping[int, ThemeRows], baselines: Mapping[int, TermTally]
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    count: int,
+    encoder: Any,
+    candidates: Mapping[int, ThemeRows],
+    baselines: Mapping[int, TermTally],
 ) -> list[list[tuple[str, int]]]:
     """(label, mentions) of the emerging themes of each of `count` windows, from its candidates and label baseline."""
     out: list[list[tuple[str, int]]] = [[] for _ in range(count)]
@@ -459,31 +466,17 @@ def label_themes(
         return out
     from flows.steps.topics import themes_of_rows
 
-    # Episodes of a brand overlap: each distinct text is embedded once for all of them.
-    embedder = TextMemo(encoder)
+    stored = encoder.stored(con, list({row[:2]: row for rows in candidates.values() for row in rows}.values()))
     for index, rows in candidates.items():
         try:
-            found = themes_of_rows(embedder, rows, baselines[index], min_size=THEME_MIN_SIZE)
+            found = themes_of_rows(encoder, rows, baselines[index], stored=stored, min_size=THEME_MIN_SIZE)
         except (BrandpulseError, RuntimeError, ValueError) as exc:  # themes are a nice-to-have: never block an alert
             log.warning("emerging themes skipped for %s: %s", brand.name, exc)
             continue
+        if found is None:  # the encoder cannot be loaded (logged once): no themes in any window
+            return out
         out[index] = [(theme.label, theme.size) for theme, _ in found[:MAX_THEMES]]
     return out
-
-
-class TextMemo:
-    """An embedder wrapper that embeds each distinct text once, however many windows ask for it."""
-
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
-        self.vectors: dict[str, np.ndarray] = {}
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """The embeddings of `texts`, in order; only texts not seen before go to the embedder."""
-        new = [text for text in dict.fromkeys(texts) if text not in self.vectors]
-        if new:
-            self.vectors.update(zip(new, self.embedder.embed(new), strict=True))
-        return np.array([self.vectors[text] for text in texts])
 
 
 def top_terms(con: duckdb.DuckDBPyConnection, brand: Brand, start: datetime, end: datetime) -> list[str]:

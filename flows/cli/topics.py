@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,15 +23,15 @@ def themes(
     config: ConfigOption = None,
 ) -> None:
     """Negative drivers (topics, terms by lift over the brand's baseline) and emerging themes no topic explains."""
-    from flows.steps.topics import find_emerging_themes, negative_drivers
-    from models.text.embedders import load_embedder
+    from flows.steps.topics import find_emerging_themes, lazy_theme_embedder, negative_drivers
     from warehouse.queries import pipeline as queries
 
     try:
         cfg = load_config(config)
         brands = [cfg.brand(brand)] if brand else list(cfg.brands)
         warehouse = reading_warehouse(cfg, live=live)
-        embedder = None
+        # Stored vectors first: the encoder loads only if some unexplained negative has none.
+        embedder = lazy_theme_embedder(cfg)
         for item in brands:
             with warehouse.read() as con:
                 newest = queries.newest_mention_time(con, item.name)
@@ -42,10 +41,9 @@ def themes(
             end = min(newest, datetime.now(UTC)) + timedelta(seconds=1)
             start = end - timedelta(days=days)
             drivers = negative_drivers(warehouse, item.name, start, end)
-            if embedder is None:
-                base = Path(cfg.source).resolve().parent if cfg.source else None
-                embedder, _ = load_embedder(cfg.model.encoder, base_dir=base)
-            found = find_emerging_themes(warehouse, embedder, item.name, start, end, min_size=min_size)
+            found = find_emerging_themes(
+                warehouse, embedder, item.name, start, end, min_size=min_size, baseline=drivers.baseline
+            )
             _print_brand(item.name, start, end, drivers, found)
     except BrandpulseError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)

@@ -6,8 +6,9 @@ import base64
 import functools
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import duckdb
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from flows.alerts.message import duration_text, slack_unescape
@@ -146,8 +148,12 @@ def add_themes(
     rows: list[tuple[str, str, str, str | None, list[str]]],
     baseline: TermTally | list[list[str]],
     embedder: Callable[[], Any | None],
+    stored: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> None:
-    """Cluster the period's unexplained negatives into emerging themes: label, size, example mentions."""
+    """Cluster the period's unexplained negatives into emerging themes: label, size, example mentions.
+
+    `stored` are the vectors the topic step kept; only rows without one need `embedder` (loaded only then).
+    """
     from flows.steps.topics import themes_of_rows
 
     if len(rows) < THEME_MIN_SIZE:
@@ -156,15 +162,15 @@ def add_themes(
             f"(at least {THEME_MIN_SIZE} similar ones make a theme; topic scoring fills this in)."
         )
         return
-    encoder = embedder()
-    if encoder is None:
+    found = themes_of_rows(embedder, rows, baseline, stored=stored, min_size=THEME_MIN_SIZE)
+    if found is None:
         data["themes_note"] = (
             f"{len(rows)} negative mentions fit no topic, but the sentence encoder could not be loaded."
         )
         return
     langs = {(c, i): lang for c, i, _t, lang, _terms in rows}
     themes = []
-    for theme, texts in themes_of_rows(encoder, rows, baseline, min_size=THEME_MIN_SIZE)[:MAX_THEMES]:
+    for theme, texts in found[:MAX_THEMES]:
         keys = theme.keys[:THEME_EXAMPLES]
         themes.append(
             {
@@ -215,8 +221,12 @@ def spec_json(spec: dict[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script, from the vl-convert-python package (no CDN, works offline)."""
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and vega-embed as one script, from the vl-convert-python package (no CDN, works offline).
+
+    vl-convert builds the bundle in about 4 s; it is kept in the brandpulse cache folder (per vl-convert and
+    Vega-Lite version), so later reports read it back instead.
+    """
     import vl_convert
 
     try:  # the Vega-Lite version Altair writes specs for; a private helper, so fall back to vl-convert's newest
@@ -225,7 +235,29 @@ def vega_bundle() -> str:
         version: str | None = vl_version_for_vl_convert()
     except ImportError:
         version = None
-    return vl_convert.javascript_bundle(vl_version=version)
+    from models.sentiment.e5 import default_cache_dir
+
+    cached = (cache_dir or default_cache_dir()) / "vega" / f"bundle-{vl_convert.__version__}-{version or 'newest'}.js"
+    try:
+        text = cached.read_text(encoding="utf-8")
+        if _usable_bundle(text):
+            return text
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=version)
+    try:  # written beside it, then renamed: a report running at the same time never reads half a bundle
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        partial.replace(cached)
+    except OSError:  # a read-only cache folder only costs the next report the 4 s again
+        pass
+    return bundle
+
+
+def _usable_bundle(text: str) -> bool:
+    """Whether a cached bundle looks whole and can be inlined (a damaged or edited file is built again)."""
+    return "vegaEmbed" in text and "</script" not in text.lower() and text.rstrip().endswith((";", ")", "}"))
 
 
 def _csp_hash(script: str) -> str:
@@ -304,22 +336,20 @@ def write_report(
 ) -> ReportResult:
     """Read the warehouse (briefly, read-only), then render and write the report to `out` (or out(scope, period)).
 
-    `embedder` clusters emerging themes; by default the `[model] encoder` is loaded, and only when the period has
-    enough negative mentions that no topic explains.
+    `embedder` clusters emerging themes; by default they use the vectors the topic step stored, and the
+    `[model] encoder` is loaded only when some of the period's unexplained negatives have none.
     """
+    from flows.steps.topics import as_theme_encoder, lazy_theme_embedder
+
     scope = report_scope(config, brand)
+    encoder = lazy_theme_embedder(config) if embedder is None else as_theme_encoder(embedder)
     with warehouse.read() as con:
         period = resolve_period(rq.newest_day(con, scope.brands), start, end, days)
         data = collect(con, scope, period)
         candidates, baseline = rq.theme_candidates(con, scope.brand, period)
-    # Clustering embeds texts: done after the connection is closed, like rendering.
-    if embedder is None:
-        from flows.steps.topics import lazy_theme_embedder
-
-        get_embedder = lazy_theme_embedder(config)
-    else:
-        get_embedder = lambda: embedder  # noqa: E731
-    add_themes(data, candidates, baseline, get_embedder)
+        stored = encoder.stored(con, candidates) if len(candidates) >= THEME_MIN_SIZE else {}
+    # Clustering (and encoding what has no stored vector) is done after the connection is closed, like rendering.
+    add_themes(data, candidates, baseline, encoder, stored)
     # Rendering happens after the connection is closed, so a running pipeline is never kept waiting for it.
     specs = build_charts(data, scope)
     html = render_html(data, scope, period, specs, generated_at=now or datetime.now(UTC))

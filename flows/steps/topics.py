@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from flows.runtime.config import Config
 from flows.runtime.failpoints import failpoint
@@ -15,7 +17,7 @@ from models.errors import BrandpulseError
 from models.scores import Sentiment
 from models.text.taxonomy import OFF, load_taxonomy
 from models.text.terms import TermLift, TermTally, extract_terms, rank_terms_by_lift
-from models.text.themes import Theme, emerging_themes
+from models.text.themes import Theme, emerging_themes, similarity_for
 from models.text.topics import TopicScorer
 from warehouse import Warehouse
 from warehouse.topics import (
@@ -25,6 +27,7 @@ from warehouse.topics import (
     load_topic_results,
     pending_topic_mentions,
     term_counts,
+    term_counts_in,
     topic_breakdown,
     unexplained_negatives,
 )
@@ -78,6 +81,7 @@ def score_topics_pending(
 ) -> int:
     """Score every stored mention this topic model has not seen: topics with aspect sentiment, scans and terms."""
     drop = list(brand_terms)
+    tag = _vector_tag(scorer)
     with warehouse.write() as con:
         pending = pending_topic_mentions(con, scorer.version)
     done = 0
@@ -89,8 +93,10 @@ def score_topics_pending(
         results = scorer.score(
             [m.text for m in part], [m.lang for m in part], [_known_sentiment(m, "stored") for m in part]
         )
-        topics, scans, terms = [], [], []
+        topics, scans, terms, embeddings = [], [], [], []
         for mention, result in zip(part, results, strict=True):
+            if result.embedding is not None:
+                embeddings.append((mention.channel, mention.id, result.embedding))
             topics += [
                 TopicRow(mention.channel, mention.id, match.topic, match.score, match.sentiment, match.sentiment_score)
                 for match in result.topics
@@ -102,12 +108,20 @@ def score_topics_pending(
                 for term in extract_terms(mention.text, lang, brand_terms=[*drop, *mention.brand_terms])
             ]
         with warehouse.write() as con:
-            load_topic_results(con, scorer.version, topics, scans, terms)
+            load_topic_results(con, scorer.version, topics, scans, terms, embeddings=embeddings, embedder=tag)
         failpoint("topics.chunk")
         done += len(part)
         if progress:
             progress(done, len(pending))
     return done
+
+
+def _vector_tag(scorer: TopicScorer) -> str | None:
+    """The tag the scorer's whole-text embeddings are stored under (None: a scorer without an encoder id)."""
+    from models.text.embedders import vector_tag
+
+    encoder = getattr(scorer, "encoder_id", None)
+    return vector_tag(encoder) if encoder else None
 
 
 def _lang(mention: PendingMention) -> str:
@@ -122,6 +136,9 @@ class Drivers:
 
     topics: list[tuple[str, int, float]] = field(default_factory=list)
     terms: list[TermLift] = field(default_factory=list)
+    # The brand's term counts the lifts were measured against (from `baseline_days` before the window to its end):
+    # emerging themes of the same window label their clusters with them too.
+    baseline: TermTally | None = None
 
     def top_terms(self, limit: int = 8) -> list[str]:
         """Just the terms, best first (what an alert's 'what drove it' line shows)."""
@@ -140,10 +157,15 @@ def negative_drivers(
     """Topics of the window's negative mentions and their terms by lift against the brand's preceding weeks."""
     with warehouse.read() as con:
         topics = topic_breakdown(con, brand, start, end)
-        # Counted in SQL: only the terms of at least two negative mentions come back, whatever the history's size.
-        selection = term_counts(con, brand, start, end, label="negative", min_count=2)
-        baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
-    return Drivers(topics=topics[:limit], terms=rank_terms_by_lift(selection, baseline, limit=limit))
+        # Counted in SQL, both in one scan: only the terms of at least two negative mentions come back for the
+        # window, whatever the history's size.
+        selection, baseline = term_counts_in(
+            con, brand, [(start, end), (start - timedelta(days=baseline_days), end)],
+            label=["negative", None], min_count=[2, 1],
+        )  # fmt: skip
+    return Drivers(
+        topics=topics[:limit], terms=rank_terms_by_lift(selection, baseline, limit=limit), baseline=baseline
+    )
 
 
 def find_emerging_themes(
@@ -156,31 +178,108 @@ def find_emerging_themes(
     baseline_days: int = THEME_BASELINE_DAYS,
     threshold: float | None = None,
     min_size: int = 3,
+    baseline: TermTally | None = None,
 ) -> list[tuple[Theme, list[str]]]:
-    """Emerging themes among a window's unexplained negative mentions, each with up to three example texts."""
+    """Emerging themes among a window's unexplained negative mentions, each with up to three example texts.
+
+    `embedder` is a `ThemeEncoder` (stored vectors first), a function giving an encoder, or an encoder; `baseline`
+    is the brand's term counts over the same stretch when already counted (`Drivers.baseline`).
+    """
+    encoder = as_theme_encoder(embedder)
     with warehouse.read() as con:
         rows = unexplained_negatives(con, brand, start, end, limit=MAX_THEME_ROWS)
-        baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
-    return themes_of_rows(embedder, rows, baseline, threshold=threshold, min_size=min_size)
+        if baseline is None and len(rows) >= min_size:
+            baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
+        stored = encoder.stored(con, rows)
+    found = themes_of_rows(
+        encoder, rows, baseline or TermTally({}, 0), stored=stored, threshold=threshold, min_size=min_size
+    )
+    return found or []
+
+
+ThemeRow = tuple[str, str, str, str | None, list[str]]
+
+
+class ThemeEncoder:
+    """Vectors for emerging themes: the stored ones first; the encoder, loaded on first need, for the rest.
+
+    `tag` names the stored vectors that match this encoder's own (`models.text.embedders.vector_tag`; None reads
+    none). Each text is encoded at most once, however many windows ask for it.
+    """
+
+    def __init__(self, load: Callable[[], Any], tag: str | None = None) -> None:
+        self.tag = tag
+        self.threshold = similarity_for(tag)
+        self.encoded = 0  # texts that had no stored vector and went through the encoder
+        self._load = load
+        self._encoder: list[Any] = []
+        self._memo: dict[str, np.ndarray] = {}
+
+    def __call__(self) -> Any | None:
+        """The encoder, loaded on the first call; None (logged once) if it cannot be loaded."""
+        if not self._encoder:
+            try:
+                self._encoder.append(self._load())
+            except (ImportError, OSError, BrandpulseError) as exc:
+                log.warning("emerging themes skipped: cannot load the encoder: %s", exc)
+                self._encoder.append(None)
+        return self._encoder[0]
+
+    def stored(self, con: Any, rows: Sequence[ThemeRow]) -> dict[tuple[str, str], np.ndarray]:
+        """The stored vectors of these rows' mentions (read in the caller's connection), by (channel, id)."""
+        if self.tag is None or not rows:
+            return {}
+        from warehouse.topics import stored_embeddings
+
+        return stored_embeddings(con, [(c, i) for c, i, *_ in rows], self.tag)
+
+    def vectors(self, rows: Sequence[ThemeRow], stored: Mapping[tuple[str, str], np.ndarray]) -> np.ndarray | None:
+        """One vector per row, stored or encoded now; None when some row needs the encoder and it cannot load."""
+        missing = list(dict.fromkeys(t for c, i, t, *_ in rows if (c, i) not in stored and t not in self._memo))
+        if missing:
+            encoder = self()
+            if encoder is None:
+                return None
+            self._memo.update(zip(missing, np.asarray(encoder.embed(missing), dtype=np.float32), strict=True))
+            self.encoded += len(missing)
+        return np.stack([stored[(c, i)] if (c, i) in stored else self._memo[t] for c, i, t, *_ in rows])
+
+
+def as_theme_encoder(embedder: Any) -> ThemeEncoder:
+    """A `ThemeEncoder` as is; a function giving an encoder, or an encoder itself, wrapped (no stored vectors)."""
+    if isinstance(embedder, ThemeEncoder):
+        return embedder
+    if hasattr(embedder, "embed") and not isinstance(embedder, type):
+        return ThemeEncoder(lambda: embedder)
+    return ThemeEncoder(embedder)
 
 
 def themes_of_rows(
     embedder: Any,
-    rows: Sequence[tuple[str, str, str, str | None, list[str]]],
+    rows: Sequence[ThemeRow],
     baseline: Sequence[Sequence[str]] | TermTally,
     *,
+    stored: Mapping[tuple[str, str], np.ndarray] | None = None,
     threshold: float | None = None,
     min_size: int = 3,
-) -> list[tuple[Theme, list[str]]]:
-    """Cluster rows of `unexplained_negatives` (already read, connection closed) and label them by terms."""
+) -> list[tuple[Theme, list[str]]] | None:
+    """Cluster rows of `unexplained_negatives` (already read, connection closed) and label them by terms.
+
+    Rows with a `stored` vector are not encoded again. None when vectors were needed but the encoder cannot load.
+    """
     if len(rows) < min_size:
         return []
-    embeddings = embedder.embed([text for _, _, text, _, _ in rows])
-    options: dict[str, Any] = {"min_size": min_size}
-    if threshold is not None:
-        options["threshold"] = threshold
+    encoder = as_theme_encoder(embedder)
+    embeddings = encoder.vectors(rows, stored or {})
+    if embeddings is None:
+        return None
     themes = emerging_themes(
-        embeddings, [terms for *_, terms in rows], baseline, keys=[(c, i) for c, i, *_ in rows], **options
+        embeddings,
+        [terms for *_, terms in rows],
+        baseline,
+        keys=[(c, i) for c, i, *_ in rows],
+        threshold=encoder.threshold if threshold is None else threshold,
+        min_size=min_size,
     )
     return [(theme, [rows[i][2] for i in theme.members[:3]]) for theme in themes]
 
@@ -194,23 +293,18 @@ def theme_embedder(config: Config, sentiment_model: Any = None) -> Any:
     return embedder
 
 
-def lazy_theme_embedder(
-    config: Config, sentiment_model: Callable[[], Any] | None = None
-) -> Callable[[], Any | None]:
-    """A function that loads the themes encoder on its first call only, and gives None if it cannot be loaded.
+def lazy_theme_embedder(config: Config, sentiment_model: Callable[[], Any] | None = None) -> ThemeEncoder:
+    """The themes encoder of `[model] encoder`, loaded on its first call only (None if it cannot be loaded), with
+    the tag of the vectors the topic step stored for it, so stored vectors are read instead wherever they exist.
 
     `sentiment_model` gives the in-process sentiment model (called then too), whose bundled encoder is reused.
     """
-    loaded: list[Any] = []
+    from models.text.embedders import encoder_id, vector_tag
 
-    def get() -> Any | None:
-        if not loaded:
-            try:
-                loaded.append(theme_embedder(config, sentiment_model() if sentiment_model else None))
-            except (ImportError, OSError, BrandpulseError) as exc:
-                log.warning("emerging themes skipped: cannot load the encoder: %s", exc)
-                loaded.append(None)
-        return loaded[0]
-
-    return get
-
+    base = Path(config.source).resolve().parent if config.source else None
+    try:
+        tag: str | None = vector_tag(encoder_id(config.model.encoder, base_dir=base))
+    except BrandpulseError as exc:  # a missing encoder folder: loading fails too, and says so then
+        log.debug("no stored vectors for themes: %s", exc)
+        tag = None
+    return ThemeEncoder(lambda: theme_embedder(config, sentiment_model() if sentiment_model else None), tag)

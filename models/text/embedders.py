@@ -54,6 +54,35 @@ class FolderEncoder(E5Encoder):
         )
 
 
+def _folder(setting: str, base_dir: Path | None) -> Path:
+    """The encoder folder a non-bundled `[model] encoder` names (relative to the config's folder)."""
+    folder = Path(setting).expanduser()
+    if not folder.is_absolute() and base_dir is not None:
+        folder = base_dir / folder
+    if not folder.is_dir():
+        raise ModelUnavailable(f"encoder folder {folder} does not exist (set by {SETTING})")
+    return folder
+
+
+def encoder_id(setting: str = BUNDLED, *, base_dir: Path | None = None) -> str:
+    """The id `load_embedder` gives this setting (it goes into topic model versions), without loading the encoder."""
+    if setting.strip().lower() == BUNDLED:
+        return "e5"
+    return f"folder:{folder_version(_folder(setting, base_dir))}"
+
+
+def vector_tag(encoder: str) -> str:
+    """The tag of the vectors an encoder id produces, as stored per mention: vectors of two tags never mix.
+
+    A folder's id already names its weights; the bundled e5 adds the digest of the weights it checks on load.
+    """
+    if encoder != "e5":
+        return encoder
+    from models.sentiment.e5 import WEIGHTS_SHA256
+
+    return f"e5:{WEIGHTS_SHA256[:12]}"
+
+
 def load_embedder(setting: str = BUNDLED, *, sentiment_model: Any = None, base_dir: Path | None = None) -> tuple[
     Any, str
 ]:
@@ -63,13 +92,9 @@ def load_embedder(setting: str = BUNDLED, *, sentiment_model: Any = None, base_d
         if isinstance(shared, E5Encoder) and not isinstance(shared, FolderEncoder):
             if isinstance(shared, BundledEncoder):
                 shared.share_embeddings = True  # its sentiment passes now leave the e5 embeddings in the memo
-            return shared, "e5"
+            return shared, encoder_id(setting)
         from models.sentiment.e5 import ensure_e5
 
-        return E5Encoder(ensure_e5(), memo_size=EMBEDDING_MEMO), "e5"
-    folder = Path(setting).expanduser()
-    if not folder.is_absolute() and base_dir is not None:
-        folder = base_dir / folder
-    if not folder.is_dir():
-        raise ModelUnavailable(f"encoder folder {folder} does not exist (set by {SETTING})")
+        return E5Encoder(ensure_e5(), memo_size=EMBEDDING_MEMO), encoder_id(setting)
+    folder = _folder(setting, base_dir)
     return FolderEncoder(folder), f"folder:{folder_version(folder)}"

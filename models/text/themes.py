@@ -17,6 +17,9 @@ from models.text.terms import TermTally, rank_terms_by_lift
 
 # Neighbours: cosine similarity of e5 embeddings (their cosines sit high: 0.9 means "about the same thing").
 SIMILARITY = 0.90
+# The neighbour threshold belongs to the embedding space: per encoder family (a vector tag's part before ':').
+# Other encoders are not calibrated yet and use the e5 value.
+SIMILARITY_BY_ENCODER = {"e5": SIMILARITY}
 MIN_SIZE = 3
 LABEL_TERMS = 3
 
@@ -31,6 +34,12 @@ class Theme:
     members: list[int]
     example: int
     keys: list[tuple[str, str]] = field(default_factory=list)
+
+
+def similarity_for(tag: str | None) -> float:
+    """The neighbour threshold for vectors of this tag (`models.text.embedders.vector_tag`)."""
+    family = (tag or "").split(":", 1)[0]
+    return SIMILARITY_BY_ENCODER.get(family, SIMILARITY)
 
 
 def communities(embeddings: np.ndarray, *, threshold: float = SIMILARITY, min_size: int = MIN_SIZE) -> list[list[int]]:

@@ -103,6 +103,8 @@ class MentionTopics:
     raw: np.ndarray
     scores: np.ndarray
     clauses: list[str]
+    # The whole text's embedding the scorer used (stored per mention, so themes need no encoder).
+    embedding: np.ndarray | None = None
 
     @property
     def best_score(self) -> float:
@@ -163,6 +165,7 @@ class TopicScorer:
         self.taxonomy = taxonomy
         self.embedder = embedder
         self.sentiment = sentiment
+        self.encoder_id = encoder_id
         fallback = taxonomy.threshold if taxonomy.threshold is not None else default_threshold
         self.thresholds = np.array(
             [t.threshold if t.threshold is not None else fallback for t in taxonomy.topics], dtype=np.float64
@@ -250,7 +253,9 @@ class TopicScorer:
             if matches and not clause_rows and known[i] is None and i not in computed and self.sentiment is not None:
                 pending_whole.append(i)
             clauses = clause_lists[i] if clause_lists[i] else ([text.strip()] if not is_blank(text) else [])
-            results.append(MentionTopics(topics=matches, raw=raw, scores=scores, clauses=clauses))
+            results.append(
+                MentionTopics(topics=matches, raw=raw, scores=scores, clauses=clauses, embedding=whole[i])
+            )
         return self._fill_whole_sentiments(results, clean, pending_whole)
 
     def _whole_texts(

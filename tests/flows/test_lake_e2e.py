@@ -109,7 +109,7 @@ def test_two_workers_a_reader_and_a_kill_leave_every_row_and_alert_exactly_once(
         assert one("SELECT count(*) FROM mentions") == len(posts) + 20  # the posts once each, and 20 survey answers
         for table, key in (("mentions", "channel, id"), ("mention_brands", "channel, id, brand"),
                            ("scores", "channel, id, model_version"), ("topic_scans", "channel, id, model_version"),
-                           ("mention_terms", "channel, id, term")):
+                           ("mention_terms", "channel, id, term"), ("mention_embeddings", "channel, id, embedder")):
             assert one(f"SELECT count(*) - count(DISTINCT ({key})) FROM {table}") == 0, table
         assert one("SELECT count(*) FROM scores") == one("SELECT count(*) FROM mentions")
         brands = dict(con.execute("SELECT brand, count(*) FROM mention_brands GROUP BY ALL").fetchall())

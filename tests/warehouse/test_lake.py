@@ -240,3 +240,32 @@ def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: L
         later = (T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
         tallies = term_counts_in(con, "Acme", [window, later], label=["negative", None])
         assert tallies == [TermTally({"order": 1, "broke": 1}, 1), TermTally({}, 0)]
+
+
+def test_stored_embeddings_are_written_once_read_back_and_copied_into_a_lake(
+    lake: LakeWarehouse, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from warehouse import Warehouse
+    from warehouse.lake_copy import copy_into_lake
+    from warehouse.topics import ScanRow, load_topic_results, stored_embeddings
+
+    vectors = np.eye(3, 8, dtype=np.float32)
+    rows = [("x", str(n), vectors[n]) for n in range(3)]
+    scans = [ScanRow("x", str(n), 0, 0.1) for n in range(3)]
+    with lake.write() as con:
+        for _ in range(2):  # a re-run of the topic step doubles nothing
+            load_topic_results(con, "t1", [], scans, embeddings=rows, embedder="e5:abc")
+        assert con.execute("SELECT count(*) FROM mention_embeddings").fetchall() == [(3,)]
+        found = stored_embeddings(con, [("x", "0"), ("x", "2"), ("x", "9")], "e5:abc")
+    assert sorted(found) == [("x", "0"), ("x", "2")]
+    assert np.allclose(found[("x", "2")], vectors[2], atol=1e-3)
+    file = Warehouse(tmp_path / "file.duckdb")
+    with file.write() as con:
+        load_topic_results(con, "t1", [], [ScanRow("x", "5", 0, 0.1)], embeddings=[("x", "5", vectors[1])],
+                           embedder="e5:abc")  # fmt: skip
+    assert copy_into_lake(file, lake).added["mention_embeddings"] == 1  # `migrate --to ducklake` carries them
+    assert copy_into_lake(file, lake).added["mention_embeddings"] == 0
+    with lake.read() as con:
+        assert con.execute("SELECT count(*) FROM mention_embeddings").fetchall() == [(4,)]

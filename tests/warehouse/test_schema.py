@@ -28,6 +28,7 @@ TABLES = {
     "alert_episodes",
     "stopwords",
     "owned_accounts",
+    "mention_embeddings",
     "schema_version",
     "warehouse_meta",
 }

@@ -13,6 +13,7 @@ from models.mention import BrandMatch, Mention
 from models.scores import sentiment_from_probs
 from models.text.topics import TopicScorer
 from warehouse import Warehouse, load_mentions, load_scores
+from warehouse.topics import term_counts
 
 DAY = datetime(2024, 1, 8, 9, tzinfo=UTC)  # a Monday
 NEG = {"negative": 0.8, "neutral": 0.1, "positive": 0.1}
@@ -127,3 +128,9 @@ def test_drivers_and_emerging_themes_of_a_burst(warehouse: Warehouse, scorer: To
     theme, examples = themes[0]
     assert theme.size == 5 and "login loop" in theme.terms
     assert examples[0] == "acme login loop again, stuck on login"
+    # The drivers' baseline is the one themes count themselves: `brandpulse themes` counts it once for both.
+    with warehouse.read() as con:
+        assert drivers.baseline == term_counts(con, "Acme", start - timedelta(days=28), end)
+    again = find_emerging_themes(warehouse, KeywordEmbedder(), "Acme", start, end, threshold=0.8,
+                                 baseline=drivers.baseline)  # fmt: skip
+    assert [(t.label, t.members) for t, _ in again] == [(t.label, t.members) for t, _ in themes]

@@ -66,3 +66,18 @@ def test_overlapping_episodes_embed_each_text_once(warehouse: Warehouse) -> None
         alone = build_contexts(con, ACME, wide[1:], theme_embedder=KeywordEmbedder)
     assert contexts[1] == alone[0]  # the shared vectors give the same themes
     assert len(encoder.calls) == 1  # the second window's texts were all in the first: nothing embedded twice
+
+
+def test_alert_themes_come_from_the_stored_vectors_without_an_encoder(warehouse: Warehouse) -> None:
+    from flows.steps.topics import ThemeEncoder
+    from models.text.embedders import vector_tag
+
+    def no_encoder() -> None:
+        raise AssertionError("the encoder was loaded although the topic step stored every vector")
+
+    stored = ThemeEncoder(no_encoder, vector_tag("e5"))  # the tag the history's topic scorer stored them under
+    with warehouse.read() as con:
+        from_store = build_contexts(con, ACME, EPISODES, theme_embedder=stored)
+        encoded = build_contexts(con, ACME, EPISODES, theme_embedder=KeywordEmbedder)
+    assert any(c.themes for c in from_store) and from_store == encoded
+    assert stored.encoded == 0

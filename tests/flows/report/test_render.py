@@ -153,6 +153,19 @@ def test_the_vega_bundle_can_be_inlined() -> None:
     assert "window.vegaEmbed" in bundle and "expressionInterpreter" in bundle
 
 
+def test_the_vega_bundle_is_built_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    built = vega_bundle(tmp_path)
+    (cached,) = (tmp_path / "vega").glob("bundle-*.js")
+    assert cached.read_text(encoding="utf-8") == built
+    cached.write_text(built[: len(built) // 2], encoding="utf-8")  # damaged: built again and replaced
+    vega_bundle.cache_clear()
+    assert vega_bundle(tmp_path) == built and cached.read_text(encoding="utf-8") == built
+    cached.write_text(built + "\n/* kept */;", encoding="utf-8")  # whole: read back as it is
+    vega_bundle.cache_clear()
+    assert vega_bundle(tmp_path).endswith("/* kept */;")
+    assert [p.name for p in (tmp_path / "vega").iterdir()] == [cached.name]  # no temporary file left
+
+
 def test_report_scope_defaults() -> None:
     assert report_scope(CONFIG).brands == ["Acme", "Globex"]
     assert report_scope(CONFIG, "initech").brands == ["Initech", "Acme", "Globex"]
