@@ -258,16 +258,13 @@ class E5Encoder:
         self._memo_lock = threading.Lock()
 
     def _forward(self, batch: Batch) -> torch.Tensor:
-        """Normalised mean-pooled embeddings of a padded batch, through the layers as the shared pass runs them."""
+        """Normalised mean-pooled embeddings of a padded batch, computed by the model."""
         import torch
 
-        from models.sentiment.tuned_e5 import lower_hidden, mean_pool
-
-        # The same numbers as BertModel's own forward, at half its time on this CPU under bf16 autocast (measured
-        # on the taxonomy's phrases, docs/topics.md § Cost): its mask and attention set-up cost more than the layers.
-        ids, mask = batch["input_ids"], batch["attention_mask"]
-        hidden = lower_hidden(self.model, ids, mask, len(self.model.encoder.layer))
-        return torch.nn.functional.normalize(mean_pool(hidden, mask).float(), dim=-1)
+        hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return torch.nn.functional.normalize(pooled, dim=-1)
 
     @staticmethod
     def memo_keys(batch: Batch) -> list[bytes]:

@@ -6,14 +6,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from models.errors import ModelUnavailable
 from models.sentiment.loader import (
     EMBEDDING_MEMO,
-    Batch,
     BundledEncoder,
     E5Encoder,
     folder_version,
@@ -21,9 +20,6 @@ from models.sentiment.loader import (
     run_batched,
 )
 from models.text.safe_text import model_text
-
-if TYPE_CHECKING:
-    import torch
 
 BUNDLED = "bundled"
 SETTING = "[model] encoder"
@@ -45,15 +41,6 @@ class FolderEncoder(E5Encoder):
         self.memo_size = memo_size
         self._memo = OrderedDict()
         self._memo_lock = threading.Lock()
-
-    def _forward(self, batch: Batch) -> torch.Tensor:
-        """Normalised mean-pooled embeddings of a padded batch, through the model's own forward (any architecture)."""
-        import torch
-
-        from models.sentiment.tuned_e5 import mean_pool
-
-        hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-        return torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), dim=-1)
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
         """Normalised mean-pooled embeddings of the texts as they are."""

@@ -54,39 +54,6 @@ def test_shared_pass_equals_sentiment_and_e5_embeddings_run_separately(tiny: tup
     assert np.allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
 
 
-def bert_forward_embeddings(folder: Path, texts: list[str]) -> np.ndarray:
-    """e5's sentence embeddings the way transformers computes them: BertModel's own forward, mean pooling, L2."""
-    import torch
-    from transformers import AutoTokenizer, BertModel
-
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    bert = BertModel.from_pretrained(folder, add_pooling_layer=False).eval()
-    batch = tokenizer([f"query: {text}" for text in texts], padding=True, truncation=True, return_tensors="pt")
-    with torch.inference_mode():
-        hidden = bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).float()
-    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
-
-
-def test_the_encoders_layer_by_layer_pass_equals_bertmodels_own_forward(tiny: tuple[Path, Path]) -> None:
-    texts = [*TEXTS, "the order is late. the app is great and the store is terrible today"]
-    for encoder in (E5Encoder(tiny[0]), BundledEncoder(*tiny)):  # the themes' encoder and the bundled one
-        embedded = encoder.embed(texts)
-        assert np.allclose(embedded, bert_forward_embeddings(tiny[0], texts), atol=1e-5)
-
-
-def test_a_folder_encoder_runs_its_models_own_forward(tiny_model_dir: Path) -> None:
-    from models.text.embedders import FolderEncoder
-
-    encoder = FolderEncoder(tiny_model_dir)
-    calls: list[int] = []
-    forward = encoder.model.forward
-    encoder.model.forward = lambda **kw: calls.append(1) or forward(**kw)  # type: ignore[method-assign]
-    embedded = encoder.embed(["good service", "bad"])
-    assert calls and embedded.shape[0] == 2
-    assert np.allclose(np.linalg.norm(embedded, axis=1), 1.0, atol=1e-5)
-
-
 def test_the_scoring_pass_leaves_the_embeddings_the_topic_step_needs(tiny: tuple[Path, Path]) -> None:
     model = model_of(tiny)
     encoder = model.encoder
