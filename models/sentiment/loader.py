@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -182,7 +183,9 @@ class SentimentModel:
         """Sentiments and the encoder's e5 embeddings of texts from one batched pass (the bundled model only)."""
         if not isinstance(self.encoder, BundledEncoder):
             raise TypeError(f"{self.name} has no shared encoder: score with predict() and embed separately")
-        folded, extra = self._folded(texts, self.encoder.joint_batch)
+        # Clauses and one-off texts only fill free room in the memo: they must not push out the whole mentions the
+        # scoring pass left there for the topic step's later chunks.
+        folded, extra = self._folded(texts, functools.partial(self.encoder.joint_batch, evict=False))
         return self.sentiments_from_probs(folded), extra
 
     def _folded(self, texts: Sequence[str], fn: BatchFn) -> tuple[np.ndarray, np.ndarray]:
@@ -319,10 +322,11 @@ class BundledEncoder(E5Encoder):
         ids, mask = batch["input_ids"], batch["attention_mask"]
         return self._probs(lower_hidden(self.model, ids, mask, self.top.first_tuned), mask)
 
-    def joint_batch(self, batch: Batch) -> torch.Tensor:
+    def joint_batch(self, batch: Batch, *, evict: bool = True) -> torch.Tensor:
         """(n, 3 + hidden): probabilities over LABELS, then the normalised e5 embedding, from one lower pass.
 
-        The embeddings are memoised too, so a later `embed` of the same text (topics, themes) costs nothing.
+        The embeddings are memoised too, so a later `embed` of the same text (topics, themes) costs nothing;
+        `evict=False` stores them only where the memo has room (see `remember`).
         """
         import torch
 
@@ -334,7 +338,7 @@ class BundledEncoder(E5Encoder):
         upper = run_layers(self.model.encoder.layer[self.top.first_tuned :], lower, mask)
         embeddings = torch.nn.functional.normalize(mean_pool(upper, mask).float(), dim=-1)
         if self.memo_size:
-            self.remember(self.memo_keys(batch), embeddings)
+            self.remember(self.memo_keys(batch), embeddings, evict=evict)
         return torch.cat([probs, embeddings], dim=1)
 
     def quantise(self) -> None:

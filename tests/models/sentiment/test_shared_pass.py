@@ -85,6 +85,21 @@ def test_memo_misses_never_push_out_what_the_scoring_pass_left(tiny: tuple[Path,
     assert len(encoder._memo) == 3 and not set(encoder._memo) >= kept
 
 
+def test_clauses_through_the_shared_pass_never_push_out_the_scored_mentions(tiny: tuple[Path, Path]) -> None:
+    model = model_of(tiny, memo_size=3)
+    encoder = model.encoder
+    assert isinstance(encoder, BundledEncoder)
+    encoder.share_embeddings = True
+    model.predict(TEXTS[:3])  # the scoring pass fills the memo with the mentions the topic step will read
+    kept = dict(encoder._memo)
+    sentiments, embeddings = model.predict_with_embeddings(["the order is late", "the app is great", "store"])
+    assert len(sentiments) == 3 and embeddings.shape[0] == 3
+    assert encoder._memo.keys() == kept.keys()
+    roomy = model_of(tiny, memo_size=10)
+    roomy.predict_with_embeddings(["the order is late"])  # with room left, a clause is kept
+    assert len(roomy.encoder._memo) == 1  # type: ignore[union-attr]
+
+
 def test_topics_from_the_shared_pass_match_the_separate_passes(tiny: tuple[Path, Path]) -> None:
     model = model_of(tiny)
     encoder = model.encoder
