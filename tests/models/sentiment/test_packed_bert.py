@@ -11,7 +11,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from models.sentiment import loader
-from models.sentiment.loader import E5Encoder, load_bundled
+from models.sentiment.loader import E5Encoder, SentimentModel, load_bundled
 from models.sentiment.packed_bert import PackedBertLayer, can_pack, onednn_bf16, pack_layers, score_mask
 from models.sentiment.tuned_e5 import additive_mask, run_layers
 
@@ -107,50 +107,42 @@ def test_only_plain_gelu_encoder_layers_are_packed() -> None:
     assert not can_pack(torch.nn.Linear(4, 4))
 
 
-@pytest.mark.parametrize("onednn", KERNELS)
-def test_bundled_bf16_packs_every_pass_and_scores_as_autocast_does(
-    tiny_bundled: Path, onednn: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(loader.BundledEncoder, "pack", _forced_pack(onednn))
-    fast = load_bundled(precision="bf16", ngram=False)
-    encoder = fast.encoder
-    assert isinstance(encoder, loader.BundledEncoder)
+@pytest.fixture(params=KERNELS, ids=lambda onednn: "onednn" if onednn else "plain")
+def packed(request: pytest.FixtureRequest, tiny_bundled: Path, monkeypatch: pytest.MonkeyPatch) -> SentimentModel:
+    """The tiny bundled model loaded in bf16 with each kernel this CPU has, so both are tested where it has both."""
+    pack = loader.BundledEncoder.pack
+    monkeypatch.setattr(loader.BundledEncoder, "pack", lambda self, **_: pack(self, onednn=request.param))
+    model = load_bundled(precision="bf16", ngram=False)
+    assert isinstance(model.encoder, loader.BundledEncoder)
+    return model
+
+
+def test_bundled_bf16_packs_every_pass_and_scores_as_autocast_does(packed: SentimentModel) -> None:
+    encoder = packed.encoder
+    assert encoder is not None
     # Lower and e5 upper layers (encoder.model) and the tuned layers (encoder.top), all packed, at load.
     assert packed_count(encoder.model) == 2 and packed_count(encoder.top) == 1
     full = load_bundled(precision="fp32", ngram=False)
     assert packed_count(full.encoder.model) == 0 and packed_count(full.encoder.top) == 0
     autocast = load_bundled(precision="fp32", ngram=False)
     autocast.autocast = autocast.encoder.autocast = torch.bfloat16  # the bf16 path as it was: autocast, unpacked
-    got, expected, before = fast.predict_probs(TEXTS), full.predict_probs(TEXTS), autocast.predict_probs(TEXTS)
+    got, expected, before = packed.predict_probs(TEXTS), full.predict_probs(TEXTS), autocast.predict_probs(TEXTS)
     assert np.allclose(got.sum(axis=1), 1.0, atol=1e-5)
     assert np.abs(got - expected).max() < BF16_TOL and np.abs(got - before).max() < BF16_TOL
-    assert fast.version == full.version  # same model within bf16 rounding: scores need no rescore
+    assert packed.version == full.version  # same model within bf16 rounding: scores need no rescore
 
 
-@pytest.mark.parametrize("onednn", KERNELS)
 def test_packed_joint_pass_gives_sentiments_and_the_embeddings_embed_gives(
-    tiny_bundled: Path, onednn: bool, monkeypatch: pytest.MonkeyPatch
+    packed: SentimentModel, tiny_bundled: Path
 ) -> None:
-    monkeypatch.setattr(loader.BundledEncoder, "pack", _forced_pack(onednn))
-    model = load_bundled(precision="bf16", ngram=False)
-    encoder = model.encoder
-    assert isinstance(encoder, loader.BundledEncoder)
-    sentiments, embeddings = model.predict_with_embeddings(TEXTS)
+    encoder = packed.encoder
+    assert encoder is not None
+    sentiments, embeddings = packed.predict_with_embeddings(TEXTS)
     assert len(sentiments) == len(TEXTS) and embeddings.shape == (len(TEXTS), 16)
     probs = np.array([[s.probs[k] for k in ("negative", "neutral", "positive")] for s in sentiments])
-    assert np.allclose(probs[1:-1], model.predict_probs(TEXTS)[1:-1], atol=1e-6)
+    assert np.allclose(probs, packed.predict_probs(TEXTS), atol=1e-6)
     reference = E5Encoder(tiny_bundled).embed(TEXTS)  # fp32, unpacked
     assert np.abs(embeddings - reference).max() < BF16_TOL
     # The memo's misses run the packed layers through BertModel's own forward and mask: the same embeddings.
     encoder._memo.clear()
     assert np.abs(encoder.embed(TEXTS) - embeddings).max() < 1e-2
-
-
-def _forced_pack(onednn: bool) -> object:
-    """BundledEncoder.pack with the kernel choice fixed, so both kernels are tested where the CPU has both."""
-    pack = loader.BundledEncoder.pack
-
-    def forced(self: loader.BundledEncoder, **_: object) -> int:
-        return pack(self, onednn=onednn)
-
-    return forced
