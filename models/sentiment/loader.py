@@ -346,6 +346,15 @@ class BundledEncoder(E5Encoder):
         quantise_linears(self.model)
         quantise_linears(self.top)
 
+    def pack(self, *, onednn: bool | None = None) -> int:
+        """Swap the layers of every pass for packed bf16 ones (`models/sentiment/packed_bert.py`); returns how many.
+
+        Only for the bf16 path: the packed layers compute in bf16 whatever the autocast says.
+        """
+        from models.sentiment.packed_bert import pack_layers
+
+        return pack_layers(self.model.encoder.layer, onednn=onednn) + pack_layers(self.top.layers, onednn=onednn)
+
     def _probs(self, lower: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Sentiment probabilities from the shared lower layers' output."""
         import torch
@@ -429,6 +438,9 @@ def load_bundled(
     encoder.autocast = autocast
     if is_int8(precision):
         encoder.quantise()
+    elif autocast is not None and device == "cpu":
+        # The same maths as bf16 autocast with the casts, weight re-layouts and GELU pass done once (docs/model.md).
+        encoder.pack()
     combine: Combine | None = None
     files = [path]
     if ngram:

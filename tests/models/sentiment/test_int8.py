@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers.tiny_model import build_tiny_bundled
 
-import models.sentiment.e5 as e5
 from models.errors import ConfigError, ModelUnavailable
 from models.sentiment import loader
 from models.sentiment.int8 import VERSION_SUFFIX
@@ -23,16 +21,6 @@ TEXTS = [
     "acme is the best app",
     "",
 ]
-
-
-@pytest.fixture
-def tiny_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`load_bundled` pointed at a tiny e5-shaped folder and tuned top instead of the shipped files."""
-    folder, _ = build_tiny_bundled(tmp_path / "tiny-bundled")
-    monkeypatch.setattr(loader, "BUNDLED_DIR", folder)
-    monkeypatch.setattr(e5, "ensure_e5", lambda cache_dir=None: folder)
-    monkeypatch.setattr(e5, "WEIGHTS_SHA256", None)  # the tiny top records no encoder checksum
-    return folder
 
 
 def dynamic_int8_layers(module: torch.nn.Module) -> int:
