@@ -75,7 +75,8 @@ def resolved_window(
     """
     table = f"scored_window_{uuid4().hex}"
     con.execute(
-        f"CREATE TEMP TABLE {table} AS WITH {_WIDE_SCORED_WINDOW} SELECT * FROM scored", window_params(brands, start, end)
+        f"CREATE TEMP TABLE {table} AS WITH {_WIDE_SCORED_WINDOW} SELECT * FROM scored",
+        window_params(brands, start, end),
     )
     try:
         yield window_from(table)
