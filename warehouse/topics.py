@@ -203,11 +203,17 @@ def stored_embeddings(
 
 
 def topic_breakdown(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, label: str = "negative"
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    label: str = "negative",
+    window: str = SCORED_WINDOW,
 ) -> list[tuple[str, int, float]]:
     """(topic, mentions in [start, end) with that topic's sentiment = label, share of such mentions) largest first."""
     rows = con.execute(
-        f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS},
+        f"""WITH {window}, {WINDOW_TOPICS},
         hits AS (
             SELECT t.topic, count(*) AS n
             FROM window_topics t
