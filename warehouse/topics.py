@@ -203,11 +203,17 @@ def stored_embeddings(
 
 
 def topic_breakdown(
-    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, label: str = "negative"
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    label: str = "negative",
+    window: str = SCORED_WINDOW,
 ) -> list[tuple[str, int, float]]:
     """(topic, mentions in [start, end) with that topic's sentiment = label, share of such mentions) largest first."""
     rows = con.execute(
-        f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS},
+        f"""WITH {window}, {WINDOW_TOPICS},
         hits AS (
             SELECT t.topic, count(*) AS n
             FROM window_topics t
@@ -243,11 +249,13 @@ def term_counts_in(
     label: str | Sequence[str | None] | None = None,
     min_count: int | Sequence[int] = 1,
     only: Sequence[Sequence[str] | None] | None = None,
+    window: str = SCORED_WINDOW,
 ) -> list[TermTally]:
     """`term_counts` of several windows of one brand in one scan of the stored terms (one tally per window).
 
     `label` and `min_count` are one value for every window or one per window; `only` optionally keeps, per window,
-    just the counts of the terms a caller will look up (the number of mentions counted is unchanged).
+    just the counts of the terms a caller will look up (the number of mentions counted is unchanged). `window`: the
+    CTEs of a window resolved once for several queries (warehouse/queries/scored.py `resolved_window`).
     """
     if not windows:
         return []
@@ -266,7 +274,7 @@ def term_counts_in(
         # is read and grouped once, however many windows hold it. One row per (mention, term) is the table's key, so
         # count(*) counts each mention once per term, and a mention lies in one stretch, so the sums are exact.
         rows = con.execute(
-            f"""WITH {SCORED_WINDOW},
+            f"""WITH {window},
             edges AS (SELECT start_at AS at FROM {frames} UNION SELECT end_at FROM {frames}),
             stretched AS (
                 SELECT s.channel, s.id, s.label, e.at AS stretch
@@ -336,12 +344,15 @@ def unexplained_negatives(
     *,
     max_best_score: float = 0.5,
     limit: int | None = None,
+    window: str = SCORED_WINDOW,
 ) -> list[tuple[str, str, str, str | None, list[str]]]:
     """(channel, id, text, lang, terms) of negative mentions in [start, end) that no topic explains well, oldest first.
 
     With `limit`, only the newest `limit` of them (still oldest first): a bounded sample for clustering.
     """
-    return unexplained_negatives_in(con, brand, [(start, end)], max_best_score=max_best_score, limit=limit)[0]
+    return unexplained_negatives_in(
+        con, brand, [(start, end)], max_best_score=max_best_score, limit=limit, window=window
+    )[0]
 
 
 def unexplained_negatives_in(
@@ -351,6 +362,7 @@ def unexplained_negatives_in(
     *,
     max_best_score: float = 0.5,
     limit: int | None = None,
+    window: str = SCORED_WINDOW,
 ) -> list[list[tuple[str, str, str, str | None, list[str]]]]:
     """`unexplained_negatives` of several windows of one brand from one query (a list of rows per window)."""
     if not windows:
@@ -363,7 +375,7 @@ def unexplained_negatives_in(
         extra["limit"] = int(limit)
     with registered(con, windows_table(windows)) as frames:
         rows = con.execute(
-            f"""WITH {SCORED_WINDOW},
+            f"""WITH {window},
             latest_scan AS (
                 SELECT channel, id, arg_max(best_score, scored_at) AS best_score
                 FROM topic_scans SEMI JOIN window_mentions USING (channel, id)

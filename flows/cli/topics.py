@@ -23,7 +23,7 @@ def themes(
     config: ConfigOption = None,
 ) -> None:
     """Negative drivers (topics, terms by lift over the brand's baseline) and emerging themes no topic explains."""
-    from flows.steps.topics import find_emerging_themes, lazy_theme_embedder, negative_drivers
+    from flows.steps.topics import drivers_and_themes, lazy_theme_embedder
     from warehouse.queries import pipeline as queries
 
     try:
@@ -40,10 +40,7 @@ def themes(
                 continue
             end = min(newest, datetime.now(UTC)) + timedelta(seconds=1)
             start = end - timedelta(days=days)
-            drivers = negative_drivers(warehouse, item.name, start, end)
-            found = find_emerging_themes(
-                warehouse, embedder, item.name, start, end, min_size=min_size, baseline=drivers.baseline
-            )
+            drivers, found = drivers_and_themes(warehouse, embedder, item.name, start, end, min_size=min_size)
             _print_brand(item.name, start, end, drivers, found)
     except BrandpulseError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)

@@ -110,8 +110,13 @@ def resolve_period(newest: date | None, start: date | None, end: date | None, da
     return period
 
 
-def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) -> dict[str, Any]:
-    """Every aggregate the report shows, read in one short read-only connection."""
+def collect(
+    con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period, window: str | None = None
+) -> dict[str, Any]:
+    """Every aggregate the report shows, read in one short read-only connection (`window`: `rq.report_window`'s)."""
+    if window is None:
+        with rq.report_window(con, scope.brands, period) as resolved:
+            return collect(con, scope, period, resolved)
     bucket = "day" if period.days <= DAILY_UP_TO_DAYS else "week"
     comparable_bucket = "week" if period.days > 14 else "day"
     alerts = rq.alerts_in(con, scope.brands, period)
@@ -123,20 +128,20 @@ def collect(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Period) 
         alert["examples"] = alert_queries.example_posts(con, alert["brand"], alert["window_start"], alert["window_end"])
     return {
         "bucket": bucket,
-        "headline": rq.headline(con, scope.brand, period),
-        "channel_trend": rq.channel_trend(con, scope.brand, period, bucket),
-        "share": rq.share_of_voice(con, scope.brands, period),
-        "share_trend": rq.share_trend(con, scope.brands, period, bucket),
-        "topics": rq.topic_changes(con, scope.brand, period),
-        "terms_negative": rq.top_terms(con, scope.brand, period, "negative"),
-        "terms_positive": rq.top_terms(con, scope.brand, period, "positive"),
-        "feedback": rq.feedback_summary(con, scope.brand, period),
+        "headline": rq.headline(con, scope.brand, period, window=window),
+        "channel_trend": rq.channel_trend(con, scope.brand, period, bucket, window=window),
+        "share": rq.share_of_voice(con, scope.brands, period, window=window),
+        "share_trend": rq.share_trend(con, scope.brands, period, bucket, window=window),
+        "topics": rq.topic_changes(con, scope.brand, period, window=window),
+        "terms_negative": rq.top_terms(con, scope.brand, period, "negative", window=window),
+        "terms_positive": rq.top_terms(con, scope.brand, period, "positive", window=window),
+        "feedback": rq.feedback_summary(con, scope.brand, period, window=window),
         "comparable_bucket": comparable_bucket,
-        "comparable": rq.comparable_scores(con, scope.brand, period, comparable_bucket),
+        "comparable": rq.comparable_scores(con, scope.brand, period, comparable_bucket, window=window),
+        "examples_negative": rq.example_mentions(con, scope.brand, period, "negative", window=window),
+        "examples_positive": rq.example_mentions(con, scope.brand, period, "positive", window=window),
+        "responses": rq.response_care(con, scope.brands, period, window=window),
         "alerts": alerts,
-        "examples_negative": rq.example_mentions(con, scope.brand, period, "negative"),
-        "examples_positive": rq.example_mentions(con, scope.brand, period, "positive"),
-        "responses": rq.response_care(con, scope.brands, period),
         # Filled in by `add_themes` once the connection is closed (clustering embeds texts).
         "themes": [],
         "themes_note": "",
@@ -345,8 +350,11 @@ def write_report(
     encoder = lazy_theme_embedder(config) if embedder is None else as_theme_encoder(embedder)
     with warehouse.read() as con:
         period = resolve_period(rq.newest_day(con, scope.brands), start, end, days)
-        data = collect(con, scope, period)
-        candidates, baseline = rq.theme_candidates(con, scope.brand, period)
+        # The newest scores of the report's span are resolved once for every query, not once per query (each such
+        # resolution costs seconds at a million stored mentions: docs/report.md).
+        with rq.report_window(con, scope.brands, period) as window:
+            data = collect(con, scope, period, window)
+            candidates, baseline = rq.theme_candidates(con, scope.brand, period, window=window)
         stored = encoder.stored(con, candidates) if len(candidates) >= THEME_MIN_SIZE else {}
     # Clustering (and encoding what has no stored vector) is done after the connection is closed, like rendering.
     add_themes(data, candidates, baseline, encoder, stored)

@@ -20,13 +20,13 @@ from models.text.terms import TermLift, TermTally, extract_terms, rank_terms_by_
 from models.text.themes import Theme, emerging_themes, similarity_for
 from models.text.topics import TopicScorer
 from warehouse import Warehouse
+from warehouse.queries.scored import SCORED_WINDOW, resolved_window
 from warehouse.topics import (
     PendingMention,
     ScanRow,
     TopicRow,
     load_topic_results,
     pending_topic_mentions,
-    term_counts,
     term_counts_in,
     topic_breakdown,
     unexplained_negatives,
@@ -156,13 +156,27 @@ def negative_drivers(
 ) -> Drivers:
     """Topics of the window's negative mentions and their terms by lift against the brand's preceding weeks."""
     with warehouse.read() as con:
-        topics = topic_breakdown(con, brand, start, end)
-        # Counted in SQL, both in one scan: only the terms of at least two negative mentions come back for the
-        # window, whatever the history's size.
-        selection, baseline = term_counts_in(
-            con, brand, [(start, end), (start - timedelta(days=baseline_days), end)],
-            label=["negative", None], min_count=[2, 1],
-        )  # fmt: skip
+        return _drivers_in(con, brand, start, end, baseline_days=baseline_days, limit=limit)
+
+
+def _drivers_in(
+    con: Any,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    baseline_days: int,
+    limit: int,
+    window: str = SCORED_WINDOW,
+) -> Drivers:
+    """`negative_drivers` on an open connection (`window`: resolved CTEs, else each query resolves its own)."""
+    topics = topic_breakdown(con, brand, start, end, window=window)
+    # Counted in SQL, both in one scan: only the terms of at least two negative mentions come back for the
+    # window, whatever the history's size.
+    selection, baseline = term_counts_in(
+        con, brand, [(start, end), (start - timedelta(days=baseline_days), end)],
+        label=["negative", None], min_count=[2, 1], window=window,
+    )  # fmt: skip
     return Drivers(
         topics=topics[:limit], terms=rank_terms_by_lift(selection, baseline, limit=limit), baseline=baseline
     )
@@ -187,14 +201,55 @@ def find_emerging_themes(
     """
     encoder = as_theme_encoder(embedder)
     with warehouse.read() as con:
-        rows = unexplained_negatives(con, brand, start, end, limit=MAX_THEME_ROWS)
-        if baseline is None and len(rows) >= min_size:
-            baseline = term_counts(con, brand, start - timedelta(days=baseline_days), end)
-        stored = encoder.stored(con, rows)
+        rows, baseline, stored = _theme_inputs(con, encoder, brand, start, end, baseline_days, min_size, baseline)
     found = themes_of_rows(
         encoder, rows, baseline or TermTally({}, 0), stored=stored, threshold=threshold, min_size=min_size
     )
     return found or []
+
+
+def drivers_and_themes(
+    warehouse: Warehouse,
+    embedder: Any,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    *,
+    baseline_days: int = THEME_BASELINE_DAYS,
+    threshold: float | None = None,
+    min_size: int = 3,
+) -> tuple[Drivers, list[tuple[Theme, list[str]]]]:
+    """`negative_drivers` and `find_emerging_themes` of one window from one connection that resolves the brand's
+    scored mentions (the window and its baseline weeks) once, not once per query (seconds each at 1 M mentions)."""
+    encoder = as_theme_encoder(embedder)
+    with warehouse.read() as con, resolved_window(con, [brand], start - timedelta(days=baseline_days), end) as window:
+        drivers = _drivers_in(con, brand, start, end, baseline_days=baseline_days, limit=10, window=window)
+        rows, baseline, stored = _theme_inputs(
+            con, encoder, brand, start, end, baseline_days, min_size, drivers.baseline, window=window
+        )
+    found = themes_of_rows(
+        encoder, rows, baseline or TermTally({}, 0), stored=stored, threshold=threshold, min_size=min_size
+    )
+    return drivers, found or []
+
+
+def _theme_inputs(
+    con: Any,
+    encoder: ThemeEncoder,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    baseline_days: int,
+    min_size: int,
+    baseline: TermTally | None,
+    *,
+    window: str = SCORED_WINDOW,
+) -> tuple[list[ThemeRow], TermTally | None, dict[tuple[str, str], Any]]:
+    """What clustering needs from the warehouse: the unexplained negatives, the term baseline, the stored vectors."""
+    rows = unexplained_negatives(con, brand, start, end, limit=MAX_THEME_ROWS, window=window)
+    if baseline is None and len(rows) >= min_size:
+        baseline = term_counts_in(con, brand, [(start - timedelta(days=baseline_days), end)], window=window)[0]
+    return rows, baseline, encoder.stored(con, rows)
 
 
 ThemeRow = tuple[str, str, str, str | None, list[str]]

@@ -209,6 +209,7 @@ def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: L
     from warehouse.owned import sync_owned_accounts
     from warehouse.queries import pipeline as queries
     from warehouse.queries.alerts import example_posts, response_care
+    from warehouse.queries.scored import resolved_window, window_params
     from warehouse.topics import ScanRow, load_topic_results, term_counts_in
 
     acme = Brand(name="Acme", terms=["acme"], owned=["@acmehelp"])
@@ -240,6 +241,10 @@ def test_the_idle_check_owned_accounts_and_window_queries_work_on_a_lake(lake: L
         later = (T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
         tallies = term_counts_in(con, "Acme", [window, later], label=["negative", None])
         assert tallies == [TermTally({"order": 1, "broke": 1}, 1), TermTally({}, 0)]
+    # A report resolves its window once into a temporary table: that works on a lake's read-only connection too.
+    with lake.read() as con, resolved_window(con, ["Acme"], *window) as resolved:
+        rows = con.execute(f"WITH {resolved} SELECT id, label FROM scored", window_params("Acme", *window)).fetchall()
+        assert rows == [("1", "negative")]
 
 
 def test_stored_embeddings_are_written_once_read_back_and_copied_into_a_lake(

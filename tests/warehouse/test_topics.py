@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers.topics import KeywordEmbedder, KeywordSentiment, small_taxonomy
 
-from flows.steps.topics import find_emerging_themes, negative_drivers, score_topics_pending
+from flows.steps.topics import drivers_and_themes, find_emerging_themes, negative_drivers, score_topics_pending
 from models.mention import BrandMatch, Mention
 from models.scores import sentiment_from_probs
 from models.text.topics import TopicScorer
@@ -134,3 +134,7 @@ def test_drivers_and_emerging_themes_of_a_burst(warehouse: Warehouse, scorer: To
     again = find_emerging_themes(warehouse, KeywordEmbedder(), "Acme", start, end, threshold=0.8,
                                  baseline=drivers.baseline)  # fmt: skip
     assert [(t.label, t.members) for t, _ in again] == [(t.label, t.members) for t, _ in themes]
+    # `brandpulse themes` reads both from one connection that resolves the scored mentions once: the same answers.
+    both, found = drivers_and_themes(warehouse, KeywordEmbedder(), "Acme", start, end, threshold=0.8)
+    assert (both.topics, both.terms, both.baseline) == (drivers.topics, drivers.terms, drivers.baseline)
+    assert [(t.label, t.members, ex) for t, ex in found] == [(t.label, t.members, ex) for t, ex in themes]

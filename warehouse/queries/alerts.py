@@ -162,6 +162,27 @@ def example_posts_in(
     return posts
 
 
+# After `SCORED_WINDOW` (or a resolved window) in a WITH RECURSIVE: the window's negative customer mentions
+# (`negatives`: not survey answers, not reposts) and each one's first answer by its brand's owned accounts
+# (`first_response`), as `mention_responses` decides them, reading only the owned posts since $start.
+FIRST_RESPONSES = f"""window_owned AS (
+    SELECT * FROM ({owned_posts_select("m.created_at >= $start")}) WHERE list_contains($brands, brand)
+),
+{answered_cte("window_owned")},
+negatives AS (
+    SELECT channel, id, brand, created_at FROM scored
+    WHERE label = 'negative' AND kind NOT IN ('survey', 'repost')
+),
+first_response AS (
+    SELECT n.channel, n.id, n.brand, min(a.reply_at) AS first_response_at,
+        arg_min(a.responder, a.reply_at) AS responder
+    FROM answered a
+    JOIN negatives n ON n.channel = a.channel AND n.id = a.id AND n.brand = a.brand
+    -- As in the view: a reply stamped before the post (clock skew, a wrong date) answers nothing.
+    WHERE a.reply_at >= n.created_at
+    GROUP BY n.channel, n.id, n.brand
+)"""
+
 
 def response_care(con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime) -> dict[str, Any]:
     """How the brand's own accounts answered its negative mentions posted in [start, end) (`mention_responses`).
@@ -185,29 +206,13 @@ def response_care_in(
     with registered(con, windows_table(windows)) as frames:
         rows = con.execute(
             f"""WITH RECURSIVE {SCORED_WINDOW},
-            window_owned AS (
-                SELECT * FROM ({owned_posts_select("m.created_at >= $start")}) WHERE list_contains($brands, brand)
-            ),
-            {answered_cte("window_owned")},
-            negatives AS (
-                SELECT channel, id, brand, created_at FROM scored
-                WHERE label = 'negative' AND kind NOT IN ('survey', 'repost')
-            ),
-            first_response AS (
-                SELECT n.channel, n.id, min(a.reply_at) AS first_response_at,
-                    arg_min(a.responder, a.reply_at) AS responder
-                FROM answered a
-                JOIN negatives n ON n.channel = a.channel AND n.id = a.id AND n.brand = a.brand
-                -- As in the view: a reply stamped before the post (clock skew, a wrong date) answers nothing.
-                WHERE a.reply_at >= n.created_at
-                GROUP BY n.channel, n.id
-            )
+            {FIRST_RESPONSES}
             SELECT w.k, count(*), count(f.first_response_at),
                 median(date_diff('second', n.created_at, f.first_response_at) / 60.0),
                 list(f.responder ORDER BY f.first_response_at) FILTER (WHERE f.first_response_at IS NOT NULL)
             FROM negatives n
             JOIN {frames} w ON n.created_at >= w.start_at AND n.created_at < w.end_at
-            LEFT JOIN first_response f ON f.channel = n.channel AND f.id = n.id
+            LEFT JOIN first_response f ON f.channel = n.channel AND f.id = n.id AND f.brand = n.brand
             GROUP BY w.k""",
             window_params(brand, *envelope(windows)),
         ).fetchall()

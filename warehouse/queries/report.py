@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -9,7 +11,8 @@ from typing import Any
 import duckdb
 
 from models.text.terms import TermTally
-from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, window_params
+from warehouse.queries.alerts import FIRST_RESPONSES
+from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, resolved_window, window_params
 from warehouse.views import sentiment_rollup_select
 
 # How rating scales are grouped and named when set next to social sentiment (all on rating_norm, -1 … 1).
@@ -70,6 +73,21 @@ def _bucket_sql(bucket: str, column: str = "day") -> str:
     return column if bucket == "day" else f"CAST(date_trunc('week', {column}) AS DATE)"
 
 
+def _term_weeks(period: Period) -> Period:
+    """The whole Monday-to-Sunday weeks the period touches (what `top_terms` counts over)."""
+    return Period(period.start - timedelta(days=period.start.weekday()),
+                  period.end - timedelta(days=period.end.weekday()) + timedelta(days=6))  # fmt: skip
+
+
+@contextmanager
+def report_window(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period) -> Iterator[str]:
+    """Every report query's scored mentions resolved once: from the period before this one (or the themes' baseline)
+    to the end of the period's last week."""
+    start = min(period.previous().start_at, period.start_at - timedelta(days=THEME_BASELINE_DAYS))
+    with resolved_window(con, brands, start, _term_weeks(period).end_at) as window:
+        yield window
+
+
 def _window(brands: str | list[str], first: Period, last: Period | None = None, **extra: Any) -> dict[str, Any]:
     """Parameters of `SCORED_WINDOW` for the days from `first` to `last` (default: `first` alone)."""
     return window_params(brands, first.start_at, (last or first).end_at, **extra)
@@ -77,8 +95,14 @@ def _window(brands: str | list[str], first: Period, last: Period | None = None, 
 
 # The report's period (and the one before) read through the window, never the whole history: per day and channel
 # as `sentiment_daily`, per topic and day as `topic_daily`.
-_DAILY = f"{SCORED_WINDOW}, sentiment_daily AS ({sentiment_rollup_select('scored', 'day')})"
-_TOPIC_DAILY = f"""{SCORED_WINDOW}, {WINDOW_TOPICS},
+def _daily(window: str) -> str:
+    """The window's CTEs and `sentiment_daily` over them."""
+    return f"{window}, sentiment_daily AS ({sentiment_rollup_select('scored', 'day')})"
+
+
+def _topic_daily(window: str) -> str:
+    """The window's CTEs and `topic_daily` over them."""
+    return f"""{window}, {WINDOW_TOPICS},
 topic_daily AS (
     SELECT ms.brand, t.topic, ms.day,
         count(*) AS mentions,
@@ -121,11 +145,13 @@ def newest_day(
     return None if newest is None else newest.astimezone(UTC).date()
 
 
-def headline(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict[str, Any]:
+def headline(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, window: str = SCORED_WINDOW
+) -> dict[str, Any]:
     """Mentions, negative share and net sentiment of a brand in the period and in the one before."""
     prev = period.previous()
     row = con.execute(
-        f"""WITH {_DAILY}
+        f"""WITH {_daily(window)}
         SELECT
             sum(mentions) FILTER (WHERE day >= $since) AS mentions,
             sum(scored) FILTER (WHERE day >= $since) AS scored,
@@ -149,13 +175,13 @@ def headline(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict
 
 
 def channel_trend(
-    con: duckdb.DuckDBPyConnection, brand: str, period: Period, bucket: str = "day"
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, bucket: str = "day", *, window: str = SCORED_WINDOW
 ) -> list[dict[str, Any]]:
     """Per channel and day (or week): mentions, negative, scored, negative share and net sentiment of a brand."""
     b = _bucket_sql(bucket)
     return _dicts(
         con.execute(
-            f"""WITH {_DAILY}
+            f"""WITH {_daily(window)}
             SELECT {b} AS bucket, channel, sum(mentions) AS mentions, sum(negative) AS negative,
                 sum(scored) AS scored, sum(negative) / nullif(sum(scored), 0) AS negative_share,
                 sum(net_sentiment * scored) / nullif(sum(scored), 0) AS net_sentiment
@@ -167,12 +193,14 @@ def channel_trend(
     )
 
 
-def share_of_voice(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period) -> list[dict[str, Any]]:
+def share_of_voice(
+    con: duckdb.DuckDBPyConnection, brands: list[str], period: Period, *, window: str = SCORED_WINDOW
+) -> list[dict[str, Any]]:
     """Per brand, among the brands named: mentions, share of them, net sentiment, and last period's for comparison."""
     prev = period.previous()
     return _dicts(
         con.execute(
-            f"""WITH {_DAILY},
+            f"""WITH {_daily(window)},
             per_brand AS (
                 -- `share_of_voice` per day and brand, from the window's per-channel rows.
                 SELECT brand,
@@ -203,13 +231,18 @@ def share_of_voice(con: duckdb.DuckDBPyConnection, brands: list[str], period: Pe
 
 
 def share_trend(
-    con: duckdb.DuckDBPyConnection, brands: list[str], period: Period, bucket: str = "day"
+    con: duckdb.DuckDBPyConnection,
+    brands: list[str],
+    period: Period,
+    bucket: str = "day",
+    *,
+    window: str = SCORED_WINDOW,
 ) -> list[dict[str, Any]]:
     """Per day (or week) and brand: mentions and share among the brands named."""
     b = _bucket_sql(bucket)
     return _dicts(
         con.execute(
-            f"""WITH {_DAILY},
+            f"""WITH {_daily(window)},
             per_brand AS (
                 SELECT {b} AS bucket, brand, sum(mentions) AS mentions,
                     sum(net_sentiment * scored) / nullif(sum(scored), 0) AS net_sentiment
@@ -224,12 +257,14 @@ def share_trend(
     )
 
 
-def topic_changes(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> list[dict[str, Any]]:
+def topic_changes(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, window: str = SCORED_WINDOW
+) -> list[dict[str, Any]]:
     """Per CX topic: mentions and negative share in the period, and the change from the period before."""
     prev = period.previous()
     return _dicts(
         con.execute(
-            f"""WITH {_TOPIC_DAILY},
+            f"""WITH {_topic_daily(window)},
             t AS (
                 SELECT topic,
                     coalesce(sum(mentions) FILTER (WHERE day >= $since), 0) AS mentions,
@@ -255,16 +290,21 @@ def topic_changes(con: duckdb.DuckDBPyConnection, brand: str, period: Period) ->
 
 
 def top_terms(
-    con: duckdb.DuckDBPyConnection, brand: str, period: Period, label: str, limit: int = 15
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    period: Period,
+    label: str,
+    limit: int = 15,
+    *,
+    window: str = SCORED_WINDOW,
 ) -> list[dict[str, Any]]:
     """The terms most used in a brand's mentions with this label, over the weeks the period touches."""
     # As `top_terms` counts them (weekly: a week counts when it overlaps the period), from the window's mentions
     # only: the words that matched the brand and stop words left out.
-    weeks = Period(period.start - timedelta(days=period.start.weekday()),
-                   period.end - timedelta(days=period.end.weekday()) + timedelta(days=6))  # fmt: skip
+    weeks = _term_weeks(period)
     return _dicts(
         con.execute(
-            f"""WITH {SCORED_WINDOW},
+            f"""WITH {window},
             docs AS (
                 SELECT channel, id,
                     list_transform(coalesce(matched_terms, []), lambda t: regexp_replace(lower(t), '^[#@]+', ''))
@@ -282,10 +322,12 @@ def top_terms(
     )
 
 
-def feedback_summary(con: duckdb.DuckDBPyConnection, brand: str, period: Period) -> dict[str, Any]:
+def feedback_summary(
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, window: str = SCORED_WINDOW
+) -> dict[str, Any]:
     """NPS, CSAT and CES of a brand's rated answers in the period, with the definitions of `feedback_scores`."""
     rows = con.execute(
-        f"""WITH {SCORED_WINDOW}
+        f"""WITH {window}
         SELECT
             count(*) FILTER (WHERE rating_scale = 'nps') AS nps_responses,
             100.0 * (count(*) FILTER (WHERE rating_scale = 'nps' AND rating >= 9)
@@ -307,13 +349,13 @@ def feedback_summary(con: duckdb.DuckDBPyConnection, brand: str, period: Period)
 
 
 def comparable_scores(
-    con: duckdb.DuckDBPyConnection, brand: str, period: Period, bucket: str = "week"
+    con: duckdb.DuckDBPyConnection, brand: str, period: Period, bucket: str = "week", *, window: str = SCORED_WINDOW
 ) -> list[dict[str, Any]]:
     """Per day/week: social sentiment (mean model score) and each kind of rating (mean rating_norm), all -1 … 1."""
     b = _bucket_sql(bucket)
     return _dicts(
         con.execute(
-            f"""WITH {SCORED_WINDOW},
+            f"""WITH {window},
             rows AS (
                 SELECT {b} AS bucket,
                     CASE WHEN rating IS NULL THEN '{SOCIAL_SOURCE}' ELSE {FEEDBACK_SOURCE_SQL} END AS source,
@@ -347,13 +389,19 @@ def alerts_in(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period)
 
 
 def example_mentions(
-    con: duckdb.DuckDBPyConnection, brand: str, period: Period, label: str, limit: int = 5
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    period: Period,
+    label: str,
+    limit: int = 5,
+    *,
+    window: str = SCORED_WINDOW,
 ) -> list[dict[str, Any]]:
     """A brand's mentions with this label in the period: the widest reach first, then the strongest score."""
     order = "score ASC" if label == "negative" else "score DESC"
     return _dicts(
         con.execute(
-            f"""WITH {SCORED_WINDOW}
+            f"""WITH {window}
             SELECT created_at, channel, id, author_handle, author_followers, lang, kind, label, score, text, url
             FROM scored
             WHERE label = $label
@@ -365,22 +413,33 @@ def example_mentions(
 
 
 def theme_candidates(
-    con: duckdb.DuckDBPyConnection, brand: str, period: Period, *, baseline_days: int = THEME_BASELINE_DAYS
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    period: Period,
+    *,
+    baseline_days: int = THEME_BASELINE_DAYS,
+    window: str = SCORED_WINDOW,
 ) -> tuple[list[tuple[str, str, str, str | None, list[str]]], TermTally]:
     """The period's negative mentions no topic explains (the newest ones) and the term counts of the brand's mentions
     from `baseline_days` before it to its end, for clustering into emerging themes after the connection closes."""
-    from warehouse.topics import term_counts, unexplained_negatives
+    from warehouse.topics import term_counts_in, unexplained_negatives
 
-    rows = unexplained_negatives(con, brand, period.start_at, period.end_at, limit=MAX_THEME_CANDIDATES)
+    rows = unexplained_negatives(con, brand, period.start_at, period.end_at, limit=MAX_THEME_CANDIDATES, window=window)
     if not rows:
         return [], TermTally({}, 0)
-    baseline = term_counts(con, brand, period.start_at - timedelta(days=baseline_days), period.end_at)
+    # A theme's label ranks its own candidates' terms only: the other terms of the baseline are not counted out.
+    terms = sorted({term for *_, found in rows for term in found})
+    span = (period.start_at - timedelta(days=baseline_days), period.end_at)
+    [baseline] = term_counts_in(con, brand, [span], only=[terms], window=window)
     return rows, baseline
 
 
-def response_care(con: duckdb.DuckDBPyConnection, brands: list[str], period: Period) -> list[dict[str, Any]]:
+def response_care(
+    con: duckdb.DuckDBPyConnection, brands: list[str], period: Period, *, window: str = SCORED_WINDOW
+) -> list[dict[str, Any]]:
     """Per brand (in the order given): its owned accounts, their posts and replies in the period, and how many of
     the negative customer mentions posted in the period they answered and how fast, overall and per channel."""
+    # As `mention_responses` answers, but from the period's mentions and the owned posts since its start only.
     accounts = dict(
         con.execute(
             "SELECT brand, list(DISTINCT entry ORDER BY entry) FROM owned_accounts WHERE list_contains(?, brand) "
@@ -398,14 +457,15 @@ def response_care(con: duckdb.DuckDBPyConnection, brands: list[str], period: Per
     }
     rows = _dicts(
         con.execute(
-            """SELECT brand, channel, count(*) AS negative, count(*) FILTER (WHERE responded) AS responded,
-                CAST(count(*) FILTER (WHERE responded) AS DOUBLE) / count(*) AS response_rate,
-                median(response_minutes) AS median_minutes
-            FROM mention_responses
-            WHERE list_contains(?, brand) AND label = 'negative' AND day BETWEEN ? AND ?
-            GROUP BY GROUPING SETS ((brand, channel), (brand))
-            ORDER BY brand, channel NULLS FIRST""",
-            [brands, period.start, period.end],
+            f"""WITH RECURSIVE {window}, {FIRST_RESPONSES}
+            SELECT n.brand, n.channel, count(*) AS negative, count(f.first_response_at) AS responded,
+                CAST(count(f.first_response_at) AS DOUBLE) / count(*) AS response_rate,
+                median(date_diff('second', n.created_at, f.first_response_at) / 60.0) AS median_minutes
+            FROM negatives n
+            LEFT JOIN first_response f ON f.channel = n.channel AND f.id = n.id AND f.brand = n.brand
+            GROUP BY GROUPING SETS ((n.brand, n.channel), (n.brand))
+            ORDER BY n.brand, n.channel NULLS FIRST""",
+            _window(brands, period),
         )
     )
     out = []

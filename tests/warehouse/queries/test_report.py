@@ -159,3 +159,48 @@ def test_newest_day(small_warehouse: Warehouse) -> None:
 def test_an_unknown_bucket_is_refused(small_warehouse: Warehouse) -> None:
     with small_warehouse.read() as con, pytest.raises(ValueError, match="bucket"):
         rq.channel_trend(con, "Acme", PERIOD, "month")
+
+
+@pytest.mark.parametrize(
+    "period", [PERIOD, Period(date(2026, 11, 11), date(2026, 11, 11)), Period(date(2026, 11, 1), date(2026, 11, 14))]
+)
+def test_queries_over_the_resolved_window_answer_as_each_resolving_its_own(
+    small_warehouse: Warehouse, period: Period
+) -> None:
+    brands = ["Acme", "Globex", "Initech"]
+
+    def answers(**window: str) -> list[object]:
+        return [
+            rq.headline(con, "Acme", period, **window),
+            *(rq.channel_trend(con, "Acme", period, bucket, **window) for bucket in rq.BUCKETS),
+            rq.share_of_voice(con, brands, period, **window),
+            *(rq.share_trend(con, brands, period, bucket, **window) for bucket in rq.BUCKETS),
+            rq.topic_changes(con, "Acme", period, **window),
+            *(rq.top_terms(con, "Acme", period, label, **window) for label in ("negative", "positive")),
+            rq.feedback_summary(con, "Acme", period, **window),
+            rq.comparable_scores(con, "Acme", period, **window),
+            *(rq.example_mentions(con, "Acme", period, label, **window) for label in ("negative", "positive")),
+            rq.response_care(con, brands, period, **window),
+            rq.theme_candidates(con, "Acme", period, **window),
+        ]
+
+    with small_warehouse.read() as con:
+        own = answers()
+        with rq.report_window(con, brands, period) as window:
+            shared = answers(window=window)
+        # The temporary table is gone with the block: nothing is left on the connection.
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+    # Row order may change the last bits of a float sum, nothing else.
+    assert _rounded(shared) == _rounded(own)
+    assert own[0]["mentions"] > 0  # rows to compare, not two empty answers
+
+
+def _rounded(value: object) -> object:
+    """Floats to 9 places, inside any lists, tuples and dicts."""
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value

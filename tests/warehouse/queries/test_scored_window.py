@@ -145,3 +145,18 @@ def test_the_views_newest_score_keeps_its_own_missing_probabilities(warehouse: W
             "SELECT model_version, label, p_negative, p_neutral, p_positive FROM mentions_scored WHERE id = 'm1'"
         ).fetchone()
     assert row == ("v3", "neutral", None, None, None)
+
+
+def test_report_theme_candidates_from_the_resolved_window_equal_their_own(warehouse: Warehouse) -> None:
+    from warehouse.queries import report as rq
+
+    period = rq.Period(DAY.date() - timedelta(days=3), DAY.date() + timedelta(days=3))
+    with warehouse.read() as con:
+        rows, baseline = rq.theme_candidates(con, "Acme", period)
+        with rq.report_window(con, ["Acme"], period) as window:
+            assert rq.theme_candidates(con, "Acme", period, window=window) == (rows, baseline)
+        full = term_counts(con, "Acme", period.start_at - timedelta(days=rq.THEME_BASELINE_DAYS), period.end_at)
+    assert rows and baseline.counts
+    # The baseline counts the candidates' terms only, each as the full count does, over the same mentions.
+    candidate_terms = {term for *_, terms in rows for term in terms}
+    assert baseline == TermTally({t: n for t, n in full.counts.items() if t in candidate_terms}, full.docs)
