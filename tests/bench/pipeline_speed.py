@@ -86,7 +86,7 @@ def main() -> int:
     """Run the steps, the sentiment-only pass and the naive reference; print the table and a JSON line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--naive-texts", type=int, default=400, help="texts for the naive pipeline (it is slow)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: physical cores)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPU share)")
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="sample data sets to import (1 for a quick look)")
     args = parser.parse_args()
 
@@ -115,7 +115,7 @@ def main() -> int:
         started = time.perf_counter()
 
         clock = time.perf_counter()
-        model = load_sentiment(None, batch_size=config.model.batch_size, num_threads=threads)
+        model = load_sentiment(None, batch_size=config.model.batch_size, num_threads=args.threads)
         times["model load"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
