@@ -434,13 +434,6 @@ def load_bundled(
     if meta.get("encoder_weights_sha256") != WEIGHTS_SHA256:
         raise ModelUnavailable(f"{path} was trained on other encoder weights; retrain it (models/training/train.py)")
     autocast = resolve_precision(precision, device)  # a bad value fails before the encoder is read
-    encoder = BundledEncoder(ensure_e5(cache_dir), path, device=device, memo_size=EMBEDDING_MEMO)
-    encoder.autocast = autocast
-    if is_int8(precision):
-        encoder.quantise()
-    elif autocast is not None and device == "cpu":
-        # The same maths as bf16 autocast with the casts, weight re-layouts and GELU pass done once (docs/model.md).
-        encoder.pack()
     combine: Combine | None = None
     files = [path]
     if ngram:
@@ -450,7 +443,17 @@ def load_bundled(
         def fused(texts: Sequence[str], probs: np.ndarray) -> np.ndarray:
             return polarity.shift(texts, expert.fuse(texts, probs))
 
+        # The experts' first call imports scikit-learn's hashing and loads Kiwi's model (about 4 s): part of loading
+        # the model, not of the first batch it scores.
+        fused(WARM_UP_TEXTS, np.full((len(WARM_UP_TEXTS), len(LABELS)), 1 / len(LABELS)))
         combine = fused
+    encoder = BundledEncoder(ensure_e5(cache_dir), path, device=device, memo_size=EMBEDDING_MEMO)
+    encoder.autocast = autocast
+    if is_int8(precision):
+        encoder.quantise()
+    elif autocast is not None and device == "cpu":
+        # The same maths as bf16 autocast with the casts, weight re-layouts and GELU pass done once (docs/model.md).
+        encoder.pack()
     version = f"{TUNED_FORMAT}+{file_digest(*files)[:12]}" + ("" if ngram else "-transformer-only")
     version = int8_version(version, precision)
     return bundled_model(
@@ -461,6 +464,10 @@ def load_bundled(
         batch_size=batch_size,
         max_length=max_length,
     )
+
+
+# One Korean and one English text, to warm the experts up at load.
+WARM_UP_TEXTS = ("배송 언제 오나요?", "great phone")
 
 
 def bundled_model(
