@@ -367,31 +367,7 @@ def response_care_in(
     return [ResponseCare(**care) for care in alert_queries.response_care_in(con, brand.name, windows)]
 
 
-def emerging_themes_of(
-    con: duckdb.DuckDBPyConnection,
-    brand: Brand,
-    start: datetime,
-    end: datetime,
-    theme_embedder: Callable[[], Any | None] | None,
-) -> list[tuple[str, int]]:
-    """(label, mentions) of the window's emerging themes: its negatives no topic explains, clustered."""
-    return emerging_themes_in(con, brand, [(start, end)], theme_embedder, [True])[0]
-
-
 ThemeRows = list[tuple[str, str, str, str | None, list[str]]]
-
-
-def emerging_themes_in(
-    con: duckdb.DuckDBPyConnection,
-    brand: Brand,
-    windows: Sequence[tuple[datetime, datetime]],
-    theme_embedder: Callable[[], Any | None] | None,
-    wanted: Sequence[bool],
-) -> list[list[tuple[str, int]]]:
-    """`emerging_themes_of` for several windows (those `wanted`): the label baselines are counted in one query."""
-    encoder, candidates = theme_candidates_in(con, brand, windows, theme_embedder, wanted)
-    _, _, baselines = term_tallies_in(con, brand, windows, candidates, top_terms=False)
-    return label_themes(con, brand, len(windows), encoder, candidates, baselines)
 
 
 def theme_candidates_in(
@@ -427,8 +403,6 @@ def term_tallies_in(
     brand: Brand,
     windows: Sequence[tuple[datetime, datetime]],
     candidates: Mapping[int, ThemeRows],
-    *,
-    top_terms: bool = True,
 ) -> tuple[list[TermTally], list[TermTally], dict[int, TermTally]]:
     """What top terms and theme labels count, from one scan of the stored terms.
 
@@ -436,7 +410,7 @@ def term_tallies_in(
     its theme candidates}); the baseline counts every mention of the four weeks before the window and the window,
     but only the candidates' terms, since a label ranks its cluster's terms only.
     """
-    n = len(windows) if top_terms else 0
+    n = len(windows)
     spans = [(windows[i][0] - timedelta(days=THEME_BASELINE_DAYS), windows[i][1]) for i in candidates]
     if not n and not spans:
         return [], [], {}

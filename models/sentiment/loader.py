@@ -14,7 +14,7 @@ import numpy as np
 
 from models.errors import ConfigError, ModelUnavailable
 from models.scores import LABELS, Sentiment, sentiment_from_probs
-from models.sentiment.cpu_share import thread_sizer, usable_cores  # noqa: F401 - usable_cores re-exported
+from models.sentiment.cpu_share import thread_sizer
 from models.sentiment.int8 import int8_version, is_int8, quantise_linears
 from models.sentiment.labels import LabelMap, label_map
 from models.text.safe_text import is_blank, model_text

@@ -16,7 +16,8 @@ import torch
 import models
 from models.errors import ModelUnavailable
 from models.scores import LABELS, Sentiment
-from models.sentiment.loader import SentimentModel, load_sentiment, usable_cores
+from models.sentiment.cpu_share import usable_cores
+from models.sentiment.loader import SentimentModel, load_sentiment
 
 SCHEMES = {
     "label3": {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
@@ -157,7 +158,10 @@ def test_missing_folder_path_is_not_mistaken_for_a_hub_id(tmp_path: Path) -> Non
 def test_threads_follow_the_cores_the_process_may_use() -> None:
     assert 1 <= usable_cores() <= len(os.sched_getaffinity(0))
     # A process pinned to one CPU (taskset -c 0, a cpuset) sizes torch to one thread, whatever the machine has.
-    code = "from models.sentiment.loader import set_torch_threads as s, usable_cores as u; print(u(), s())"
+    code = (
+        "from models.sentiment.cpu_share import usable_cores as u; "
+        "from models.sentiment.loader import set_torch_threads as s; print(u(), s())"
+    )
     pinned = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True, text=True, check=True, timeout=120,
