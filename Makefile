@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
 	$(PY) -m pip install -q --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]' || $(PY) -m pip install -q -e '.[dev]'
+	# Bytecode compiled now: Prefect's server alone is ~1,500 modules, compiled on every start where nothing may
+	# write .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs); pip compiles by default, uv only when asked.
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e '.[dev]' || $(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

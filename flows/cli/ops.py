@@ -14,6 +14,7 @@ from rich.text import Text
 
 from flows.cli.common import EXIT_PARTIAL, ConfigOption, day_option, fail, out, resources, say
 from flows.runtime.config import load_config
+from flows.runtime.temporary_api import prefect_api
 from models.errors import BrandpulseError, ConfigError
 
 
@@ -22,14 +23,16 @@ def rescore(
     config: ConfigOption = None,
 ) -> None:
     """Score stored mentions with a model (default: the configured one); older models' scores are kept."""
-    from flows.rescore import rescore as rescore_flow
+    with prefect_api() as api:
+        from flows.rescore import rescore as rescore_flow
 
-    try:
-        # Checked before the flow starts: a damaged, read-only or locked file is one line, not a flow traceback.
-        resources(load_config(config)).warehouse.check()
-        result = rescore_flow(config_path=str(config) if config else None, model=model)
-    except BrandpulseError as exc:
-        raise fail(exc) from None
+        try:
+            # Checked before the flow starts: a damaged, read-only or locked file is one line, not a flow traceback.
+            resources(load_config(config)).warehouse.check()
+            api.ready()
+            result = rescore_flow(config_path=str(config) if config else None, model=model)
+        except BrandpulseError as exc:
+            raise fail(exc) from None
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -39,16 +42,18 @@ def retention(
     config: ConfigOption = None,
 ) -> None:
     """Drop mention text and raw payloads older than N days; counts, sentiment and alerts are kept."""
-    from flows.retention import retention as retention_flow
+    with prefect_api() as api:
+        from flows.retention import retention as retention_flow
 
-    try:
-        cfg = load_config(config)
-        if days is None and cfg.warehouse.retention_days is None:
-            raise ConfigError("give --days N or set [warehouse] retention_days", key="warehouse.retention_days")
-        resources(cfg).warehouse.check()
-        result = retention_flow(config_path=str(config) if config else None, days=days)
-    except BrandpulseError as exc:
-        raise fail(exc) from None
+        try:
+            cfg = load_config(config)
+            if days is None and cfg.warehouse.retention_days is None:
+                raise ConfigError("give --days N or set [warehouse] retention_days", key="warehouse.retention_days")
+            resources(cfg).warehouse.check()
+            api.ready()
+            result = retention_flow(config_path=str(config) if config else None, days=days)
+        except BrandpulseError as exc:
+            raise fail(exc) from None
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -59,20 +64,22 @@ def backfill(
     config: ConfigOption = None,
 ) -> None:
     """Load a past date range from the channels whose APIs allow history (X, Hacker News, Reddit search), score it."""
-    from flows.backfill import backfill_flow, day_range
+    with prefect_api() as api:
+        from flows.backfill import backfill_flow, day_range
 
-    try:
-        first, last = start.date(), end.date()
-        day_range(first, last)
-        cfg = load_config(config)
-        cfg.require_brands("brandpulse backfill")
-        resources(cfg).warehouse.check()
-        result = backfill_flow(
-            config_path=str(config) if config else None, start=first.isoformat(), end=last.isoformat(),
-            channels=list(channel) if channel else None,
-        )
-    except BrandpulseError as exc:
-        raise fail(exc) from None
+        try:
+            first, last = start.date(), end.date()
+            day_range(first, last)
+            cfg = load_config(config)
+            cfg.require_brands("brandpulse backfill")
+            resources(cfg).warehouse.check()
+            api.ready()
+            result = backfill_flow(
+                config_path=str(config) if config else None, start=first.isoformat(), end=last.isoformat(),
+                channels=list(channel) if channel else None,
+            )
+        except BrandpulseError as exc:
+            raise fail(exc) from None
     table = Table(title=f"Backfill {first} .. {last} (UTC)")
     table.add_column("channel")
     table.add_column("status")

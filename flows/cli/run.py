@@ -22,6 +22,7 @@ from flows.cli.common import (
 )
 from flows.runtime.artifacts import step_line
 from flows.runtime.config import Config, load_config
+from flows.runtime.temporary_api import prefect_api
 from models.errors import BrandpulseError
 from warehouse.safe_output import terminal_safe
 
@@ -33,17 +34,19 @@ def run(config: ConfigOption = None) -> None:
     file, a channel — failed; the rest of the pass still ran), 4 the run finished but Slack refused the alerts
     (parked as `blocked`).
     """
-    from flows.pipeline import pipeline
+    with prefect_api() as api:
+        from flows.pipeline import pipeline
 
-    try:
-        cfg = load_config(config)
-        # The file checked before the flow starts: a damaged, read-only or locked warehouse is one line here,
-        # not a flow that fails with a traceback after its first write.
-        resources(cfg).warehouse.check()
-        cfg.require_brands("brandpulse run")  # here too, so the error is one line, not a failed flow run
-        summary = pipeline(config_path=str(config) if config else None)
-    except BrandpulseError as exc:
-        raise fail(exc) from None
+        try:
+            cfg = load_config(config)
+            # The file checked before the flow starts: a damaged, read-only or locked warehouse is one line here,
+            # not a flow that fails with a traceback after its first write.
+            resources(cfg).warehouse.check()
+            cfg.require_brands("brandpulse run")  # here too, so the error is one line, not a failed flow run
+            api.ready()
+            summary = pipeline(config_path=str(config) if config else None)
+        except BrandpulseError as exc:
+            raise fail(exc) from None
     print_summary(cfg, summary)
     if summary.get("status") == "partial":
         failed = summary.get("failed_sources", [])
