@@ -308,6 +308,31 @@ def test_summary_of_everything_and_of_one_run(con: duckdb.DuckDBPyConnection) ->
     assert summary(con, run_id="r1")["rejects"] == 0
 
 
+@pytest.mark.parametrize("run_id", [None, "r1", "r2"])
+def test_summary_in_one_pass_equals_the_two_queries_on_the_view(
+    con: duckdb.DuckDBPyConnection, run_id: str | None
+) -> None:
+    where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
+    per_channel = con.execute(
+        f"""SELECT brand, channel, count(*) AS n FROM mentions_scored {where}
+        GROUP BY brand, channel ORDER BY brand NULLS LAST, n DESC, channel""",
+        params,
+    ).fetchall()
+    per_brand = con.execute(
+        f"""SELECT brand, count(label), count(*) FILTER (WHERE label = 'negative'),
+            count(*) FILTER (WHERE label = 'neutral'), count(*) FILTER (WHERE label = 'positive'), avg(score)
+        FROM mentions_scored {where or "WHERE TRUE"} AND brand IS NOT NULL
+        GROUP BY brand HAVING count(label) > 0 ORDER BY brand""",
+        params,
+    ).fetchall()
+    got = summary(con, run_id=run_id)
+    assert [(r["brand"], r["channel"], r["mentions"]) for r in got["by_channel_brand"]] == per_channel
+    sentiment = [(r["brand"], r["scored"], r["negative"], r["neutral"], r["positive"], r["net_sentiment"])
+                 for r in got["sentiment_by_brand"]]  # fmt: skip
+    assert sentiment == [pytest.approx(row) for row in per_brand]
+    assert per_channel and (per_brand or run_id == "r2")
+
+
 def test_run_readonly_sql(con: duckdb.DuckDBPyConnection) -> None:
     columns, result = run_readonly_sql(
         con, "SELECT brand, sum(mentions) AS n FROM share_of_voice GROUP BY 1 ORDER BY 1"

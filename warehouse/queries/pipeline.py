@@ -96,13 +96,24 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
     where = "WHERE run_id = ?" if run_id is not None else ""
     params: list[Any] = [run_id] if run_id is not None else []
 
+    # One pass over `mentions_scored` (its newest-score resolution is most of the cost at a million mentions) gives
+    # both groupings: per brand and channel (mention counts) and per brand (sentiment).
+    groups = con.execute(
+        f"""SELECT GROUPING(channel) AS per_brand, brand, channel, count(*) AS n,
+            count(label),
+            count(*) FILTER (WHERE label = 'negative'),
+            count(*) FILTER (WHERE label = 'neutral'),
+            count(*) FILTER (WHERE label = 'positive'),
+            avg(score)
+        FROM mentions_scored {where}
+        GROUP BY GROUPING SETS ((brand, channel), (brand))
+        ORDER BY per_brand, brand NULLS LAST, n DESC, channel""",
+        params,
+    ).fetchall()
     by_channel_brand = [
         {"brand": brand, "channel": channel, "mentions": int(n)}
-        for brand, channel, n in con.execute(
-            f"""SELECT brand, channel, count(*) AS n FROM mentions_scored {where}
-            GROUP BY brand, channel ORDER BY brand NULLS LAST, n DESC, channel""",
-            params,
-        ).fetchall()
+        for per_brand, brand, channel, n, *_ in groups
+        if not per_brand
     ]
     by_channel = {
         str(channel): int(n)
@@ -119,20 +130,9 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
             by_brand[row["brand"]] = by_brand.get(row["brand"], 0) + row["mentions"]
 
     sentiment = []
-    for brand, scored, negative, neutral, positive, net in con.execute(
-        f"""SELECT brand,
-            count(label),
-            count(*) FILTER (WHERE label = 'negative'),
-            count(*) FILTER (WHERE label = 'neutral'),
-            count(*) FILTER (WHERE label = 'positive'),
-            avg(score)
-        FROM mentions_scored
-        {where or "WHERE TRUE"} AND brand IS NOT NULL
-        GROUP BY brand
-        HAVING count(label) > 0
-        ORDER BY brand""",
-        params,
-    ).fetchall():
+    for per_brand, brand, _, _, scored, negative, neutral, positive, net in groups:
+        if not per_brand or brand is None or scored == 0:
+            continue
         sentiment.append(
             {
                 "brand": brand,
