@@ -11,8 +11,9 @@ import duckdb
 from models.errors import FatalError
 from models.mention import as_utc
 from warehouse.connection import committed, first_row
-from warehouse.queries.scored import SCORED_WINDOW, window_params
+from warehouse.queries.scored import SCORED_WINDOW, newest_scores, stored_versions, window_params
 from warehouse.upsert import upsert_row
+from warehouse.views import OWNED_AUTHOR_MATCH
 
 
 class SqlRefused(FatalError):
@@ -96,16 +97,25 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
     where = "WHERE run_id = ?" if run_id is not None else ""
     params: list[Any] = [run_id] if run_id is not None else []
 
-    # One pass over `mentions_scored` (its newest-score resolution is most of the cost at a million mentions) gives
-    # both groupings: per brand and channel (mention counts) and per brand (sentiment).
+    # The rows of `mentions_scored` with only the columns counted, in one pass for both groupings (per brand and
+    # channel: mentions; per brand: sentiment). The view resolves every score column of every mention and matches
+    # owned authors for all of them; with one stored model version the scores join directly (`stored_versions`).
     groups = con.execute(
-        f"""SELECT GROUPING(channel) AS per_brand, brand, channel, count(*) AS n,
+        f"""WITH latest AS ({newest_scores(stored_versions(con))}),
+        customer AS (
+            SELECT b.brand, m.channel, s.label, s.score
+            FROM mentions m
+            LEFT JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+            LEFT JOIN latest s ON s.channel = m.channel AND s.id = m.id
+            WHERE NOT EXISTS ({OWNED_AUTHOR_MATCH}) {"AND m.run_id = ?" if run_id is not None else ""}
+        )
+        SELECT GROUPING(channel) AS per_brand, brand, channel, count(*) AS n,
             count(label),
             count(*) FILTER (WHERE label = 'negative'),
             count(*) FILTER (WHERE label = 'neutral'),
             count(*) FILTER (WHERE label = 'positive'),
             avg(score)
-        FROM mentions_scored {where}
+        FROM customer
         GROUP BY GROUPING SETS ((brand, channel), (brand))
         ORDER BY per_brand, brand NULLS LAST, n DESC, channel""",
         params,

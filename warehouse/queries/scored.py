@@ -106,6 +106,11 @@ def _scores_of(versions: StoredVersions, *, wide: bool) -> str:
     return _NEWEST_SCORES_WIDE if wide else _NEWEST_SCORES
 
 
+def newest_scores(versions: StoredVersions) -> str:
+    """A query of each mention's newest (channel, id, label, score) over the whole history, for these versions."""
+    return _scores_of(versions, wide=True)
+
+
 def scored_window(versions: StoredVersions, *, counting: bool = False) -> str:
     """`SCORED_WINDOW` for a warehouse holding these versions; `counting` keeps only the columns hourly counts use."""
     return _window_sql(_COUNT_COLUMNS if counting else _COLUMNS, _scores_of(versions, wide=False))
