@@ -146,9 +146,10 @@ def example_posts_in(
     """`example_posts` of several windows of one brand from one scan (a list of posts per window)."""
     if not windows:
         return []
+    window = scored_window(stored_versions(con))
     with registered(con, windows_table(windows)) as frames:
         cursor = con.execute(
-            f"""WITH {SCORED_WINDOW},
+            f"""WITH {window},
             placed AS (
                 SELECT w.k, s.* FROM scored s JOIN {frames} w ON s.created_at >= w.start_at AND s.created_at < w.end_at
                 WHERE s.label = 'negative'
@@ -213,9 +214,10 @@ def response_care_in(
     """
     if not windows:
         return []
+    window = scored_window(stored_versions(con))
     with registered(con, windows_table(windows)) as frames:
         rows = con.execute(
-            f"""WITH RECURSIVE {SCORED_WINDOW},
+            f"""WITH RECURSIVE {window},
             {FIRST_RESPONSES}
             SELECT w.k, count(*), count(f.first_response_at),
                 median(date_diff('second', n.created_at, f.first_response_at) / 60.0),

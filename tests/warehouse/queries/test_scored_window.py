@@ -96,7 +96,9 @@ def test_overlapping_windows_counted_once_per_stretch_equal_each_mentions_own_te
     assert counted[4] == TermTally({}, 0)  # after the last mention
 
 
-def test_example_posts_batched_equal_the_old_query_on_the_view(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rescored", [True, False])  # the newest of two versions, or the one version joined
+def test_example_posts_batched_equal_the_old_query_on_the_view(tmp_path: Path, rescored: bool) -> None:
+    warehouse = scored_history(tmp_path, rescored=rescored)
     old_sql = """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
         WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
         QUALIFY row_number() OVER (
@@ -114,7 +116,9 @@ def test_example_posts_batched_equal_the_old_query_on_the_view(warehouse: Wareho
     assert batched == expected and all(expected)
 
 
-def test_detection_reads_the_window_once_with_the_same_counts(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rescored", [True, False])
+def test_detection_reads_the_window_once_with_the_same_counts(tmp_path: Path, rescored: bool) -> None:
+    warehouse = scored_history(tmp_path, rescored=rescored)
     start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
     with warehouse.read() as con:
         series = alert_queries.window_series(con, "Acme", start, end, min_followers=3000)
