@@ -19,6 +19,7 @@ from warehouse.connection import committed
 from warehouse.queries.scored import (
     SCORED_WINDOW,
     envelope,
+    newest_topic_scans,
     stored_versions,
     window_params,
     window_topics,
@@ -384,9 +385,7 @@ def unexplained_negatives_in(
         rows = con.execute(
             f"""WITH {window},
             latest_scan AS (
-                SELECT channel, id, arg_max(best_score, scored_at) AS best_score
-                FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
-                GROUP BY channel, id
+                {newest_topic_scans(stored_versions(con))}
             ),
             candidates AS (
                 SELECT ms.channel, ms.id, ms.text, ms.lang, ms.created_at

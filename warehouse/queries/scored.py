@@ -61,7 +61,6 @@ scored AS (
 
 
 SCORED_WINDOW = _window_sql(_COLUMNS, _NEWEST_SCORES)
-_WIDE_SCORED_WINDOW = _window_sql(_COLUMNS, _NEWEST_SCORES_WIDE)
 # What counting per hour needs (detection): no text, URL or rating columns carried through the joins.
 _COUNT_COLUMNS = "m.author_followers"
 
@@ -114,6 +113,15 @@ def newest_scores(versions: StoredVersions) -> str:
 def scored_window(versions: StoredVersions, *, counting: bool = False) -> str:
     """`SCORED_WINDOW` for a warehouse holding these versions; `counting` keeps only the columns hourly counts use."""
     return _window_sql(_COUNT_COLUMNS if counting else _COLUMNS, _scores_of(versions, wide=False))
+
+
+def newest_topic_scans(versions: StoredVersions) -> str:
+    """A query of each window mention's newest topic scan (channel, id, best_score), for these versions."""
+    if versions.topic is not None:
+        return f"SELECT channel, id, best_score FROM topic_scans WHERE model_version = {_literal(versions.topic)}"
+    return """SELECT channel, id, arg_max(best_score, scored_at) AS best_score
+                FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+                GROUP BY channel, id"""
 
 
 def window_topics(versions: StoredVersions) -> str:

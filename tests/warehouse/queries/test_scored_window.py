@@ -131,10 +131,23 @@ def test_detection_reads_the_window_once_with_the_same_counts(tmp_path: Path, re
     assert sum_hours(series.channels.values(), start, end) == hours
 
 
-def test_theme_candidates_are_a_bounded_sample_of_the_newest(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rescored", [True, False])
+def test_theme_candidates_are_a_bounded_sample_of_the_newest(tmp_path: Path, rescored: bool) -> None:
+    warehouse = scored_history(tmp_path, rescored=rescored)
     start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
     with warehouse.read() as con:
         every = unexplained_negatives(con, "Acme", start, end)
+        # By definition: the negatives (as the view scores them) whose newest topic scan explains them poorly.
+        defined = con.execute(
+            """SELECT ms.channel, ms.id FROM mentions_scored ms
+            JOIN (SELECT channel, id, arg_max(best_score, scored_at) AS best FROM topic_scans GROUP BY ALL) s
+                USING (channel, id)
+            WHERE ms.brand = 'Acme' AND ms.label = 'negative' AND s.best < 0.5
+                AND ms.created_at >= ? AND ms.created_at < ?
+            ORDER BY ms.created_at, ms.channel, ms.id""",
+            [start, end],
+        ).fetchall()
+        assert [(c, i) for c, i, *_ in every] == defined
         sample = unexplained_negatives(con, "Acme", start, end, limit=4)
         batched = unexplained_negatives_in(con, "Acme", WINDOWS, limit=3)
         single = [unexplained_negatives(con, "Acme", s, e, limit=3) for s, e in WINDOWS]
