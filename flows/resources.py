@@ -87,11 +87,12 @@ def build_resources(
     load_model: Callable[[str | None], Any] | None = None,
 ) -> Resources:
     """Resources from the config; any one given here replaces the configured one."""
-    from flows.steps.score import cached_model
-
     model = config.model
 
     def configured_model(name: str | None = None) -> Any:
+        # Imported here, not above: the score step imports Prefect (about 2 s), which read-only commands never need.
+        from flows.steps.score import cached_model
+
         # The same cache the scoring tasks use, so the score step, topics and alerts share one loaded model.
         return cached_model(name or model.sentiment, model.batch_size, "cpu", model.precision)
 

@@ -16,7 +16,15 @@ from models.text.terms import TermTally
 from models.text.vector_codec import decode_all, encode
 from warehouse.arrow import registered
 from warehouse.connection import committed
-from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
+from warehouse.queries.scored import (
+    SCORED_WINDOW,
+    envelope,
+    newest_topic_scans,
+    stored_versions,
+    window_params,
+    window_topics,
+    windows_table,
+)
 from warehouse.upsert import insert_new
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -213,7 +221,7 @@ def topic_breakdown(
 ) -> list[tuple[str, int, float]]:
     """(topic, mentions in [start, end) with that topic's sentiment = label, share of such mentions) largest first."""
     rows = con.execute(
-        f"""WITH {window}, {WINDOW_TOPICS},
+        f"""WITH {window}, {window_topics(stored_versions(con))},
         hits AS (
             SELECT t.topic, count(*) AS n
             FROM window_topics t
@@ -377,9 +385,7 @@ def unexplained_negatives_in(
         rows = con.execute(
             f"""WITH {window},
             latest_scan AS (
-                SELECT channel, id, arg_max(best_score, scored_at) AS best_score
-                FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
-                GROUP BY channel, id
+                {newest_topic_scans(stored_versions(con))}
             ),
             candidates AS (
                 SELECT ms.channel, ms.id, ms.text, ms.lang, ms.created_at

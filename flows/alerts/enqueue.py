@@ -29,6 +29,7 @@ from warehouse.alerts import outbox
 from warehouse.alerts.episodes import StoredEpisode
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
+from warehouse.queries.scored import SCORED_WINDOW, scored_window, stored_versions
 from warehouse.topics import term_counts_in
 
 log = logging.getLogger("brandpulse")
@@ -334,9 +335,12 @@ def build_contexts(
     windows = [(e.start, e.end) for e in episodes]
     posts = alert_queries.example_posts_in(con, brand.name, windows)
     wanted = [with_themes is None or with_themes[i] for i in range(len(episodes))]
-    encoder, candidates = theme_candidates_in(con, brand, windows, theme_embedder, wanted)
+    # The term and theme queries span weeks (theme baselines): with one stored model version they join the scores
+    # directly instead of grouping them (warehouse/queries/scored.py `stored_versions`).
+    window = scored_window(stored_versions(con))
+    encoder, candidates = theme_candidates_in(con, brand, windows, theme_embedder, wanted, window=window)
     # Top terms and theme labels read the stored terms once for all windows of the brand.
-    selections, before, baselines = term_tallies_in(con, brand, windows, candidates)
+    selections, before, baselines = term_tallies_in(con, brand, windows, candidates, window=window)
     terms = ranked_top_terms(con, brand, windows, selections, before)
     themes = label_themes(con, brand, len(windows), encoder, candidates, baselines)
     responses = response_care_in(con, brand, windows)
@@ -376,6 +380,8 @@ def theme_candidates_in(
     windows: Sequence[tuple[datetime, datetime]],
     theme_embedder: Callable[[], Any | None] | None,
     wanted: Sequence[bool],
+    *,
+    window: str = SCORED_WINDOW,
 ) -> tuple[Any, dict[int, ThemeRows]]:
     """(encoder, {window index: the negatives no topic explains}) for the `wanted` windows with enough of them.
 
@@ -388,7 +394,9 @@ def theme_candidates_in(
     from warehouse.topics import unexplained_negatives_in
 
     asked = [index for index in range(len(windows)) if wanted[index]]
-    found_rows = unexplained_negatives_in(con, brand.name, [windows[i] for i in asked], limit=MAX_THEME_ROWS)
+    found_rows = unexplained_negatives_in(
+        con, brand.name, [windows[i] for i in asked], limit=MAX_THEME_ROWS, window=window
+    )
     candidates = {index: rows for index, rows in zip(asked, found_rows, strict=True) if len(rows) >= THEME_MIN_SIZE}
     if not candidates:
         return None, {}
@@ -403,6 +411,8 @@ def term_tallies_in(
     brand: Brand,
     windows: Sequence[tuple[datetime, datetime]],
     candidates: Mapping[int, ThemeRows],
+    *,
+    window: str = SCORED_WINDOW,
 ) -> tuple[list[TermTally], list[TermTally], dict[int, TermTally]]:
     """What top terms and theme labels count, from one scan of the stored terms.
 
@@ -422,6 +432,7 @@ def term_tallies_in(
         label=["negative"] * (2 * n) + [None] * len(spans),
         min_count=[2] * n + [1] * (n + len(spans)),
         only=[None] * (2 * n) + [sorted({t for *_, terms in rows for t in terms}) for rows in candidates.values()],
+        window=window,
     )
     return tallies[:n], tallies[n : 2 * n], dict(zip(candidates, tallies[2 * n :], strict=True))
 

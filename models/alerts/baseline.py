@@ -60,17 +60,27 @@ class HourlyBaseline:
         i = len(self.raw)
         if i == 0:
             return self.settings.floor
-        factors = self._weekday_factors(self._day(i))
-        days = [i - HOURS_PER_DAY * k for k in range(1, self.settings.days + 1) if i - HOURS_PER_DAY * k >= 0]
-        samples = [(j, self.clean[j]) for j in days if self.clean[j] is not None]
-        if 2 * len(samples) < len(days):
-            samples = [(j, self.raw[j]) for j in days]
+        day = self._day(i)
+        factors = self._weekday_factors(day)
+        weekday = (self._first_weekday + day) % DAYS_PER_WEEK
+        # The same hour k days back (k = 1, 2, …) lies on weekday `weekday - k`; this runs for every hour of every
+        # series a run detects on, so it indexes the lists directly instead of building (index, value) pairs.
+        back = range(1, min(self.settings.days, i // HOURS_PER_DAY) + 1)
+        clean = self.clean
+        samples = [
+            value / factors[(weekday - k) % DAYS_PER_WEEK]
+            for k in back
+            if (value := clean[i - HOURS_PER_DAY * k]) is not None
+        ]
+        if 2 * len(samples) < len(back):
+            raw = self.raw
+            samples = [raw[i - HOURS_PER_DAY * k] / factors[(weekday - k) % DAYS_PER_WEEK] for k in back]
         lo = max(0, i - self._window)
         recent = self._sum / self._n if 2 * self._n >= i - lo and self._n else self._all_sum / (i - lo)
-        factor = factors[self._weekday(i)]
+        factor = factors[weekday]
         if not samples:
             return max(recent * factor, self.settings.floor)
-        seasonal = sum(value / factors[self._weekday(j)] for j, value in samples) / len(samples)  # type: ignore[operator]
+        seasonal = sum(samples) / len(samples)
         weight = len(samples) / (len(samples) + BLEND_PSEUDO_DAYS)
         return max(factor * (weight * seasonal + (1 - weight) * recent), self.settings.floor)
 

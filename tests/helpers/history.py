@@ -28,8 +28,11 @@ TEXTS = [
 ]
 
 
-def scored_history(tmp_path: Path) -> Warehouse:
-    """Two weeks of Acme mentions every three hours, topics and terms scored, and some mentions re-scored later."""
+def scored_history(tmp_path: Path, *, rescored: bool = True, version: str = "v1") -> Warehouse:
+    """Two weeks of Acme mentions every three hours, topics and terms scored, and some mentions re-scored later.
+
+    Without `rescored` every score comes from the one model `version`.
+    """
     wh = Warehouse(tmp_path / "wh.duckdb", lock_timeout_s=5.0)
     mentions, first, second = [], [], []
     for n in range(14 * 8):
@@ -44,15 +47,16 @@ def scored_history(tmp_path: Path) -> Warehouse:
             author_followers=1000 * (n % 7),
         )
         mentions.append(mention)
-        first.append((mention.key, sentiment_from_probs(probs, "m", "v1")))
-        if n % 4 == 0:  # a newer model flips these: the newest score is the one that counts
+        first.append((mention.key, sentiment_from_probs(probs, "m", version)))
+        if rescored and n % 4 == 0:  # a newer model flips these: the newest score is the one that counts
             flipped = POS if probs is NEG else NEG
             second.append((mention.key, sentiment_from_probs(flipped, "m", "v2")))
     with wh.write() as con:
         load_mentions(con, mentions, {m.key: [BrandMatch(brand="Acme", terms=("acme",))] for m in mentions}, run_id="r")
         load_scores(con, first)
-    with wh.write() as con:
-        load_scores(con, second)
+    if second:
+        with wh.write() as con:
+            load_scores(con, second)
     score_topics_pending(wh, TopicScorer(small_taxonomy(), KeywordEmbedder(), KeywordSentiment()),
                          brand_terms=["Acme", "애크미"])  # fmt: skip
     return wh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from warehouse import (
     summary,
 )
 from warehouse.queries.alerts import example_posts
+from warehouse.queries.scored import stored_versions
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -306,6 +308,40 @@ def test_summary_of_everything_and_of_one_run(con: duckdb.DuckDBPyConnection) ->
     assert second["sentiment_by_brand"] == []  # the survey answers are not scored yet
     assert (second["alerts_total"], second["rejects"]) == (1, 1)
     assert summary(con, run_id="r1")["rejects"] == 0
+
+
+@pytest.mark.parametrize("rescored", [False, True])
+@pytest.mark.parametrize("run_id", [None, "r1", "r2"])
+def test_summary_in_one_pass_equals_the_two_queries_on_the_view(
+    con: duckdb.DuckDBPyConnection, run_id: str | None, rescored: bool, tmp_path: Path
+) -> None:
+    # Re-scored (x/2 by v2): the newest score per mention is chosen as the view chooses it; else one version, joined.
+    if not rescored:
+        this = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        [(path,)] = con.execute(this).fetchall()
+        shutil.copyfile(path, tmp_path / "one.duckdb")
+        con = duckdb.connect(str(tmp_path / "one.duckdb"))
+        con.execute("DELETE FROM scores WHERE model_version <> 'v1'")
+    assert (stored_versions(con).score is None) == rescored
+    where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
+    per_channel = con.execute(
+        f"""SELECT brand, channel, count(*) AS n FROM mentions_scored {where}
+        GROUP BY brand, channel ORDER BY brand NULLS LAST, n DESC, channel""",
+        params,
+    ).fetchall()
+    per_brand = con.execute(
+        f"""SELECT brand, count(label), count(*) FILTER (WHERE label = 'negative'),
+            count(*) FILTER (WHERE label = 'neutral'), count(*) FILTER (WHERE label = 'positive'), avg(score)
+        FROM mentions_scored {where or "WHERE TRUE"} AND brand IS NOT NULL
+        GROUP BY brand HAVING count(label) > 0 ORDER BY brand""",
+        params,
+    ).fetchall()
+    got = summary(con, run_id=run_id)
+    assert [(r["brand"], r["channel"], r["mentions"]) for r in got["by_channel_brand"]] == per_channel
+    sentiment = [(r["brand"], r["scored"], r["negative"], r["neutral"], r["positive"], r["net_sentiment"])
+                 for r in got["sentiment_by_brand"]]  # fmt: skip
+    assert sentiment == [pytest.approx(row) for row in per_brand]
+    assert per_channel and (per_brand or run_id == "r2")
 
 
 def test_run_readonly_sql(con: duckdb.DuckDBPyConnection) -> None:

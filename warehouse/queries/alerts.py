@@ -12,7 +12,15 @@ import duckdb
 
 from models.mention import as_utc
 from warehouse.arrow import registered
-from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, envelope, window_params, windows_table
+from warehouse.queries.scored import (
+    SCORED_WINDOW,
+    envelope,
+    scored_window,
+    stored_versions,
+    window_params,
+    window_topics,
+    windows_table,
+)
 from warehouse.views import answered_cte, owned_posts_select
 
 
@@ -25,13 +33,14 @@ def hourly_counts_by(
     when the topic model gave one, else by the mention's; the newest topic model version per mention is used.
     Empty when no topics are stored (the topic signal is then silent).
     """
+    versions = stored_versions(con)
     if by == "channel":
-        sql = f"""WITH {SCORED_WINDOW}
+        sql = f"""WITH {scored_window(versions, counting=True)}
             SELECT channel AS name, hour, count(*) AS total, count(*) FILTER (WHERE label = 'negative')
             FROM scored
             GROUP BY ALL"""
     elif by == "topic":
-        sql = f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS}
+        sql = f"""WITH {scored_window(versions, counting=True)}, {window_topics(versions)}
             SELECT t.topic AS name, ms.hour, count(*) AS total,
                 count(*) FILTER (WHERE coalesce(t.sentiment_label, ms.label) = 'negative')
             FROM window_topics t
@@ -59,8 +68,9 @@ def window_series(
     con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime, *, min_followers: int
 ) -> WindowSeries:
     """`hourly_counts_by` channel and topic and `negative_reach_posts` in one statement: the window is read once."""
+    versions = stored_versions(con)
     rows = con.execute(
-        f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS}
+        f"""WITH {scored_window(versions, counting=True)}, {window_topics(versions)}
         SELECT 'channel' AS kind, channel AS name, hour, count(*) AS total,
             count(*) FILTER (WHERE label = 'negative') AS negative, NULL::BIGINT AS followers, NULL AS id
         FROM scored GROUP BY channel, hour
@@ -136,9 +146,10 @@ def example_posts_in(
     """`example_posts` of several windows of one brand from one scan (a list of posts per window)."""
     if not windows:
         return []
+    window = scored_window(stored_versions(con))
     with registered(con, windows_table(windows)) as frames:
         cursor = con.execute(
-            f"""WITH {SCORED_WINDOW},
+            f"""WITH {window},
             placed AS (
                 SELECT w.k, s.* FROM scored s JOIN {frames} w ON s.created_at >= w.start_at AND s.created_at < w.end_at
                 WHERE s.label = 'negative'
@@ -203,9 +214,10 @@ def response_care_in(
     """
     if not windows:
         return []
+    window = scored_window(stored_versions(con))
     with registered(con, windows_table(windows)) as frames:
         rows = con.execute(
-            f"""WITH RECURSIVE {SCORED_WINDOW},
+            f"""WITH RECURSIVE {window},
             {FIRST_RESPONSES}
             SELECT w.k, count(*), count(f.first_response_at),
                 median(date_diff('second', n.created_at, f.first_response_at) / 60.0),

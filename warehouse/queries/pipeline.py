@@ -11,8 +11,9 @@ import duckdb
 from models.errors import FatalError
 from models.mention import as_utc
 from warehouse.connection import committed, first_row
-from warehouse.queries.scored import SCORED_WINDOW, window_params
+from warehouse.queries.scored import SCORED_WINDOW, newest_scores, stored_versions, window_params
 from warehouse.upsert import upsert_row
+from warehouse.views import OWNED_AUTHOR_MATCH
 
 
 class SqlRefused(FatalError):
@@ -96,13 +97,33 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
     where = "WHERE run_id = ?" if run_id is not None else ""
     params: list[Any] = [run_id] if run_id is not None else []
 
+    # The rows of `mentions_scored` with only the columns counted, in one pass for both groupings (per brand and
+    # channel: mentions; per brand: sentiment). The view resolves every score column of every mention and matches
+    # owned authors for all of them; with one stored model version the scores join directly (`stored_versions`).
+    groups = con.execute(
+        f"""WITH latest AS ({newest_scores(stored_versions(con))}),
+        customer AS (
+            SELECT b.brand, m.channel, s.label, s.score
+            FROM mentions m
+            LEFT JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
+            LEFT JOIN latest s ON s.channel = m.channel AND s.id = m.id
+            WHERE NOT EXISTS ({OWNED_AUTHOR_MATCH}) {"AND m.run_id = ?" if run_id is not None else ""}
+        )
+        SELECT GROUPING(channel) AS per_brand, brand, channel, count(*) AS n,
+            count(label),
+            count(*) FILTER (WHERE label = 'negative'),
+            count(*) FILTER (WHERE label = 'neutral'),
+            count(*) FILTER (WHERE label = 'positive'),
+            avg(score)
+        FROM customer
+        GROUP BY GROUPING SETS ((brand, channel), (brand))
+        ORDER BY per_brand, brand NULLS LAST, n DESC, channel""",
+        params,
+    ).fetchall()
     by_channel_brand = [
         {"brand": brand, "channel": channel, "mentions": int(n)}
-        for brand, channel, n in con.execute(
-            f"""SELECT brand, channel, count(*) AS n FROM mentions_scored {where}
-            GROUP BY brand, channel ORDER BY brand NULLS LAST, n DESC, channel""",
-            params,
-        ).fetchall()
+        for per_brand, brand, channel, n, *_ in groups
+        if not per_brand
     ]
     by_channel = {
         str(channel): int(n)
@@ -119,20 +140,9 @@ def summary(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[s
             by_brand[row["brand"]] = by_brand.get(row["brand"], 0) + row["mentions"]
 
     sentiment = []
-    for brand, scored, negative, neutral, positive, net in con.execute(
-        f"""SELECT brand,
-            count(label),
-            count(*) FILTER (WHERE label = 'negative'),
-            count(*) FILTER (WHERE label = 'neutral'),
-            count(*) FILTER (WHERE label = 'positive'),
-            avg(score)
-        FROM mentions_scored
-        {where or "WHERE TRUE"} AND brand IS NOT NULL
-        GROUP BY brand
-        HAVING count(label) > 0
-        ORDER BY brand""",
-        params,
-    ).fetchall():
+    for per_brand, brand, _, _, scored, negative, neutral, positive, net in groups:
+        if not per_brand or brand is None or scored == 0:
+            continue
         sentiment.append(
             {
                 "brand": brand,

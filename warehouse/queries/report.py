@@ -12,7 +12,7 @@ import duckdb
 
 from models.text.terms import TermTally
 from warehouse.queries.alerts import FIRST_RESPONSES
-from warehouse.queries.scored import SCORED_WINDOW, WINDOW_TOPICS, resolved_window, window_params
+from warehouse.queries.scored import SCORED_WINDOW, resolved_window, stored_versions, window_params, window_topics
 from warehouse.views import sentiment_rollup_select
 
 # How rating scales are grouped and named when set next to social sentiment (all on rating_norm, -1 … 1).
@@ -100,9 +100,9 @@ def _daily(window: str) -> str:
     return f"{window}, sentiment_daily AS ({sentiment_rollup_select('scored', 'day')})"
 
 
-def _topic_daily(window: str) -> str:
-    """The window's CTEs and `topic_daily` over them."""
-    return f"""{window}, {WINDOW_TOPICS},
+def _topic_daily(window: str, topics: str) -> str:
+    """The window's CTEs, the topics CTE (`window_topics`) and `topic_daily` over them."""
+    return f"""{window}, {topics},
 topic_daily AS (
     SELECT ms.brand, t.topic, ms.day,
         count(*) AS mentions,
@@ -264,7 +264,7 @@ def topic_changes(
     prev = period.previous()
     return _dicts(
         con.execute(
-            f"""WITH {_topic_daily(window)},
+            f"""WITH {_topic_daily(window, window_topics(stored_versions(con)))},
             t AS (
                 SELECT topic,
                     coalesce(sum(mentions) FILTER (WHERE day >= $since), 0) AS mentions,

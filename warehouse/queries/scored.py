@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -18,16 +19,31 @@ import duckdb
 import pyarrow as pa
 
 from models.mention import as_utc
+from warehouse.connection import first_row
 from warehouse.views import OWNED_AUTHOR_MATCH, rating_norm_sql, utc_day_sql, utc_hour_sql
 
 _TS = pa.timestamp("us", tz="UTC")
 
 # Named parameters $brands (a list), $start, $end; the CTE `scored` has the columns of `mentions_scored` that
 # queries about a window use, days and hours in UTC as in the view.
-_SCORED_WINDOW = f"""window_mentions AS (
-    SELECT b.brand, m.channel, m.id, m.created_at, m.text, m.url, m.author_id, m.author_handle,
+_COLUMNS = f"""m.text, m.url, m.author_id, m.author_handle,
         m.author_followers, m.lang, m.kind, m.rating, m.rating_scale, {rating_norm_sql()} AS rating_norm,
-        b.terms AS matched_terms
+        b.terms AS matched_terms"""
+# Newest scored_at wins, as in the view; two versions never score one mention in the same microsecond (each model
+# version scores in its own run), so the view's model_version tie-break is not needed and this stays fast.
+_NEWEST_SCORES = """SELECT channel, id, arg_max(label, scored_at) AS label, arg_max(score, scored_at) AS score
+    FROM scores
+    SEMI JOIN window_mentions USING (channel, id)
+    GROUP BY channel, id"""
+# The same rows for a span holding most of the history (a report's weeks): one grouping of every score (0.4 s at a
+# million) is cheaper than matching a million scores to the window's mentions first (3-5 s, measured).
+_NEWEST_SCORES_WIDE = _NEWEST_SCORES.replace("\n    SEMI JOIN window_mentions USING (channel, id)", "")
+
+
+def _window_sql(columns: str, scores: str) -> str:
+    """The CTEs `window_mentions`, `window_scores` and `scored` with these mention columns and this score choice."""
+    return f"""window_mentions AS (
+    SELECT b.brand, m.channel, m.id, m.created_at, {columns}
     FROM mentions m
     JOIN mention_brands b ON b.channel = m.channel AND b.id = m.id
     WHERE list_contains($brands, b.brand) AND m.created_at >= $start AND m.created_at < $end
@@ -35,22 +51,87 @@ _SCORED_WINDOW = f"""window_mentions AS (
         AND NOT EXISTS ({OWNED_AUTHOR_MATCH})
 ),
 window_scores AS (
-    -- Newest scored_at wins, as in the view; two versions never score one mention in the same microsecond (each
-    -- model version scores in its own run), so the view's model_version tie-break is not needed and this stays fast.
-    SELECT channel, id, arg_max(label, scored_at) AS label, arg_max(score, scored_at) AS score
-    FROM scores
-    -- scores_filter
-    GROUP BY channel, id
+    {scores}
 ),
 scored AS (
     SELECT w.*, {utc_day_sql("w.created_at")} AS day, {utc_hour_sql("w.created_at")} AS hour, s.label, s.score
     FROM window_mentions w
     LEFT JOIN window_scores s ON s.channel = w.channel AND s.id = w.id
 )"""
-SCORED_WINDOW = _SCORED_WINDOW.replace("-- scores_filter", "SEMI JOIN window_mentions USING (channel, id)")
-# The same rows for a span holding most of the history (a report's weeks): one grouping of every score (0.4 s at a
-# million) is cheaper than matching a million scores to the window's mentions first (3-5 s, measured).
-_WIDE_SCORED_WINDOW = _SCORED_WINDOW.replace("    -- scores_filter\n", "")
+
+
+SCORED_WINDOW = _window_sql(_COLUMNS, _NEWEST_SCORES)
+# What counting per hour needs (detection): no text, URL or rating columns carried through the joins.
+_COUNT_COLUMNS = "m.author_followers"
+
+
+@dataclass(frozen=True)
+class StoredVersions:
+    """The one score model version and the one topic model version a warehouse holds; None where it holds several."""
+
+    score: str | None
+    topic: str | None
+
+
+def stored_versions(con: duckdb.DuckDBPyConnection) -> StoredVersions:
+    """Which model versions the stored scores and topics come from (two scans of a dictionary column, ~50 ms at 1 M).
+
+    With one version of each, a mention's newest score is its only score and its newest topic version the only one,
+    so the windows below join the rows directly instead of grouping every score and topic (about half of a window
+    query's cost at a million mentions). After a model upgrade the old version's rows stay and the grouping returns.
+    """
+    row = first_row(
+        con.execute(
+            """SELECT
+            (SELECT CASE WHEN min(model_version) = max(model_version) THEN min(model_version) END FROM scores),
+            (SELECT CASE WHEN min(v) = max(v) THEN min(v) END FROM (
+                SELECT model_version AS v FROM mention_topics UNION ALL SELECT model_version FROM topic_scans
+            ))"""
+        )
+    )
+    return StoredVersions(None, None) if row is None else StoredVersions(row[0], row[1])
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (a model version read from the warehouse, quoted as data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _scores_of(versions: StoredVersions, *, wide: bool) -> str:
+    """`window_scores`: the one version's rows when there is one, else the newest score per mention."""
+    if versions.score is not None:
+        # A version that lands while this query runs is left out, not added twice: the query reads one version.
+        return f"SELECT channel, id, label, score FROM scores WHERE model_version = {_literal(versions.score)}"
+    return _NEWEST_SCORES_WIDE if wide else _NEWEST_SCORES
+
+
+def newest_scores(versions: StoredVersions) -> str:
+    """A query of each mention's newest (channel, id, label, score) over the whole history, for these versions."""
+    return _scores_of(versions, wide=True)
+
+
+def scored_window(versions: StoredVersions, *, counting: bool = False) -> str:
+    """`SCORED_WINDOW` for a warehouse holding these versions; `counting` keeps only the columns hourly counts use."""
+    return _window_sql(_COUNT_COLUMNS if counting else _COLUMNS, _scores_of(versions, wide=False))
+
+
+def newest_topic_scans(versions: StoredVersions) -> str:
+    """A query of each window mention's newest topic scan (channel, id, best_score), for these versions."""
+    if versions.topic is not None:
+        return f"SELECT channel, id, best_score FROM topic_scans WHERE model_version = {_literal(versions.topic)}"
+    return """SELECT channel, id, arg_max(best_score, scored_at) AS best_score
+                FROM topic_scans SEMI JOIN window_mentions USING (channel, id)
+                GROUP BY channel, id"""
+
+
+def window_topics(versions: StoredVersions) -> str:
+    """`WINDOW_TOPICS` for a warehouse holding these versions: the CTE `window_topics` of the window's mentions."""
+    if versions.topic is None:
+        return WINDOW_TOPICS
+    return f"""window_topics AS (
+    SELECT t.* FROM mention_topics t SEMI JOIN window_mentions USING (channel, id)
+    WHERE t.model_version = {_literal(versions.topic)}
+)"""
 
 
 def window_from(table: str) -> str:
@@ -74,8 +155,9 @@ def resolved_window(
     process leaves nothing behind.
     """
     table = f"scored_window_{uuid4().hex}"
+    wide = _window_sql(_COLUMNS, _scores_of(stored_versions(con), wide=True))
     con.execute(
-        f"CREATE TEMP TABLE {table} AS WITH {_WIDE_SCORED_WINDOW} SELECT * FROM scored",
+        f"CREATE TEMP TABLE {table} AS WITH {wide} SELECT * FROM scored",
         window_params(brands, start, end),
     )
     try:

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers.history import ACME, DAY, scored_history
+from helpers.history import ACME, DAY, NEG, scored_history
 
 from flows.alerts.enqueue import sum_hours, top_terms_in, top_terms_of_texts
+from models.mention import BrandMatch, Mention
+from models.scores import sentiment_from_probs
 from models.text.terms import TermTally
-from warehouse import Warehouse
+from warehouse import Warehouse, load_mentions, load_scores
 from warehouse.queries import alerts as alert_queries
 from warehouse.queries import pipeline as queries
-from warehouse.queries.scored import SCORED_WINDOW, window_params
+from warehouse.queries.scored import (
+    SCORED_WINDOW,
+    WINDOW_TOPICS,
+    StoredVersions,
+    scored_window,
+    stored_versions,
+    window_params,
+    window_topics,
+)
 from warehouse.topics import (
     term_counts,
     term_counts_in,
@@ -85,7 +96,9 @@ def test_overlapping_windows_counted_once_per_stretch_equal_each_mentions_own_te
     assert counted[4] == TermTally({}, 0)  # after the last mention
 
 
-def test_example_posts_batched_equal_the_old_query_on_the_view(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rescored", [True, False])  # the newest of two versions, or the one version joined
+def test_example_posts_batched_equal_the_old_query_on_the_view(tmp_path: Path, rescored: bool) -> None:
+    warehouse = scored_history(tmp_path, rescored=rescored)
     old_sql = """SELECT text, url, channel, author_handle, author_followers, score FROM mentions_scored
         WHERE brand = ? AND label = 'negative' AND created_at >= ? AND created_at < ?
         QUALIFY row_number() OVER (
@@ -103,7 +116,9 @@ def test_example_posts_batched_equal_the_old_query_on_the_view(warehouse: Wareho
     assert batched == expected and all(expected)
 
 
-def test_detection_reads_the_window_once_with_the_same_counts(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rescored", [True, False])
+def test_detection_reads_the_window_once_with_the_same_counts(tmp_path: Path, rescored: bool) -> None:
+    warehouse = scored_history(tmp_path, rescored=rescored)
     start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
     with warehouse.read() as con:
         series = alert_queries.window_series(con, "Acme", start, end, min_followers=3000)
@@ -116,10 +131,23 @@ def test_detection_reads_the_window_once_with_the_same_counts(warehouse: Warehou
     assert sum_hours(series.channels.values(), start, end) == hours
 
 
-def test_theme_candidates_are_a_bounded_sample_of_the_newest(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rescored", [True, False])
+def test_theme_candidates_are_a_bounded_sample_of_the_newest(tmp_path: Path, rescored: bool) -> None:
+    warehouse = scored_history(tmp_path, rescored=rescored)
     start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
     with warehouse.read() as con:
         every = unexplained_negatives(con, "Acme", start, end)
+        # By definition: the negatives (as the view scores them) whose newest topic scan explains them poorly.
+        defined = con.execute(
+            """SELECT ms.channel, ms.id FROM mentions_scored ms
+            JOIN (SELECT channel, id, arg_max(best_score, scored_at) AS best FROM topic_scans GROUP BY ALL) s
+                USING (channel, id)
+            WHERE ms.brand = 'Acme' AND ms.label = 'negative' AND s.best < 0.5
+                AND ms.created_at >= ? AND ms.created_at < ?
+            ORDER BY ms.created_at, ms.channel, ms.id""",
+            [start, end],
+        ).fetchall()
+        assert [(c, i) for c, i, *_ in every] == defined
         sample = unexplained_negatives(con, "Acme", start, end, limit=4)
         batched = unexplained_negatives_in(con, "Acme", WINDOWS, limit=3)
         single = [unexplained_negatives(con, "Acme", s, e, limit=3) for s, e in WINDOWS]
@@ -160,3 +188,94 @@ def test_report_theme_candidates_from_the_resolved_window_equal_their_own(wareho
     # The baseline counts the candidates' terms only, each as the full count does, over the same mentions.
     candidate_terms = {term for *_, terms in rows for term in terms}
     assert baseline == TermTally({t: n for t, n in full.counts.items() if t in candidate_terms}, full.docs)
+
+
+# With one stored model version, windows join scores and topics directly instead of grouping them: the same rows.
+SCORED_COLUMNS = "brand, channel, id, created_at, day, hour, author_followers, label, score"
+TOPIC_COLUMNS = "channel, id, model_version, topic, score, sentiment_label, sentiment_score"
+
+
+def _window_rows(con: Any, scored: str, topics: str, start: datetime, end: datetime) -> tuple[list, list]:
+    """The window's scored rows and topic rows through these CTEs, sorted."""
+    params = window_params("Acme", start, end)
+    rows = con.execute(f"WITH {scored} SELECT {SCORED_COLUMNS} FROM scored ORDER BY ALL", params).fetchall()
+    topic_sql = f"WITH {scored}, {topics} SELECT {TOPIC_COLUMNS} FROM window_topics ORDER BY ALL"
+    return rows, con.execute(topic_sql, params).fetchall()
+
+
+@pytest.mark.parametrize("version", ["v1", "it's v1"])  # a quote in a version is data, not SQL
+def test_one_stored_version_gives_the_grouped_windows_rows(tmp_path: Path, version: str) -> None:
+    warehouse = scored_history(tmp_path, rescored=False, version=version)
+    start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
+    with warehouse.read() as con:
+        versions = stored_versions(con)
+        direct = _window_rows(con, scored_window(versions), window_topics(versions), start, end)
+        grouped = _window_rows(con, SCORED_WINDOW, WINDOW_TOPICS, start, end)
+        counted = _window_rows(con, scored_window(versions, counting=True), window_topics(versions), start, end)
+        view = con.execute(
+            f"SELECT {SCORED_COLUMNS} FROM mentions_scored WHERE brand = 'Acme' AND created_at >= ? "
+            "AND created_at < ? ORDER BY ALL",
+            [start, end],
+        ).fetchall()
+    assert versions.score == version and versions.topic is not None
+    assert scored_window(versions) != SCORED_WINDOW and window_topics(versions) != WINDOW_TOPICS
+    assert direct == grouped == counted and direct[0] == view
+    assert len(direct[0]) > 30 and direct[1]
+
+
+def test_detection_counts_with_one_version_equal_the_grouped_counts(tmp_path: Path) -> None:
+    warehouse = scored_history(tmp_path, rescored=False)
+    start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
+    with warehouse.read() as con:
+        series = alert_queries.window_series(con, "Acme", start, end, min_followers=3000)
+        params = window_params("Acme", start, end)
+        channels = con.execute(
+            f"""WITH {SCORED_WINDOW} SELECT channel, hour, count(*), count(*) FILTER (WHERE label = 'negative')
+            FROM scored GROUP BY ALL ORDER BY ALL""",
+            params,
+        ).fetchall()
+        topics = con.execute(
+            f"""WITH {SCORED_WINDOW}, {WINDOW_TOPICS} SELECT t.topic, s.hour, count(*),
+                count(*) FILTER (WHERE coalesce(t.sentiment_label, s.label) = 'negative')
+            FROM window_topics t JOIN scored s USING (channel, id) GROUP BY ALL ORDER BY ALL""",
+            params,
+        ).fetchall()
+    assert [(c, h, t, n) for c, rows in series.channels.items() for h, t, n in rows] == channels
+    assert [(c, h, t, n) for c, rows in series.topics.items() for h, t, n in rows] == topics
+    assert channels and topics and series.reach_posts
+
+
+def test_stored_versions_name_the_only_version_or_none(tmp_path: Path, warehouse: Warehouse) -> None:
+    empty = Warehouse(tmp_path / "empty.duckdb")
+    with empty.write() as con:
+        assert stored_versions(con) == StoredVersions(None, None)  # nothing scored: the grouped path
+    with warehouse.read() as con:
+        versions = stored_versions(con)
+    assert versions.score is None and versions.topic is not None  # re-scored by v2: two score versions
+    assert scored_window(versions) == SCORED_WINDOW
+
+
+def test_a_version_stored_after_the_check_is_left_out_not_counted_twice(tmp_path: Path) -> None:
+    warehouse = scored_history(tmp_path, rescored=False)
+    start, end = DAY - timedelta(days=7), DAY + timedelta(days=7)
+    with warehouse.write() as con:
+        versions = stored_versions(con)
+        before = _window_rows(con, scored_window(versions), window_topics(versions), start, end)
+        # A re-score (another process on a lake) and a second topic model land between the check and the query.
+        con.execute("INSERT INTO scores SELECT * REPLACE ('v2' AS model_version, now() AS scored_at) FROM scores")
+        con.execute("INSERT INTO mention_topics SELECT * REPLACE ('t2' AS model_version) FROM mention_topics")
+        after = _window_rows(con, scored_window(versions), window_topics(versions), start, end)
+        assert stored_versions(con) == StoredVersions(None, None)
+    assert after == before
+
+
+def test_topics_off_leave_the_topic_path_grouped_and_empty(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "wh.duckdb")
+    mention = Mention(channel="x", id="1", text="acme late", created_at=DAY, author_handle="u")
+    with warehouse.write() as con:
+        load_mentions(con, [mention], {mention.key: [BrandMatch(brand="Acme", terms=("acme",))]}, run_id="r")
+        load_scores(con, [(mention.key, sentiment_from_probs(NEG, "m", "v1"))])
+        versions = stored_versions(con)
+        series = alert_queries.window_series(con, "Acme", DAY, DAY + timedelta(hours=1), min_followers=1)
+    assert versions == StoredVersions("v1", None) and window_topics(versions) == WINDOW_TOPICS
+    assert series.channels == {"x": [(DAY.replace(minute=0), 1, 1)]} and series.topics == {}
