@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers.models import WordTokenizer
 
 from models.sentiment.batching import BATCH_SIZE, BATCH_TOKENS, batch_bounds
 from models.sentiment.loader import run_batched
@@ -45,15 +46,6 @@ def test_the_defaults_keep_the_old_peak_at_the_length_limit() -> None:
     # The attention scores of a batch grow with rows × length²: at 256 tokens the default cut is 32 rows, as before.
     bounds = batch_bounds([256] * 100)
     assert BATCH_SIZE == 64 and max(end - start for start, end in bounds) == BATCH_TOKENS // 256 == 32
-
-
-class WordTokenizer:
-    """Just enough tokenizer for run_batched: one token per word."""
-
-    pad_token_id = 0
-
-    def __call__(self, texts: list[str], **_: object) -> dict[str, list[list[int]]]:
-        return {"input_ids": [[1 + len(word) for word in text.split()] for text in texts]}
 
 
 def test_run_batched_keeps_to_the_token_budget_and_gives_the_same_rows() -> None:
