@@ -17,6 +17,7 @@ from models.brands import Brand
 from models.channels import ChannelSettings
 from models.errors import ConfigError
 from models.mention import EARLIEST_DATE, FUTURE_TOLERANCE_HOURS, DateLimits
+from models.sentiment.batching import BATCH_SIZE
 
 CONFIG_FILENAME = "brandpulse.toml"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +110,7 @@ class ModelSettings(_Strict):
     sentiment: str = "bundled"
     taxonomy: str = "cx"  # a built-in ("cx"), "none" (no topics), or a taxonomy TOML path (docs/topics.md)
     encoder: str = "bundled"  # sentence encoder for topics and themes: e5, or a local transformers encoder folder
-    batch_size: int = Field(default=32, ge=1, le=1024)
+    batch_size: int = Field(default=BATCH_SIZE, ge=1, le=1024)
     # "auto": bf16 autocast where the CPU/GPU runs bf16 natively (about 2.5× faster, accuracy unchanged), else fp32.
     # "int8" (CPU, opt-in): faster again but fails the 0.5-point accuracy guard, so "auto" never picks it.
     precision: Literal["auto", "bf16", "fp32", "int8"] = "auto"

@@ -19,9 +19,12 @@ from flows.runtime.config import RunnerSettings
 from flows.runtime.failpoints import failpoint
 from models.errors import ConfigError
 from models.scores import Sentiment
+from models.sentiment.batching import BATCH_SIZE
 from warehouse import Warehouse, load_scores, unscored_mentions
 
-SCORE_CHUNK = 256
+# Mentions per predict task and per write: a write costs about 0.1 s whatever its size, so 512 halves what 256
+# spent on them (docs/benchmarks.md) while a kill still loses at most a few seconds of scoring.
+SCORE_CHUNK = 512
 
 
 @lru_cache(maxsize=4)
@@ -130,7 +133,7 @@ def score_with_model(warehouse: Warehouse, model: Any, *, chunk: int = SCORE_CHU
 def score_flow(
     warehouse: Warehouse,
     model_name: str,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     chunk: int = SCORE_CHUNK,
     device: str = "cpu",
     precision: str = "auto",

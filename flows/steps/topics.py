@@ -34,7 +34,8 @@ from warehouse.topics import (
 
 log = logging.getLogger("brandpulse")
 
-TOPIC_CHUNK = 256
+# Mentions per topic pass and per write: as SCORE_CHUNK, large enough that the write's fixed cost stays small.
+TOPIC_CHUNK = 512
 THEME_BASELINE_DAYS = 28
 # Emerging themes cluster the newest this many unexplained negatives: clustering compares every pair of them.
 MAX_THEME_ROWS = 2000

@@ -14,6 +14,7 @@ import numpy as np
 
 from models.errors import ConfigError, ModelUnavailable
 from models.scores import LABELS, Sentiment, sentiment_from_probs
+from models.sentiment.batching import BATCH_SIZE, BATCH_TOKENS, batch_bounds
 from models.sentiment.cpu_share import thread_sizer
 from models.sentiment.int8 import int8_version, is_int8, quantise_linears
 from models.sentiment.labels import LabelMap, label_map
@@ -70,16 +71,18 @@ def run_batched(
     tokenizer: PreTrainedTokenizerBase,
     fn: BatchFn,
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     max_length: int = 256,
     prefix: str = "",
     device: str = "cpu",
     autocast: torch.dtype | None = None,
+    max_tokens: int = BATCH_TOKENS,
 ) -> np.ndarray:
     """Apply `fn` to padded batches and return one row per input text, in input order.
 
     Exact duplicates are computed once, texts are sorted by token count so each batch pads only to its own
-    longest member (3–4× faster than arrival order on CPU), and everything runs under inference_mode (and under
+    longest member (3–4× faster than arrival order on CPU) and holds at most `batch_size` rows and `max_tokens`
+    padded positions (`models/sentiment/batching.py`), and everything runs under inference_mode (and under
     autocast to `autocast`, bf16 on CPUs with native bf16: about 2.5× faster again).
     """
     import contextlib
@@ -104,6 +107,7 @@ def run_batched(
     ids: list[list[int]] = encoded["input_ids"]
     type_ids: list[list[int]] | None = encoded.get("token_type_ids")
     order = sorted(range(len(unique)), key=lambda i: len(ids[i]))
+    bounds = batch_bounds([len(ids[i]) for i in order], batch_size, max_tokens)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     left = getattr(tokenizer, "padding_side", "right") == "left"
     rows: np.ndarray | None = None
@@ -111,9 +115,9 @@ def run_batched(
     mixed = torch.autocast(device_type, dtype=autocast) if autocast is not None else contextlib.nullcontext()
     sizer = thread_sizer()
     with torch.inference_mode(), mixed, sizer.share.running():
-        for start in range(0, len(order), batch_size):
+        for start, end in bounds:
             sizer.apply(force=start == 0)  # another run's pass may have started or ended meanwhile
-            chunk = order[start : start + batch_size]
+            chunk = order[start:end]
             input_ids, attention = pad_rows([ids[i] for i in chunk], pad_id, left=left)
             token_types = pad_rows([type_ids[i] for i in chunk], 0, left=left)[0] if type_ids is not None else None
             batch = {"input_ids": input_ids, "attention_mask": attention}
@@ -139,7 +143,7 @@ class SentimentModel:
         tokenizer: PreTrainedTokenizerBase,
         score_batch: BatchFn,
         labels: LabelMap,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         max_length: int = 256,
         prefix: str = "",
         device: str = "cpu",
@@ -286,7 +290,7 @@ class E5Encoder:
             found.update(zip(missing, fresh, strict=True))
         return torch.stack([found[i] for i in range(len(keys))])
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, max_length: int = 256) -> np.ndarray:
         """Embeddings of texts with the `query: ` prefix e5 expects for classification-style inputs."""
         return run_batched(
             [model_text(text) for text in texts],
@@ -412,7 +416,7 @@ def file_digest(*paths: Path) -> str:
 
 def load_bundled(
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     max_length: int = 256,
     cache_dir: str | Path | None = None,
     device: str = "cpu",
@@ -476,7 +480,7 @@ def bundled_model(
     version: str,
     prefix: str = E5_PREFIX,
     combine: Combine | None = None,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     max_length: int = 256,
 ) -> SentimentModel:
     """The sentiment model over a loaded e5 + tuned-top encoder (the bundled model, or a test's tiny one)."""
@@ -523,7 +527,7 @@ def folder_version(folder: Path) -> str:
 def load_hf(
     name_or_path: str,
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     max_length: int = 256,
     device: str = "cpu",
     precision: str = "auto",
@@ -577,7 +581,7 @@ def load_hf(
 def load_sentiment(
     name_or_path: str | None = None,
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     max_length: int = 256,
     cache_dir: str | Path | None = None,
     device: str = "cpu",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import ModelUnavailable
+from models.sentiment.batching import BATCH_SIZE
 from models.sentiment.loader import (
     EMBEDDING_MEMO,
     BundledEncoder,
@@ -42,7 +43,7 @@ class FolderEncoder(E5Encoder):
         self._memo = OrderedDict()
         self._memo_lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 32, max_length: int = 256) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, max_length: int = 256) -> np.ndarray:
         """Normalised mean-pooled embeddings of the texts as they are."""
         return run_batched(
             [model_text(text) for text in texts],

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.models import WordTokenizer
 
 from models.sentiment.cpu_share import (
     SUFFIX,
@@ -112,15 +113,6 @@ def test_the_share_folder_can_be_moved(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert default_directory() == tmp_path / "share"
     monkeypatch.delenv("BRANDPULSE_CPU_SHARE_DIR")
     assert default_directory() is not None and default_directory().name == "brandpulse-cpu"
-
-
-class WordTokenizer:
-    """Just enough tokenizer for run_batched: one token per word."""
-
-    pad_token_id = 0
-
-    def __call__(self, texts: list[str], **_: object) -> dict[str, list[list[int]]]:
-        return {"input_ids": [[1 + len(word) for word in text.split()] for text in texts]}
 
 
 def test_a_batched_pass_announces_itself_while_it_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

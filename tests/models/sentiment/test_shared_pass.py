@@ -128,3 +128,16 @@ def test_a_model_without_a_shared_encoder_says_so(tiny_model_dir: Path) -> None:
     assert not model.shares_pass_with(object())
     with pytest.raises(TypeError, match="no shared encoder"):
         model.predict_with_embeddings(["acme"])
+
+
+def test_how_the_pass_is_cut_into_batches_changes_no_result(tiny: tuple[Path, Path]) -> None:
+    # Wide batches under a token cap (the default cut), and one text at a time: the same sentiments and embeddings.
+    texts = [*TEXTS, " ".join(TEXTS), *(text.upper() for text in TEXTS)]
+    wide = model_of(tiny, memo_size=0, batch_size=64)
+    alone = model_of(tiny, memo_size=0, batch_size=1)
+    (wide_feelings, wide_vectors), (alone_feelings, alone_vectors) = (
+        model.predict_with_embeddings(texts) for model in (wide, alone)
+    )
+    assert [s.label for s in wide_feelings] == [s.label for s in alone_feelings]
+    assert np.allclose([s.score for s in wide_feelings], [s.score for s in alone_feelings], atol=1e-5)
+    assert np.allclose(wide_vectors, alone_vectors, atol=1e-5)
