@@ -18,8 +18,6 @@ from warehouse import (
 
 log = logging.getLogger("brandpulse")
 
-SCORE_CHUNK = 256
-
 
 @dataclass
 class ImportResult:
