@@ -283,10 +283,15 @@ def term_counts_in(
         # count(*) counts each mention once per term, and a mention lies in one stretch, so the sums are exact.
         rows = con.execute(
             f"""WITH {window},
-            edges AS (SELECT start_at AS at FROM {frames} UNION SELECT end_at FROM {frames}),
+            edges AS (SELECT start_at AS edge_at FROM {frames} UNION SELECT end_at FROM {frames}),
+            -- Each stretch as [edge, next edge): a range join against a few dozen rows, where an ASOF join sorted
+            -- the brand's weeks of mentions (most of this query's time at a million mentions).
+            stretches AS (
+                SELECT edge_at, coalesce(lead(edge_at) OVER (ORDER BY edge_at), 'infinity') AS next_at FROM edges
+            ),
             stretched AS (
-                SELECT s.channel, s.id, s.label, e.at AS stretch
-                FROM scored s ASOF JOIN edges e ON s.created_at >= e.at
+                SELECT s.channel, s.id, s.label, e.edge_at AS stretch
+                FROM scored s JOIN stretches e ON s.created_at >= e.edge_at AND s.created_at < e.next_at
             ),
             doc_terms AS (
                 SELECT d.stretch, d.label, d.channel, d.id, t.term
