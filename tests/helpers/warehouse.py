@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -42,3 +44,18 @@ def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def scribble(path: Path) -> None:
+    """Overwrite 4 KiB inside a block of stored mention text with random bytes (a bad sector, a stray write)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        block = con.execute(
+            "SELECT max(block_id) FROM pragma_storage_info('mentions') WHERE column_name = 'text'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    # The file: three 4 KiB headers, then 256 KiB blocks (each led by its checksum).
+    with path.open("r+b") as handle:
+        handle.seek(3 * 4096 + block * 262144 + 20000)
+        handle.write(random.Random(3).randbytes(4096))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers.warehouse import count, mention
+from helpers.warehouse import count, mention, scribble
 from typer.testing import CliRunner
 
 from flows.cli.main import app
@@ -78,21 +78,6 @@ def truncate(path: Path) -> None:
     """Cut the file in half, as a full disk or an interrupted copy would."""
     with path.open("r+b") as handle:
         handle.truncate(path.stat().st_size // 2)
-
-
-def scribble(path: Path) -> None:
-    """Overwrite 4 KiB inside a block of stored mention text with random bytes (a bad sector, a stray write)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        block = con.execute(
-            "SELECT max(block_id) FROM pragma_storage_info('mentions') WHERE column_name = 'text'"
-        ).fetchone()[0]
-    finally:
-        con.close()
-    # The file: three 4 KiB headers, then 256 KiB blocks (each led by its checksum).
-    with path.open("r+b") as handle:
-        handle.seek(3 * 4096 + block * 262144 + 20000)
-        handle.write(random.Random(3).randbytes(4096))
 
 
 def one_line(text: str) -> str:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.warehouse import count, mention
+from helpers.warehouse import count, mention, scribble
 
 import warehouse.connection as connection
 from models.errors import WarehouseCorrupt
@@ -57,19 +57,8 @@ def filled(tmp_path: Path, rows: int = 3000) -> Warehouse:
 
 def scribble_keeping_times(path: Path) -> None:
     """Random bytes inside a data block, with the file's size and times put back: damage at rest on a failing disk."""
-    import duckdb
-
     before = path.stat()
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        block = con.execute(
-            "SELECT max(block_id) FROM pragma_storage_info('mentions') WHERE column_name = 'text'"
-        ).fetchone()[0]
-    finally:
-        con.close()
-    with path.open("r+b") as handle:
-        handle.seek(3 * 4096 + block * 262144 + 20000)
-        handle.write(random.Random(3).randbytes(4096))
+    scribble(path)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
