@@ -182,7 +182,8 @@ def detect_alone(folder: Path, warehouse: Path, *, themes: bool) -> tuple[float,
 
     The first run's `detect_alert` step includes delivery and, with themes, the encoder's load; this is the pass
     itself (the encoder loaded beforehand, as in a run that scored), with the theme embedder off or on; themes read
-    the stored vectors first, as the run's do.
+    the stored vectors first, as the run's do. The copy is a new file, so its full integrity read comes first and
+    untimed, where `brandpulse run` does it: before its flow.
     """
     copy = folder / "detect-alone.duckdb"
     shutil.copyfile(warehouse, copy)
@@ -193,6 +194,7 @@ def detect_alone(folder: Path, warehouse: Path, *, themes: bool) -> tuple[float,
         "from flows.steps.topics import lazy_theme_embedder; from pathlib import Path; "
         "from warehouse import Warehouse; config = load_config(Path(sys.argv[2])); "
         "encoder = lazy_theme_embedder(config) if sys.argv[3] == '1' else None; encoder and encoder(); "
+        "Warehouse(config.warehouse.path).check(); "  # as `brandpulse run` does before its flow: not detection's cost
         "started = time.perf_counter(); "
         "done = detect_and_enqueue(Warehouse(config.warehouse.path), config, run_id='bench', now=datetime.now(UTC), "
         "theme_embedder=encoder); "
