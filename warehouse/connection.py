@@ -62,7 +62,7 @@ def _fingerprint(path: Path) -> tuple[object, ...] | None:
 _VERIFIED: dict[str, tuple[tuple[object, ...], float]] = {}  # path → (fingerprint, when last read whole)
 _VERIFIED_LOCK = threading.Lock()
 # The same record across processes, beside the file: the next run skips the full read of a file nobody touched since
-# (2.7 s at a million mentions). Damage at rest (a failing disk) changes no size or time, so a file is read whole
+# (2-3 s at a million mentions). Damage at rest (a failing disk) changes no size or time, so a file is read whole
 # again once a stamp is this old anyway.
 STAMP_SUFFIX = ".verified"
 FULL_CHECK_EVERY_S = 24 * 3600.0
