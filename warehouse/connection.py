@@ -78,12 +78,12 @@ def _as_json(fingerprint: tuple[object, ...]) -> object:
     return json.loads(json.dumps(fingerprint))
 
 
-def read_stamp(path: Path, fingerprint: tuple[object, ...], now: float | None = None) -> float | None:
+def read_stamp(path: Path, fingerprint: tuple[object, ...]) -> float | None:
     """When this very version of the file was last read whole, if the stamp beside it says so and it is not too old."""
     try:
         stamp = json.loads(stamp_path(path).read_text(encoding="utf-8"))
         verified_at = float(stamp["verified_at"])
-        fresh = 0 <= (time.time() if now is None else now) - verified_at < FULL_CHECK_EVERY_S
+        fresh = 0 <= time.time() - verified_at < FULL_CHECK_EVERY_S
         return verified_at if fresh and stamp["fingerprint"] == _as_json(fingerprint) else None
     except (OSError, ValueError, TypeError, KeyError):  # none yet, unreadable or junk: read the file whole
         return None
@@ -318,11 +318,11 @@ class Warehouse:
                 cause="read-only folder",
             )
 
-    def _verify(self, con: duckdb.DuckDBPyConnection, *, always: bool = False) -> None:
+    def _verify(self, con: duckdb.DuckDBPyConnection) -> None:
         """Read the whole file, unless this process or the stamp beside it saw this version whole (see STAMP_SUFFIX)."""
         key = str(self.path.resolve())
         current = _fingerprint(self.path)
-        if not always and current is not None:
+        if current is not None:
             with _VERIFIED_LOCK:
                 if key in _VERIFIED and _VERIFIED[key][0] == current:
                     return

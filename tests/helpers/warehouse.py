@@ -11,6 +11,7 @@ import duckdb
 
 from models.mention import BrandMatch, Mention
 from models.scores import Sentiment
+from warehouse import Warehouse, load_mentions
 
 
 def mention(
@@ -59,3 +60,13 @@ def scribble(path: Path) -> None:
     with path.open("r+b") as handle:
         handle.seek(3 * 4096 + block * 262144 + 20000)
         handle.write(random.Random(3).randbytes(4096))
+
+
+def filled_warehouse(folder: Path, rows: int = 3000) -> Warehouse:
+    """A warehouse in `folder`/data whose mention text fills several data blocks, as real posts do."""
+    wh = Warehouse(folder / "data" / "brandpulse.duckdb", lock_timeout_s=5.0)
+    rng = random.Random(1)
+    with wh.write() as con:
+        # Text that does not compress away, so the mentions lie well inside the file.
+        load_mentions(con, [mention("x", str(i), text=f"acme {rng.randbytes(200).hex()}") for i in range(rows)])
+    return wh

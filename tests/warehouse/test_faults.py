@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers.warehouse import count, mention, scribble
+from helpers.warehouse import count, filled_warehouse, mention, scribble
 from typer.testing import CliRunner
 
 from flows.cli.main import app
@@ -66,12 +65,7 @@ def digest(path: Path) -> str:
 @pytest.fixture
 def filled(tmp_path: Path) -> Warehouse:
     """A warehouse with enough rows that its data blocks lie well inside the file."""
-    wh = Warehouse(tmp_path / "data" / "brandpulse.duckdb", lock_timeout_s=5.0)
-    with wh.write() as con:
-        # Text that does not compress away, so the mentions fill several blocks as real posts do.
-        rng = random.Random(1)
-        load_mentions(con, [mention("x", str(i), text=f"acme {rng.randbytes(200).hex()}") for i in range(3000)])
-    return wh
+    return filled_warehouse(tmp_path)
 
 
 def truncate(path: Path) -> None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers.warehouse import count, mention, scribble
+from helpers.warehouse import count, filled_warehouse, mention, scribble
 
 import warehouse.connection as connection
 from models.errors import WarehouseCorrupt
 from warehouse import Warehouse, load_mentions
 from warehouse.connection import FULL_CHECK_EVERY_S, stamp_path
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -46,15 +43,6 @@ def new_process() -> None:
     connection._VERIFIED.clear()
 
 
-def filled(tmp_path: Path, rows: int = 3000) -> Warehouse:
-    """A warehouse whose mention text fills several data blocks."""
-    wh = Warehouse(tmp_path / "data" / "brandpulse.duckdb", lock_timeout_s=5.0)
-    rng = random.Random(1)
-    with wh.write() as con:
-        load_mentions(con, [mention("x", str(i), text=f"acme {rng.randbytes(200).hex()}") for i in range(rows)])
-    return wh
-
-
 def scribble_keeping_times(path: Path) -> None:
     """Random bytes inside a data block, with the file's size and times put back: damage at rest on a failing disk."""
     before = path.stat()
@@ -63,7 +51,7 @@ def scribble_keeping_times(path: Path) -> None:
 
 
 def test_a_new_process_skips_the_full_read_of_a_file_nobody_touched(tmp_path: Path, reads: list[Path]) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     assert len(reads) == 1 and stamp_path(wh.path).is_file()
     new_process()
     wh.check()
@@ -74,12 +62,16 @@ def test_a_new_process_skips_the_full_read_of_a_file_nobody_touched(tmp_path: Pa
 
 
 def test_a_file_changed_by_another_program_is_read_whole_again(tmp_path: Path, reads: list[Path]) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     # Another program (an analyst's DuckDB shell) writes to the file: its size, times or .wal change.
     time.sleep(0.02)
     subprocess.run(
-        [sys.executable, "-c", "import duckdb,sys; duckdb.connect(sys.argv[1]).execute('CREATE TABLE notes (n INT)')",
-         str(wh.path)],
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys; duckdb.connect(sys.argv[1]).execute('CREATE TABLE notes (n INT)')",
+            str(wh.path),
+        ],
         check=True,
     )
     new_process()
@@ -88,7 +80,7 @@ def test_a_file_changed_by_another_program_is_read_whole_again(tmp_path: Path, r
 
 
 def test_damage_at_rest_is_found_once_the_stamp_is_a_day_old(tmp_path: Path, reads: list[Path]) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     scribble_keeping_times(wh.path)
     new_process()
     wh.check()  # the stamp still matches: damage that changes no size or time waits for the daily full read
@@ -103,7 +95,7 @@ def test_damage_at_rest_is_found_once_the_stamp_is_a_day_old(tmp_path: Path, rea
 
 
 def test_writes_never_make_the_stamp_younger_than_the_last_full_read(tmp_path: Path, reads: list[Path]) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     first = json.loads(stamp_path(wh.path).read_text(encoding="utf-8"))["verified_at"]
     for i in range(2):
         new_process()
@@ -117,7 +109,7 @@ def test_writes_never_make_the_stamp_younger_than_the_last_full_read(tmp_path: P
 def test_a_write_that_failed_leaves_the_old_stamp_so_the_next_process_reads_whole(
     tmp_path: Path, reads: list[Path]
 ) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     before = stamp_path(wh.path).read_text(encoding="utf-8")
     new_process()
     with pytest.raises(RuntimeError), wh.write() as con:
@@ -131,7 +123,7 @@ def test_a_write_that_failed_leaves_the_old_stamp_so_the_next_process_reads_whol
 
 @pytest.mark.parametrize("junk", ["", "not json", '{"fingerprint": 3}', '{"verified_at": "soon", "fingerprint": []}'])
 def test_a_junk_stamp_means_a_full_read(tmp_path: Path, reads: list[Path], junk: str) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     stamp_path(wh.path).write_text(junk, encoding="utf-8")
     new_process()
     wh.check()
@@ -142,7 +134,7 @@ def test_a_junk_stamp_means_a_full_read(tmp_path: Path, reads: list[Path], junk:
 def test_a_stamp_that_cannot_be_written_only_costs_a_full_read(
     tmp_path: Path, reads: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     stamp_path(wh.path).unlink()
     stamp_path(wh.path).mkdir()  # the name is taken by a folder: replace() fails
     new_process()
@@ -153,7 +145,7 @@ def test_a_stamp_that_cannot_be_written_only_costs_a_full_read(
 
 
 def test_forget_verified_drops_the_stamp(tmp_path: Path, reads: list[Path]) -> None:
-    wh = filled(tmp_path)
+    wh = filled_warehouse(tmp_path)
     wh.forget_verified()
     assert not stamp_path(wh.path).exists()
     wh.check()
