@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedTokenizerBase
 
+    from models.sentiment.bert import FolderTokenizer
     from models.sentiment.tuned_e5 import TunedTop
 
 BUNDLED = "bundled"
@@ -68,7 +69,7 @@ def pad_rows(rows: Sequence[Sequence[int]], pad_value: int, *, left: bool = Fals
 
 def run_batched(
     texts: Sequence[str],
-    tokenizer: PreTrainedTokenizerBase,
+    tokenizer: PreTrainedTokenizerBase | FolderTokenizer,
     fn: BatchFn,
     *,
     batch_size: int = BATCH_SIZE,
@@ -140,7 +141,7 @@ class SentimentModel:
         *,
         name: str,
         version: str,
-        tokenizer: PreTrainedTokenizerBase,
+        tokenizer: PreTrainedTokenizerBase | FolderTokenizer,
         score_batch: BatchFn,
         labels: LabelMap,
         batch_size: int = BATCH_SIZE,
@@ -233,12 +234,13 @@ class E5Encoder:
     autocast: torch.dtype | None = None
 
     def __init__(self, folder: Path, device: str = "cpu", *, memo_size: int = 0) -> None:
-        from transformers import AutoTokenizer, BertModel
+        from models.sentiment.bert import FolderTokenizer, load_bert
 
         self.folder = folder
         self.device = device
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = BertModel.from_pretrained(folder, add_pooling_layer=False).to(device).eval()
+        # Not transformers' classes: importing them cost 3–4 s of every model load (models/sentiment/bert.py).
+        self.tokenizer = FolderTokenizer(folder)
+        self.model = load_bert(folder).to(device)
         # Embeddings of recently seen token sequences, so the topic step reuses the sentiment pass's work.
         self.memo_size = memo_size
         self._memo: OrderedDict[bytes, torch.Tensor] = OrderedDict()
@@ -595,14 +597,18 @@ def load_sentiment(
     """
     try:
         import torch  # noqa: F401
-        import transformers
     except ImportError as exc:
-        raise ModelUnavailable(f"sentiment models need torch and transformers: {exc}") from exc
-    # A progress bar per weight file is noise in a pipeline log; our own progress comes from the caller.
-    transformers.utils.logging.disable_progress_bar()
+        raise ModelUnavailable(f"sentiment models need torch: {exc}") from exc
     set_torch_threads(num_threads)
     if name_or_path is None or name_or_path.strip().lower() == BUNDLED:
+        # The bundled model never imports transformers (models/sentiment/bert.py): 3–4 s less per load.
         return load_bundled(
             batch_size=batch_size, max_length=max_length, cache_dir=cache_dir, device=device, precision=precision
         )
+    try:
+        import transformers
+    except ImportError as exc:
+        raise ModelUnavailable(f"Hugging Face sentiment models need transformers: {exc}") from exc
+    # A progress bar per weight file is noise in a pipeline log; our own progress comes from the caller.
+    transformers.utils.logging.disable_progress_bar()
     return load_hf(name_or_path, batch_size=batch_size, max_length=max_length, device=device, precision=precision)
