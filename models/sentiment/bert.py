@@ -73,7 +73,9 @@ class Embeddings(torch.nn.Module):
 
     def __init__(self, settings: BertSettings) -> None:
         super().__init__()
-        self.word_embeddings = torch.nn.Embedding(settings.vocab_size, settings.hidden_size)
+        # Left unset (the file's tensor replaces it): initialising 96 M random floats would cost more than reading them.
+        unset = torch.empty(settings.vocab_size, settings.hidden_size)
+        self.word_embeddings = torch.nn.Embedding(settings.vocab_size, settings.hidden_size, _weight=unset)
         self.position_embeddings = torch.nn.Embedding(settings.max_position_embeddings, settings.hidden_size)
         self.token_type_embeddings = torch.nn.Embedding(settings.type_vocab_size, settings.hidden_size)
         self.LayerNorm = torch.nn.LayerNorm(settings.hidden_size, eps=settings.layer_norm_eps)
@@ -200,8 +202,8 @@ def load_bert(folder: Path) -> BertEncoder:
         state = load_file(str(weights_path))
     except (OSError, ValueError, SafetensorError) as exc:  # missing or unreadable file, bad JSON, damaged weights
         raise ModelUnavailable(f"cannot load the encoder in {folder}: {exc}") from exc
-    with torch.device("meta"):  # shapes only: the file's tensors become the parameters, nothing is copied
-        model = BertEncoder(settings)
+    # Built on the CPU, not the meta device: initialising meta tensors imports torch's compiler stack (about 2 s).
+    model = BertEncoder(settings)
     state = {key: value for key, value in state.items() if not key.startswith(IGNORED_KEYS)}
     expected = set(model.state_dict())
     missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
