@@ -142,32 +142,55 @@ def detect_and_enqueue(
         first, newest = spans[brand.name]
         evaluate_from, end = detection_window(newest, now, lookback_days)
         since = evaluate_from - timedelta(days=history_days(settings))
+        # One connection per brand: a second one would close DuckDB's cache of the brand's weeks (0.2 s to close,
+        # then every block read again for the message) for the half second detection holds this one open.
         with warehouse.write() as con:
             series = load_series(con, brand.name, since, end, settings, first=first)
-        if series is None:
-            continue
-        detection = detect(series, settings)
-        episodes = detection.episodes(evaluate_from=evaluate_from)
-        outcome.detected += len(episodes)
-        with warehouse.write() as con, transaction(con):
-            states = alert_episodes.for_brand(con, brand.name, since=evaluate_from - timedelta(days=1))
-            actions = plan(episodes, states, judged_until=end, settings=settings)
-            # Every message of the brand is built from the same few queries, however many episodes it has.
-            messages = [a for a in actions if a.kind != "refresh"]
-            contexts = build_contexts(
-                con,
-                brand,
-                [_episode_of(a) for a in messages],
-                theme_embedder=theme_embedder,
-                with_themes=[a.kind != "resolved" for a in messages],
-            )
-            by_action = {id(a): c for a, c in zip(messages, contexts, strict=True)}
-            for action in actions:
-                _apply(
-                    con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome,
-                    context=by_action.get(id(action)),
-                )
+            if series is None:
+                continue
+            detection = detect(series, settings)
+            episodes = detection.episodes(evaluate_from=evaluate_from)
+            outcome.detected += len(episodes)
+            with transaction(con):
+                _enqueue_brand(
+                    con, brand, detection, episodes, settings, run_id=run_id, now=now, outcome=outcome,
+                    since=evaluate_from - timedelta(days=1), end=end, theme_embedder=theme_embedder,
+                )  # fmt: skip
     return outcome
+
+
+def _enqueue_brand(
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    detection: Detection,
+    episodes: Sequence[Episode],
+    settings: DetectorSettings,
+    *,
+    run_id: str,
+    now: datetime,
+    outcome: AlertOutcome,
+    since: datetime,
+    end: datetime,
+    theme_embedder: Callable[[], Any | None] | None,
+) -> None:
+    """Plan one brand's alert actions against its stored episodes, build their messages and store both."""
+    states = alert_episodes.for_brand(con, brand.name, since=since)
+    actions = plan(episodes, states, judged_until=end, settings=settings)
+    # Every message of the brand is built from the same few queries, however many episodes it has.
+    messages = [a for a in actions if a.kind != "refresh"]
+    contexts = build_contexts(
+        con,
+        brand,
+        [_episode_of(a) for a in messages],
+        theme_embedder=theme_embedder,
+        with_themes=[a.kind != "resolved" for a in messages],
+    )
+    by_action = {id(a): c for a, c in zip(messages, contexts, strict=True)}
+    for action in actions:
+        _apply(
+            con, action, brand, detection, settings, run_id=run_id, now=now, outcome=outcome,
+            context=by_action.get(id(action)),
+        )  # fmt: skip
 
 
 def _apply(
