@@ -185,6 +185,8 @@ def detect_alone(folder: Path, warehouse: Path, *, themes: bool) -> tuple[float,
     the stored vectors first, as the run's do. The copy is a new file, so its full integrity read comes first and
     untimed, where `brandpulse run` does it: before its flow.
     """
+    from warehouse.connection import stamp_path
+
     copy = folder / "detect-alone.duckdb"
     shutil.copyfile(warehouse, copy)
     config = write_config(folder, copy)
@@ -202,6 +204,7 @@ def detect_alone(folder: Path, warehouse: Path, *, themes: bool) -> tuple[float,
     )
     result = timed([sys.executable, "-c", code, str(REPO), str(config), "1" if themes else "0"], folder)
     copy.unlink(missing_ok=True)
+    stamp_path(copy).unlink(missing_ok=True)  # the copy's integrity stamp goes with it
     if result.rc != 0:
         raise SystemExit(f"detect + alert alone failed ({result.rc}):\n{result.output[-3000:]}")
     seconds, new = result.output.strip().splitlines()[-1].split()
