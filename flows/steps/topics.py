@@ -16,7 +16,7 @@ from flows.runtime.failpoints import failpoint
 from models.errors import BrandpulseError
 from models.scores import Sentiment
 from models.text.taxonomy import OFF, load_taxonomy
-from models.text.terms import TermLift, TermTally, extract_terms, rank_terms_by_lift
+from models.text.terms import TermLift, TermTally, extract_terms_many, rank_terms_by_lift
 from models.text.themes import Theme, emerging_themes, similarity_for
 from models.text.topics import TopicScorer
 from warehouse import Warehouse
@@ -95,7 +95,9 @@ def score_topics_pending(
             [m.text for m in part], [m.lang for m in part], [_known_sentiment(m, "stored") for m in part]
         )
         topics, scans, terms, embeddings = [], [], [], []
-        for mention, result in zip(part, results, strict=True):
+        langs = [_lang(mention) for mention in part]
+        mention_terms = extract_terms_many([m.text for m in part], langs, [[*drop, *m.brand_terms] for m in part])
+        for mention, result, lang, found in zip(part, results, langs, mention_terms, strict=True):
             if result.embedding is not None:
                 embeddings.append((mention.channel, mention.id, result.embedding))
             topics += [
@@ -103,11 +105,7 @@ def score_topics_pending(
                 for match in result.topics
             ]
             scans.append(ScanRow(mention.channel, mention.id, len(result.topics), result.best_score))
-            lang = _lang(mention)
-            terms += [
-                (mention.channel, mention.id, lang, term)
-                for term in extract_terms(mention.text, lang, brand_terms=[*drop, *mention.brand_terms])
-            ]
+            terms += [(mention.channel, mention.id, lang, term) for term in found]
         with warehouse.write() as con:
             load_topic_results(con, scorer.version, topics, scans, terms, embeddings=embeddings, embedder=tag)
         failpoint("topics.chunk")

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from models.scores import Sentiment
-from models.text.clauses import has_contrast, split_clauses
+from models.text.clauses import has_contrast, split_clauses_many
 from models.text.safe_text import is_blank, model_text
 from models.text.taxonomy import Taxonomy
 
@@ -218,12 +218,15 @@ class TopicScorer:
         whole, computed = self._whole_texts(clean, known)
         raw_texts = self._with_keywords(self.raw_scores(whole), clean)
         passing_counts = (calibrated(raw_texts, self.thresholds) >= 0.5).sum(axis=1)
-        clause_lists: list[list[str]] = [
-            split_clauses(text[:CLAUSE_TEXT_CHARS], lang)[:MAX_CLAUSES]
+        needs = [
+            i
+            for i, (text, count) in enumerate(zip(clean, passing_counts, strict=True))
             if not is_blank(text) and (count >= 2 or has_contrast(text))
-            else []
-            for text, lang, count in zip(clean, langs, passing_counts, strict=True)
         ]
+        split = split_clauses_many([clean[i][:CLAUSE_TEXT_CHARS] for i in needs], [langs[i] for i in needs])
+        clause_lists: list[list[str]] = [[] for _ in clean]
+        for i, clauses in zip(needs, split, strict=True):
+            clause_lists[i] = clauses[:MAX_CLAUSES]
         owners = [i for i, clauses in enumerate(clause_lists) if len(clauses) > 1]
         units = [clause for i in owners for clause in clause_lists[i]]
         unit_raw, unit_sentiments = self._clause_units(units)

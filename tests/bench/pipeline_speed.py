@@ -102,8 +102,7 @@ def main() -> int:
     from models import load_sentiment
     from models.brands import BrandMatcher
     from models.sentiment.loader import set_torch_threads
-    from models.text.korean import guess_lang
-    from models.text.terms import extract_terms
+    from models.text.terms import extract_terms_many
 
     threads = set_torch_threads(args.threads)
     times: dict[str, float] = {}
@@ -147,8 +146,7 @@ def main() -> int:
             texts = [str(row[0]) for row in con.execute("SELECT text FROM mentions WHERE text <> ''").fetchall()]
 
     clock = time.perf_counter()
-    for text in texts:
-        extract_terms(text, guess_lang(text, None), brand_terms=topic_step.brand_terms_of(config))
+    extract_terms_many(texts, [None] * len(texts), [topic_step.brand_terms_of(config)] * len(texts))
     terms_alone = time.perf_counter() - clock
 
     model.encoder.share_embeddings = False

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.text.clauses import split_clauses
+from models.text.clauses import split_clauses, split_clauses_many
 from models.text.korean import guess_lang
-from models.text.terms import brand_stop_terms, extract_terms, lift, rank_terms_by_lift
+from models.text.terms import brand_stop_terms, extract_terms, extract_terms_many, lift, rank_terms_by_lift
 
 BRAND = ["Acme", "#acme", "@acmehelp", "애크미"]
 
@@ -28,6 +28,22 @@ BRAND = ["Acme", "#acme", "@acmehelp", "애크미"]
 )
 def test_split_clauses(text: str, clauses: list[str]) -> None:
     assert split_clauses(text) == clauses
+
+
+def test_clauses_of_many_mentions_are_each_mentions_own_clauses() -> None:
+    texts = [
+        "  배송은 빠른데 품질이 별로예요 ",
+        "Delivery was slow but the product is great",
+        "",
+        "애크미 배송 진짜 빠르네요 근데 포장이 엉망",
+        "late delivery 배송",
+        "상담원 연결 안됨ㅋㅋ 앱도 먹통",
+    ]
+    langs = [None, "en", None, "ko", None, "ko-KR"]
+    expected = [split_clauses(text, lang) for text, lang in zip(texts, langs, strict=True)]
+    assert split_clauses_many(texts, langs) == expected
+    assert expected[0] == ["배송은 빠른데", "품질이 별로예요"] and expected[2] == []
+    assert split_clauses_many([], []) == []
 
 
 def test_guess_lang() -> None:
@@ -55,6 +71,24 @@ def test_english_terms_drop_stop_words_numbers_links_and_brand_terms_and_keep_bi
                           brand_terms=BRAND)
     assert terms == ["app", "stuck", "app stuck", "login", "loop", "login loop", "order"]
     assert "acme" not in extract_terms("@acmehelp acme help is slow", brand_terms=BRAND)
+
+
+def test_terms_of_many_mentions_are_each_mentions_own_terms() -> None:
+    texts = [
+        "애크미 배송이 너무 늦어요 근데 제품은 좋아요",
+        "Acme app stuck in a login loop again, can't order anything!! #acme",
+        "앱 로그인이 계속 안 돼요. 고객센터는 연락도 안 되고 @acmehelp",
+        "",
+        "late delivery 배송",
+        "글로벡스 배송 빠르네요",
+        "애크미앱 결제 오류 ㅠㅠ ㅋㅋㅋ https://t.co/x",
+    ]
+    langs = ["ko", "en", None, None, None, "ko-KR", "ko"]
+    brands = [BRAND, BRAND, [], BRAND, [], ["글로벡스"], BRAND]
+    expected = [extract_terms(t, lang, brand_terms=b) for t, lang, b in zip(texts, langs, brands, strict=True)]
+    assert extract_terms_many(texts, langs, brands) == expected
+    assert expected[5] == ["배송", "빠르다"] and "결제" in expected[6]  # each text kept its own brand terms
+    assert extract_terms_many([], [], []) == []
 
 
 def test_brand_stop_terms_split_multiword_terms() -> None:
