@@ -204,17 +204,15 @@ def load_bert(folder: Path) -> BertEncoder:
         raise ModelUnavailable(f"cannot load the encoder in {folder}: {exc}") from exc
     # Built on the CPU, not the meta device: initialising meta tensors imports torch's compiler stack (about 2 s).
     model = BertEncoder(settings)
-    state = {key: value for key, value in state.items() if not key.startswith(IGNORED_KEYS)}
-    expected = set(model.state_dict())
-    missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+    state = {key: value.float() for key, value in state.items() if not key.startswith(IGNORED_KEYS)}
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
+    except RuntimeError as exc:  # a tensor's shape differs from what config.json says
+        raise ModelUnavailable(f"{weights_path} does not fit its config.json: {str(exc).splitlines()[-1]}") from exc
     if missing or unexpected:
         raise ModelUnavailable(
             f"{weights_path} does not fit its config.json: missing {missing[:3]}, unexpected {unexpected[:3]}"
         )
-    try:
-        model.load_state_dict({key: value.float() for key, value in state.items()}, assign=True)
-    except RuntimeError as exc:  # a tensor's shape differs from what config.json says
-        raise ModelUnavailable(f"{weights_path} does not fit its config.json: {str(exc).splitlines()[-1]}") from exc
     return model.eval()
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from models.text.korean import guess_lang, kiwi
+from models.text.korean import analyse_korean, guess_lang, kiwi
 
 # Contrast and sentence boundaries. English: sentence punctuation, ';', and a contrast word starting a clause.
 _EN_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+|;\s*|(?<=\))\s+(?=[A-Z])")
@@ -56,9 +56,7 @@ def split_clauses(
 def split_clauses_many(texts: Sequence[str], langs: Sequence[str | None]) -> list[list[str]]:
     """`split_clauses` of each text; the Korean ones go through Kiwi in one batch, on all its threads."""
     stripped = [text.strip() for text in texts]
-    korean = [i for i, (t, lang) in enumerate(zip(stripped, langs, strict=True)) if t and guess_lang(t, lang) == "ko"]
-    analyses = kiwi().tokenize([stripped[i] for i in korean]) if korean else []
-    analysed = dict(zip(korean, analyses, strict=True))
+    analysed = analyse_korean(stripped, langs)
     pairs = enumerate(zip(stripped, langs, strict=True))
     return [split_clauses(text, lang, tokens=analysed.get(i)) for i, (text, lang) in pairs]
 

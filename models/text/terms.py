@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.text.hangul import JAMO_ONLY
-from models.text.korean import guess_lang, kiwi
+from models.text.korean import analyse_korean, guess_lang, kiwi
 from models.text.stopwords import EN_STOP, KO_STOP
 
 _KO_NOUN_TAGS = frozenset({"NNG", "NNP", "XR"})
@@ -119,14 +119,8 @@ def extract_terms(
 def extract_terms_many(
     texts: Sequence[str], langs: Sequence[str | None], brand_terms: Sequence[Iterable[str]]
 ) -> list[list[str]]:
-    """`extract_terms` of each text; the Korean ones go through Kiwi in one batch, on all its threads.
-
-    One Kiwi call per mention, single-threaded, was 1.8 s of the topic step for 3,600 Korean mentions
-    (docs/benchmarks.md); a batch gives the same analyses.
-    """
-    korean = [i for i, (text, lang) in enumerate(zip(texts, langs, strict=True)) if guess_lang(text, lang) == "ko"]
-    analyses = kiwi().tokenize([korean_input(texts[i]) for i in korean]) if korean else []
-    analysed = dict(zip(korean, analyses, strict=True))
+    """`extract_terms` of each text; the Korean ones go through Kiwi in one batch (the same analyses)."""
+    analysed = analyse_korean(texts, langs, korean_input)
     drops: dict[tuple[str, ...], frozenset[str]] = {}
     out = []
     for i, (text, terms) in enumerate(zip(texts, brand_terms, strict=True)):
