@@ -31,7 +31,7 @@ from flows.steps import imports as steps
 from flows.steps import topics as topic_step
 from flows.steps.listen import channel_status, listen_channel
 from flows.steps.progress import RunProgress
-from flows.steps.score import score_mentions
+from flows.steps.score import ModelPrefetch, cached_model, score_mentions
 from models.brands import BrandMatcher
 from models.channels import ChannelSettings
 from warehouse import Warehouse
@@ -225,6 +225,12 @@ def run_once(resources: Resources) -> RunSummary:
     def sentiment_model() -> Any:
         return resources.sentiment()
 
+    # New or edited mentions will be scored: the model loads while the other sources are read (never in an idle run).
+    settings = config.model
+    prefetch = ModelPrefetch(
+        lambda: cached_model(settings.sentiment, settings.batch_size, config.runner.device, settings.precision)
+    )
+
     with recorded_run(warehouse, summary):
         # First, so this run's counts and alerts already leave out posts of newly listed own accounts.
         with warehouse.write() as con:
@@ -244,14 +250,15 @@ def run_once(resources: Resources) -> RunSummary:
                     logger.info("channel %s skipped: %s", name, missing)
                     continue
                 # One task per channel x brand; a failing one is recorded in its results and never stops the others.
-                results = [
-                    r
-                    for brand in config.brands
+                results = []
+                for brand in config.brands:
                     # Tagged per channel × brand: a tag limit of 1 keeps two workers off the same feed at once.
-                    for r in listen_task.with_options(tags={partition_tag(name, brand.name)})(
+                    found = listen_task.with_options(tags={partition_tag(name, brand.name)})(
                         warehouse, name, channel, secrets, brand, matcher, run_id=run_id, channels=resources.channels
                     )
-                ]
+                    if any(r.inserted or r.edited for r in found):
+                        prefetch.start()
+                    results.extend(found)
                 summary.feeds.extend(r.as_dict() for r in results)
                 summary.channels[name] = channel_status(results)
                 if any(r.outcome in FAILED_OUTCOMES for r in results):
@@ -259,6 +266,8 @@ def run_once(resources: Resources) -> RunSummary:
                 logger.info("channel %s: %s", name, summary.channels[name])
             for path in config.imports.files:
                 result = import_file_task(warehouse, path, matcher, run_id)
+                if result.inserted or result.edited:
+                    prefetch.start()
                 summary.imports.append({k: v for k, v in asdict(result).items() if k != "rejects"})
                 if result.error is not None:
                     summary.channels[f"file:{path.name}"] = f"failed: {result.error}"

@@ -7,6 +7,8 @@ never open the DuckDB file, so they can live on other machines (or a GPU box) an
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -28,12 +30,54 @@ SCORE_CHUNK = 512
 
 
 @lru_cache(maxsize=4)
-def cached_model(name: str, batch_size: int, device: str = "cpu", precision: str = "auto") -> Any:
-    """The sentiment model, loaded once per worker process (loading costs seconds, predicting milliseconds)."""
+def _load_model(name: str, batch_size: int, device: str, precision: str) -> Any:
+    """The sentiment model as `[model]` names it (a failed load is not cached: the next caller tries again)."""
     from models import load_sentiment
 
     model = None if name == "bundled" else name
     return load_sentiment(model, batch_size=batch_size, device=device, precision=precision)
+
+
+_LOADING = threading.Lock()
+
+
+def cached_model(name: str, batch_size: int, device: str = "cpu", precision: str = "auto") -> Any:
+    """The sentiment model, loaded once per worker process (loading costs seconds, predicting milliseconds).
+
+    Callers in other threads (a `ModelPrefetch`, the scoring tasks) wait for a load under way instead of starting
+    a second one.
+    """
+    with _LOADING:
+        return _load_model(name, batch_size, device, precision)
+
+
+cached_model.cache_info = _load_model.cache_info  # type: ignore[attr-defined]
+
+
+class ModelPrefetch:
+    """Loads a run's sentiment model in a background thread once the run has stored new mentions.
+
+    The load then overlaps the rest of the run's listening and importing instead of following it (docs/prefect.md,
+    "What a run costs"). The score step asks `cached_model` for the same model and waits for the load under way.
+    A load that fails here is not cached, so the score step loads again and reports the error where a run always has.
+    """
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the load unless it has started already."""
+        if self._thread is None:
+            # Not a daemon: a run that fails before scoring still lets the load finish rather than kill it mid-import.
+            self._thread = threading.Thread(target=self._run, name="model-prefetch")
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._load()
+        except Exception as exc:  # the score step's own load raises it again, where the run reports errors
+            logging.getLogger(__name__).debug("model prefetch failed, the score step will load again: %s", exc)
 
 
 def predict_texts(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,45 @@ def test_a_run_with_nothing_new_loads_no_model_and_times_its_steps(prefect_harne
     assert idle["models_loaded"] is False and idle["scored"] == 0 and idle["topics_scored"] == 0
     assert (idle["model"], idle["topic_model"]) == (first["model"], first["topic_model"])
     assert "score" not in idle["steps"] and idle["steps"]["detect_alert"]["seconds"] >= 0
+
+
+def test_a_run_that_stores_new_mentions_loads_its_model_while_the_sources_are_read(
+    prefect_harness: None, sample_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.steps import score
+
+    asked_by: list[str] = []
+    load = score._load_model
+    load.cache_clear()
+
+    def recording(*args: Any) -> Any:
+        asked_by.append(threading.current_thread().name)
+        return load(*args)
+
+    monkeypatch.setattr(score, "_load_model", recording)
+    summary = pipeline(config_path=str(sample_config))
+
+    assert summary["scored"] > 0 and summary["models_loaded"] is True
+    # The first file's new mentions started the load; the score step, topics and alerts then found it loaded.
+    assert asked_by[0] == "model-prefetch" and asked_by.count("model-prefetch") == 1 and len(asked_by) > 1
+    assert load.cache_info().misses == 1  # loaded once, by the prefetch: the score step waited for it
+
+
+def test_a_model_that_cannot_load_fails_the_run_with_its_folder_and_keeps_the_new_mentions(
+    prefect_harness: None, sample_config: Path
+) -> None:
+    broken = sample_config.parent / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json", encoding="utf-8")
+    text = re.sub(r"(?m)^sentiment = .*$", f"sentiment = {json.dumps(str(broken))}", sample_config.read_text("utf-8"))
+    sample_config.write_text(text, encoding="utf-8")
+
+    state = pipeline(config_path=str(sample_config), return_state=True)
+
+    # The load started in the background failed there, silently; the score step's own load says what is wrong.
+    assert state.is_failed() and str(broken) in str(state.message) + repr(state.result(raise_on_failure=False))
+    db = sample_config.parent / "wh.duckdb"
+    assert count(db, "mentions") > 0 and count(db, "scores") == 0  # imported before the model was needed
 
 
 def test_new_mentions_or_new_model_settings_make_the_next_run_load_the_model(sample_config: Path) -> None:

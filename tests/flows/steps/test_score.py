@@ -14,9 +14,17 @@ from prefect_dask import DaskTaskRunner
 
 from flows.runtime.config import RunnerSettings, default_config
 from flows.steps.imports import import_file
-from flows.steps.score import build_task_runner, chunked, score_mentions, score_pending
+from flows.steps.score import (
+    ModelPrefetch,
+    build_task_runner,
+    cached_model,
+    chunked,
+    score_mentions,
+    score_pending,
+)
 from flows.steps.topics import reuses_scoring_pass
 from models.brands import Brand, BrandMatcher
+from models.errors import ModelUnavailable
 from models.scores import Sentiment, sentiment_from_probs
 from warehouse import Warehouse
 
@@ -101,3 +109,58 @@ def test_pending_mentions_are_scored_in_length_order_with_progress(tmp_path: Pat
     assert lengths == sorted(lengths)  # chunks of similar length, so batches pad least
     assert reports == [(0, 7), (3, 7), (6, 7), (7, 7)]
     assert score_pending(warehouse, "v1", predict)["scored"] == 0  # stored once, whatever the order
+
+
+@pytest.fixture
+def counted_loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """`models.load_sentiment` replaced by a slow fake that records the thread of each load; the cache emptied."""
+    import threading
+    import time
+
+    import models
+    from flows.steps import score
+
+    loads: list[str] = []
+
+    def slow_load(name: str | None, **_: object) -> object:
+        loads.append(threading.current_thread().name)
+        time.sleep(0.3)
+        if name == "broken":
+            raise ModelUnavailable("cannot load the model in broken (set by [model] sentiment)")
+        return object()
+
+    score._load_model.cache_clear()
+    monkeypatch.setattr(models, "load_sentiment", slow_load)
+    yield loads
+    score._load_model.cache_clear()
+
+
+def wait_for_a_load(loads: list[str]) -> None:
+    """Return once a load has begun (the prefetch thread holds the loading lock by then)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not loads and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_prefetch_and_the_score_step_load_the_model_once(counted_loads: list[str]) -> None:
+    prefetch = ModelPrefetch(lambda: cached_model("tiny", 16))
+    prefetch.start()
+    prefetch.start()  # a second source with new mentions: still one load
+    wait_for_a_load(counted_loads)
+
+    model = cached_model("tiny", 16)  # the score step waits for the load under way
+
+    assert cached_model("tiny", 16) is model
+    assert counted_loads == ["model-prefetch"]
+
+
+def test_a_failed_prefetch_leaves_the_error_to_the_score_step(counted_loads: list[str]) -> None:
+    prefetch = ModelPrefetch(lambda: cached_model("broken", 16))
+    prefetch.start()
+    wait_for_a_load(counted_loads)
+
+    with pytest.raises(ModelUnavailable, match="broken"):
+        cached_model("broken", 16)
+    assert counted_loads == ["model-prefetch", "MainThread"]  # not cached: the score step tried again itself
