@@ -10,7 +10,14 @@ import httpx
 import pytest
 
 from listeners.cursors import newest_cursor, newest_value
-from listeners.http import error_for_status, raise_for_status, retry_after_seconds, transport_errors
+from listeners.http import (
+    error_for_status,
+    make_http_client,
+    raise_for_status,
+    retry_after_seconds,
+    tls_context,
+    transport_errors,
+)
 from listeners.paging import Page, paginate
 from listeners.retry import RetryPolicy, WaitBudget, call_with_retries
 from models.errors import AccessDenied, BrandpulseError, CredentialError, FatalError, RateLimited, RetryableError
@@ -406,3 +413,24 @@ def test_newest_cursor_builds_a_cursor_update_and_never_moves_back() -> None:
         channel="x", scope="search:acme", value="101"
     )
     assert newest_cursor("x", "search:acme", []) is None
+
+
+def test_http_clients_share_one_verifying_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    made: list[ssl.SSLContext] = []
+    create = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(create(*args, **kwargs))
+        return made[-1]
+
+    tls_context.cache_clear()
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    try:
+        for _ in range(3):  # one client per feed fetch
+            make_http_client().close()
+        assert len(made) == 1 and tls_context() is made[0]
+        assert made[0].verify_mode == ssl.CERT_REQUIRED and made[0].check_hostname  # shared, still verifying
+    finally:
+        tls_context.cache_clear()
