@@ -51,8 +51,6 @@ def cached_model(name: str, batch_size: int, device: str = "cpu", precision: str
         return _load_model(name, batch_size, device, precision)
 
 
-cached_model.cache_info = _load_model.cache_info  # type: ignore[attr-defined]
-
 
 class ModelPrefetch:
     """Loads a run's sentiment model in a background thread once the run has stored new mentions.

@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from flows.pipeline import alert_task, import_file_task, model_settings_fingerprint, nothing_to_score, pipeline
 from flows.runtime.artifacts import CHANNELS_KEY, SUMMARY_KEY, WARNINGS_KEY
 from flows.runtime.retries import is_retryable_state
-from flows.steps.score import cached_model
+from flows.steps.score import _load_model, cached_model
 from warehouse import load_scores, unscored_mentions
 from warehouse.queries.pipeline import record_scored_with
 
@@ -127,12 +127,12 @@ def test_a_run_with_nothing_new_loads_no_model_and_times_its_steps(prefect_harne
     assert first["scored"] > 0 and first["models_loaded"] is True
     assert first["steps"]["score"]["mentions"] == first["scored"] and first["steps"]["score"]["per_s"] > 0
     assert {"sources", "score", "topics", "detect_alert", "summary"} <= set(first["steps"])
-    before = cached_model.cache_info()
+    before = _load_model.cache_info()
 
     idle = pipeline(config_path=str(sample_config))
 
     # No lookup at all of the model cache: the score sub-flow and the topic step never ran.
-    assert cached_model.cache_info() == before
+    assert _load_model.cache_info() == before
     assert idle["models_loaded"] is False and idle["scored"] == 0 and idle["topics_scored"] == 0
     assert (idle["model"], idle["topic_model"]) == (first["model"], first["topic_model"])
     assert "score" not in idle["steps"] and idle["steps"]["detect_alert"]["seconds"] >= 0
